@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    """Users, groups and the JSON side of authentication."""
+
+    name = "desctom.accounts"
+    label = "desctom_accounts"
+
+    def ready(self):
+        from desctom.accounts import signals  # noqa: F401  (connects the receivers)

@@ -1,0 +1,19 @@
+"""JSON views about the caller's own account."""
+
+from desctom.accounts.api import JsonLoginRequiredMixin
+from django.http import JsonResponse
+
+
+class WhoAmIView(JsonLoginRequiredMixin):
+    """``GET|POST /accounts/whoami/``: the caller's user name, groups and staff flags."""
+
+    def get(self, request):
+        user = request.user
+        return JsonResponse({
+            "username": user.get_username(),
+            "groups": sorted(user.groups.values_list("name", flat=True)),
+            "is_staff": user.is_staff,
+            "is_superuser": user.is_superuser,
+        })
+
+    post = get

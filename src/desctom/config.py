@@ -1,0 +1,201 @@
+"""Run-time configuration read from environment variables, with safe local defaults.
+
+Every process of the system (CLI, web server, workers, tests) reads its configuration
+through :func:`load`, so one variable changes one thing everywhere.
+
+=========================  ======================================  ==========================
+variable                   meaning                                 default
+=========================  ======================================  ==========================
+``DESCTOM_HOME``           data directory (database, logs, keys)   ``./var``
+``DESCTOM_WEB_PORT``       web server port on 127.0.0.1            ``8080``
+``DESCTOM_PG_PORT``        embedded PostgreSQL port                ``5433``
+``DESCTOM_KAFKA_PORT``     embedded Kafka-compatible broker port   ``9092``
+``DESCTOM_ADMIN_USER``     name of the admin account               ``admin``
+``DESCTOM_ADMIN_PASSWORD`` its password on first creation          generated, kept in the data dir
+``DATABASE_URL``           use this PostgreSQL, not the embedded   (embedded)
+``KAFKA_BOOTSTRAP_SERVERS`` use this Kafka, not the embedded        (embedded)
+``DESCTOM_DEBUG``          Django debug pages (``1`` to enable)     off
+``DESCTOM_ALLOWED_HOSTS``  comma-separated extra host names        ``127.0.0.1,localhost``
+``DESCTOM_WEB_WORKERS``    gunicorn worker processes               ``2``
+=========================  ======================================  ==========================
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+LOOPBACK = "127.0.0.1"
+EMBEDDED_DB_NAME = "desctom"
+EMBEDDED_DB_USER = "desctom"
+
+
+class ConfigError(Exception):
+    """A configuration value is unusable; the message names the variable."""
+
+
+def _port(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise ConfigError(f"{name}={value} is outside 1-65535")
+    return value
+
+
+@dataclass(frozen=True)
+class Config:
+    """Resolved configuration of one DESC TOM installation."""
+
+    home: Path
+    web_port: int
+    pg_port: int
+    kafka_port: int
+    admin_user: str
+    database_url: str | None
+    kafka_servers: str | None
+    debug: bool
+    allowed_hosts: tuple[str, ...]
+    web_workers: int
+
+    @property
+    def embedded_db(self) -> bool:
+        return not self.database_url
+
+    @property
+    def embedded_kafka(self) -> bool:
+        return not self.kafka_servers
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return self.kafka_servers or f"{LOOPBACK}:{self.kafka_port}"
+
+    @property
+    def pg_dir(self) -> Path:
+        return self.home / "pgdata"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "log"
+
+    @property
+    def pg_password_file(self) -> Path:
+        return self.home / "secrets" / "pg_password"
+
+    @property
+    def admin_password_file(self) -> Path:
+        return self.home / "secrets" / "admin_password"
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.home / "secrets" / "django_secret_key"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.web_port}"
+
+    def database_settings(self) -> dict:
+        """The Django ``DATABASES['default']`` entry for this configuration."""
+        if self.database_url:
+            return parse_database_url(self.database_url)
+        password = ""
+        if self.pg_password_file.exists():
+            password = self.pg_password_file.read_text().strip()
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": EMBEDDED_DB_NAME,
+            "USER": EMBEDDED_DB_USER,
+            "PASSWORD": password,
+            "HOST": LOOPBACK,
+            "PORT": str(self.pg_port),
+        }
+
+
+def parse_database_url(url: str) -> dict:
+    """Turn ``postgresql://user:pass@host:port/dbname`` into a Django database entry."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise ConfigError(f"DATABASE_URL must start with postgresql://, got {parts.scheme or 'no'} scheme")
+    name = unquote(parts.path.lstrip("/"))
+    if not name:
+        raise ConfigError("DATABASE_URL names no database (postgresql://user:pass@host:port/DBNAME)")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError("DATABASE_URL has an invalid port") from None
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(port or ""),
+    }
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password replaced by ``***`` (for messages and logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def load() -> Config:
+    """Read the configuration from the environment."""
+    home = Path(os.environ.get("DESCTOM_HOME", "").strip() or "var").expanduser().absolute()
+    hosts = [h.strip() for h in os.environ.get("DESCTOM_ALLOWED_HOSTS", "").split(",") if h.strip()]
+    workers_raw = os.environ.get("DESCTOM_WEB_WORKERS", "2").strip() or "2"
+    if not workers_raw.isdigit() or int(workers_raw) < 1:
+        raise ConfigError(f"DESCTOM_WEB_WORKERS={workers_raw!r} must be a positive integer")
+    return Config(
+        home=home,
+        web_port=_port("DESCTOM_WEB_PORT", 8080),
+        pg_port=_port("DESCTOM_PG_PORT", 5433),
+        kafka_port=_port("DESCTOM_KAFKA_PORT", 9092),
+        admin_user=os.environ.get("DESCTOM_ADMIN_USER", "").strip() or "admin",
+        database_url=os.environ.get("DATABASE_URL", "").strip() or None,
+        kafka_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip() or None,
+        debug=os.environ.get("DESCTOM_DEBUG", "").strip().lower() in ("1", "true", "yes", "on"),
+        allowed_hosts=tuple(["127.0.0.1", "localhost", "[::1]", *hosts]),
+        web_workers=int(workers_raw),
+    )
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner only (mode 0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.chmod(path, 0o600)
+
+
+def secret_key(cfg: Config) -> str:
+    """``DJANGO_SECRET_KEY`` if set, else a key generated once and kept in the data dir."""
+    env = os.environ.get("DJANGO_SECRET_KEY", "").strip()
+    if env:
+        return env
+    path = cfg.secret_key_file
+    try:
+        if path.exists():
+            return path.read_text().strip()
+        key = secrets.token_urlsafe(50)
+        write_private(path, key)
+        return key
+    except OSError:
+        # Unwritable data dir (e.g. a read-only check such as `desctom status`): a per-process
+        # key is safe, sessions just do not survive a restart. `desctom up` reports the dir itself.
+        return secrets.token_urlsafe(50)

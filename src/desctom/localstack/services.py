@@ -1,0 +1,94 @@
+"""The long-running processes ``desctom up`` supervises besides PostgreSQL and Kafka.
+
+Each is a :class:`Service`: a name, a command line, and a readiness check. The web server is
+always one; campaign apps add their background workers (broker pollers, the long-query
+runner, ...) to :func:`background_workers` as they arrive.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from desctom.config import Config
+from desctom.localstack.procs import StackError, pid_alive, terminate
+
+
+def desctom_command(*args: str) -> list[str]:
+    """Command line running ``desctom ARGS`` with this very Python."""
+    return [sys.executable, "-m", "desctom.cli", *args]
+
+
+def http_ok(url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+@dataclass
+class Service:
+    """A supervised child process, restarted with back-off if it dies."""
+
+    name: str
+    argv: list[str]
+    logfile: Path
+    ready_url: str | None = None
+    proc: subprocess.Popen | None = None
+    restarts: list[float] = field(default_factory=list)
+
+    def start(self, env: dict, timeout: float = 60) -> int:
+        self.logfile.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.logfile, "ab") as log:
+            self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        if self.ready_url:
+            deadline = time.monotonic() + timeout
+            while not http_ok(self.ready_url):
+                if self.proc.poll() is not None:
+                    raise StackError(f"{self.name} exited with status {self.proc.returncode} while starting; "
+                                     f"see {self.logfile}")
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise StackError(f"{self.name} did not answer {self.ready_url} within {timeout:.0f} s; "
+                                     f"see {self.logfile}")
+                time.sleep(0.2)
+        return self.proc.pid
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def exited(self) -> bool:
+        return self.proc is not None and self.proc.poll() is not None
+
+    def stop(self, timeout: float = 20) -> None:
+        if self.proc is None:
+            return
+        if pid_alive(self.proc.pid):
+            terminate(self.proc.pid, timeout=timeout)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def web_service(cfg: Config) -> Service:
+    """gunicorn serving the Django project on 127.0.0.1 (timeout 300 s as the original)."""
+    log = cfg.log_dir / "web.log"
+    argv = [sys.executable, "-m", "gunicorn", "desctom.wsgi:application",
+            "--bind", f"127.0.0.1:{cfg.web_port}", "--workers", str(cfg.web_workers),
+            "--timeout", "300", "--graceful-timeout", "10", "--access-logfile", "-",
+            "--error-logfile", "-", "--capture-output", "--name", "desctom-web"]
+    return Service("web", argv, log, ready_url=f"{cfg.web_url}/healthz")
+
+
+def background_workers(cfg: Config) -> list[Service]:
+    """Workers started with the system. None exist yet; campaign apps register theirs here."""
+    return []

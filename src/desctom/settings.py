@@ -1,0 +1,166 @@
+"""Django settings of the DESC TOM project.
+
+Built on the TOM Toolkit defaults; everything site-specific comes from environment
+variables through :mod:`desctom.config` (no secret lives in the repository).
+"""
+
+from pathlib import Path
+
+from tom_common.default_settings import *  # noqa: F401,F403  (TOM Toolkit's mandatory apps and settings)
+from tom_common.default_settings import TOMTOOLKIT_INSTALLED_APPS, TOMTOOLKIT_MIDDLEWARE
+
+from desctom import config as _config
+from desctom.staticassets import node_static_dirs
+
+CFG = _config.load()
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+SECRET_KEY = _config.secret_key(CFG)
+DEBUG = CFG.debug
+ALLOWED_HOSTS = list(CFG.allowed_hosts)
+CSRF_TRUSTED_ORIGINS = [f"http://{h}:{CFG.web_port}" for h in ("127.0.0.1", "localhost")]
+
+TOM_NAME = "DESC TOM"
+
+INSTALLED_APPS = [
+    "desctom.web",  # first: its templates override the TOM Toolkit's (offline base page, login page)
+    "desctom.accounts",
+    *TOMTOOLKIT_INSTALLED_APPS,
+    "bootstrap",  # django-bootstrap-static: Bootstrap served from the installed package
+]
+
+SITE_ID = 1
+
+MIDDLEWARE = [
+    TOMTOOLKIT_MIDDLEWARE[0],  # SecurityMiddleware
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    *TOMTOOLKIT_MIDDLEWARE[1:],
+]
+
+ROOT_URLCONF = "desctom.urls"
+WSGI_APPLICATION = "desctom.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+DATABASES = {"default": CFG.database_settings()}
+DATABASES["default"]["CONN_MAX_AGE"] = 60
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+FORMAT_MODULE_PATH = ["tom_base.formats"]
+
+# Big broker-message PUTs (reference §0): accept request bodies up to 500 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 524288000
+
+STATIC_URL = "/static/"
+STATIC_ROOT = str(CFG.home / "static")
+STATICFILES_DIRS = node_static_dirs()
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Serve straight from the installed packages too, so a missed collectstatic never breaks styling.
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = str(CFG.home / "media")
+MEDIA_URL = "/data/"
+
+# Bootstrap from the locally installed django-bootstrap-static package, never from a CDN.
+BOOTSTRAP5 = {
+    "css_url": {"url": "/static/bootstrap/css/bootstrap.min.css"},
+    "javascript_url": {"url": "/static/bootstrap/js/bootstrap.bundle.min.js"},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"timestamped": {"format": "[{asctime}] {levelname} {name}: {message}", "style": "{"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "timestamped"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+}
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# TOM Toolkit configuration (reference §0: READ_ONLY strategy, target permissions only).
+TARGET_TYPE = "SIDEREAL"
+MATCH_MANAGERS = {}
+FACILITIES = {}
+TOM_FACILITY_CLASSES = []
+DATA_PRODUCT_TYPES = {
+    "photometry": ("photometry", "Photometry"),
+    "spectroscopy": ("spectroscopy", "Spectroscopy"),
+}
+DATA_PROCESSORS = {
+    "photometry": "tom_dataproducts.processors.photometry_processor.PhotometryProcessor",
+    "spectroscopy": "tom_dataproducts.processors.spectroscopy_processor.SpectroscopyProcessor",
+}
+EXTRA_FIELDS = []
+GENERAL_SEARCH_FUNCTIONS = {}
+SELECTION_EXTRA_FIELDS = []
+AUTH_STRATEGY = "READ_ONLY"
+OPEN_URLS = []
+TARGET_PERMISSIONS_ONLY = True
+TARGET_DEFAULT_PERMISSION = "PRIVATE"
+TARGET_LIST_COLUMNS = ["name", "type", "observations", "saved_data"]
+HOOKS = {
+    "target_post_save": "tom_common.hooks.target_post_save",
+    "observation_change_state": "tom_common.hooks.observation_change_state",
+    "data_product_post_upload": "tom_dataproducts.hooks.data_product_post_upload",
+    "data_product_post_save": "tom_dataproducts.hooks.data_product_post_save",
+    "multiple_data_products_post_save": "tom_dataproducts.hooks.multiple_data_products_post_save",
+}
+AUTO_THUMBNAILS = False
+THUMBNAIL_MAX_SIZE = (0, 0)
+THUMBNAIL_DEFAULT_SIZE = (200, 200)
+HINTS_ENABLED = False
+HINT_LEVEL = 20
+PLOTLY_THEME = "plotly_white"
+SHOW_PAGINATION_INFO = True
+
+REST_FRAMEWORK = {
+    # Order as in the original (reference §0): token first, so anonymous callers get 401, not 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "tom_common.accounts.api_auth.TomTokenAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+}
+
+# Groups every installation has (reference §0); new users join the first one.
+DESCTOM_DEFAULT_GROUP = "Public"
+DESCTOM_GROUPS = ("Public", "elasticc_admin", "elasticc_broker")

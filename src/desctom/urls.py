@@ -1,0 +1,17 @@
+"""Root URLconf: DESC TOM's own routes first, then everything the TOM Toolkit mounts at ``/``."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from desctom.accounts.views import WhoAmIView
+from desctom.web import views as web_views
+
+urlpatterns = [
+    # Django's own login form (fields `username`/`password`, error text "Please enter a correct
+    # username and password"), which the original tom_client.py and its users' scripts expect.
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/whoami/", WhoAmIView.as_view(), name="whoami"),
+    path("healthz", web_views.healthz, name="healthz"),
+    path("", include("tom_common.urls")),
+]
