@@ -1,0 +1,18 @@
+"""pytest plugin loaded before Django settings are read (``-p desctom.testing.pytest_env``).
+
+Points the test session at a throwaway data dir, so tests never read or write a developer's
+``./var`` (secret key, passwords, databases), and allows Django's ORM next to Playwright's
+event loop in the browser tests.
+"""
+
+import os
+import tempfile
+
+if not os.environ.get("DESCTOM_TEST_HOME"):
+    os.environ["DESCTOM_TEST_HOME"] = tempfile.mkdtemp(prefix="desctom-test-")
+    os.chmod(os.environ["DESCTOM_TEST_HOME"], 0o755)  # the `postgres` user must enter it when run as root
+os.environ["DESCTOM_HOME"] = os.environ["DESCTOM_TEST_HOME"]
+for _name in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "DESCTOM_ADMIN_PASSWORD", "DJANGO_SECRET_KEY"):
+    os.environ.pop(_name, None)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "desctom.settings")
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

@@ -1,0 +1,65 @@
+"""Session-wide real services: a throwaway PostgreSQL cluster and a tansu Kafka broker."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from desctom.testing.services import ThrowawayKafka, ThrowawayPostgres
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A real PostgreSQL server for the whole session (the Django test database lives in it)."""
+    server = ThrowawayPostgres()
+    server.init()
+    server.start()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture(scope="session")
+def kafka_server():
+    """A real tansu broker for the whole session; yields its bootstrap address."""
+    broker = ThrowawayKafka()
+    broker.start()
+    yield broker
+    broker.destroy()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(pg_server, django_db_modify_db_settings_parallel_suffix):
+    """Point Django's default database at the session's PostgreSQL before the test DB is made."""
+    from django.conf import settings
+
+    settings.DATABASES["default"].update(pg_server.django_settings())
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    """Debian's Chromium (Playwright's own browser download does not work here)."""
+    path = os.environ.get("DESCTOM_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        pytest.fail("Chromium not found: scripts/setup installs Debian's chromium (or set DESCTOM_CHROMIUM)")
+    return path
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def browser(chromium_path):
+    """A headless Chromium driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
