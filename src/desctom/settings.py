@@ -4,6 +4,7 @@ Built on the TOM Toolkit defaults; everything site-specific comes from environme
 variables through :mod:`desctom.config` (no secret lives in the repository).
 """
 
+import os
 from pathlib import Path
 
 from tom_common.default_settings import *  # noqa: F401,F403  (TOM Toolkit's mandatory apps and settings)
@@ -34,7 +35,12 @@ SITE_ID = 1
 MIDDLEWARE = [
     TOMTOOLKIT_MIDDLEWARE[0],  # SecurityMiddleware
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    *TOMTOOLKIT_MIDDLEWARE[1:],
+    *(
+        # JSON 403s must reach programs as JSON, not as a redirect to the login page.
+        "desctom.web.middleware.HtmlForbiddenRedirectMiddleware" if m == "tom_common.middleware.Raise403Middleware"
+        else m
+        for m in TOMTOOLKIT_MIDDLEWARE[1:]
+    ),
 ]
 
 ROOT_URLCONF = "desctom.urls"
@@ -59,7 +65,7 @@ TEMPLATES = [
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 DATABASES = {"default": CFG.database_settings()}
-DATABASES["default"]["CONN_MAX_AGE"] = 60
+DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DESCTOM_DB_CONN_MAX_AGE", "60"))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -86,6 +92,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 524288000
 STATIC_URL = "/static/"
 STATIC_ROOT = str(CFG.home / "static")
 STATICFILES_DIRS = node_static_dirs()
+try:  # whitenoise warns about a missing STATIC_ROOT; files are found through the finders anyway
+    Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+except OSError:
+    pass
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

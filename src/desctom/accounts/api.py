@@ -7,7 +7,10 @@ short JSON body, so programs see the problem at once. HTML pages keep Django's r
 from __future__ import annotations
 
 from django.http import JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.decorators import classonlymethod
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework.authentication import BasicAuthentication
 from tom_common.accounts.api_auth import TomTokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
@@ -34,14 +37,35 @@ def authenticate_request(request):
     return None
 
 
+class _CsrfCheck(CsrfViewMiddleware):
+    """Django's CSRF check, returning the reason of a failure instead of an HTML page."""
+
+    def _reject(self, request, reason):
+        return reason
+
+
+def _csrf_failure(request) -> str | None:
+    """Django's CSRF verdict on ``request``: ``None`` if it passes, else the reason."""
+    check = _CsrfCheck(lambda req: None)
+    check.process_request(request)
+    return check.process_view(request, None, (), {})
+
+
 class JsonLoginRequiredMixin(View):
     """A class-based view whose every method needs a logged-in user; answers 401 JSON otherwise.
 
-    Header-authenticated requests (token or basic) carry no cookies, so they are not subject
-    to CSRF checks; session requests are, through Django's middleware.
+    A browser session must send the CSRF token with unsafe requests (403 JSON otherwise), as
+    everywhere in Django; a request authenticated by an ``Authorization`` header (token or basic)
+    carries no ambient credentials and so needs none.
     """
 
+    @classonlymethod
+    def as_view(cls, **initkwargs):
+        # CSRF is checked in dispatch, only where a session cookie authenticates the caller.
+        return csrf_exempt(super().as_view(**initkwargs))
+
     def dispatch(self, request, *args, **kwargs):
+        session_user = request.user.is_authenticated
         try:
             user = authenticate_request(request)
         except AuthenticationFailed as exc:
@@ -50,6 +74,11 @@ class JsonLoginRequiredMixin(View):
             response = json_error("Authentication credentials were not provided.", 401)
             response["WWW-Authenticate"] = 'Token realm="api"'
             return response
+        if session_user and request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            reason = _csrf_failure(request)
+            if reason:
+                return json_error(f"CSRF check failed: {reason}. Send the csrftoken cookie's value in the "
+                                  "X-CSRFToken header.", 403)
         request.user = user
         return super().dispatch(request, *args, **kwargs)
 

@@ -16,3 +16,4 @@ for _name in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "DESCTOM_ADMIN_PASSWORD
     os.environ.pop(_name, None)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "desctom.settings")
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+os.environ["DESCTOM_DB_CONN_MAX_AGE"] = "0"  # live-server threads must not pin the test database
