@@ -11,7 +11,7 @@ from tom_common.default_settings import *  # noqa: F401,F403  (TOM Toolkit's man
 from tom_common.default_settings import TOMTOOLKIT_INSTALLED_APPS, TOMTOOLKIT_MIDDLEWARE
 
 from desctom import config as _config
-from desctom.staticassets import node_static_dirs
+from desctom.staticassets import node_static_dirs, plotly_static_dir
 
 CFG = _config.load()
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -91,7 +91,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 524288000
 
 STATIC_URL = "/static/"
 STATIC_ROOT = str(CFG.home / "static")
-STATICFILES_DIRS = node_static_dirs()
+STATICFILES_DIRS = [plotly_static_dir(), *node_static_dirs()]
 try:  # whitenoise warns about a missing STATIC_ROOT; files are found through the finders anyway
     Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 except OSError:

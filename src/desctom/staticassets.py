@@ -1,7 +1,7 @@
 """Where third-party front-end files come from.
 
-Bootstrap arrives with the PyPI package ``django-bootstrap-static`` (an installed app) and htmx
-with the TOM Toolkit itself. Alpine.js comes from the npm registry: the setup script runs
+Bootstrap arrives with the PyPI package ``django-bootstrap-static`` (an installed app), htmx
+with the TOM Toolkit itself, plotly.js with the PyPI ``plotly`` package. Alpine.js comes from the npm registry: the setup script runs
 ``npm ci`` in the project root, and this module points Django's static finders at the files
 it installed. Nothing third-party is copied into the repository.
 """
@@ -21,6 +21,13 @@ def node_modules_dir() -> Path:
     if env:
         return Path(env)
     return Path(__file__).resolve().parents[2] / "node_modules"
+
+
+def plotly_static_dir() -> tuple[str, str]:
+    """``/static/plotly/plotly.min.js`` from the installed ``plotly`` package."""
+    import plotly
+
+    return ("plotly", str(Path(plotly.__file__).parent / "package_data"))
 
 
 def node_static_dirs() -> list[tuple[str, str]]:
