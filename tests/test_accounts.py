@@ -23,7 +23,8 @@ def test_ensure_accounts_creates_groups_and_admin_once(capsys, monkeypatch):
     monkeypatch.setenv("DESCTOM_ADMIN_USER", "boss")
     call_command("ensure_accounts")
     out = capsys.readouterr().out
-    assert {"Public", "elasticc_admin", "elasticc_broker"} <= set(Group.objects.values_list("name", flat=True))
+    groups = set(Group.objects.values_list("name", flat=True))
+    assert {"Public", "elasticc_admin", "elasticc_broker"} <= groups
     admin = User.objects.get(username="boss")
     assert admin.is_superuser and admin.is_staff
     pwfile = config.load().admin_password_file

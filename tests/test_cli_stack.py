@@ -27,8 +27,8 @@ def stack_env():
     """Environment for a private installation: its own data dir and free ports."""
     home = Path(tempfile.mkdtemp(prefix="desctom-e2e-"))
     home.chmod(0o755)
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "DESCTOM_ADMIN_PASSWORD", "DJANGO_SECRET_KEY")}
+    dropped = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "DESCTOM_ADMIN_PASSWORD", "DJANGO_SECRET_KEY")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(DESCTOM_HOME=str(home), DESCTOM_WEB_PORT=str(free_port()), DESCTOM_PG_PORT=str(free_port()),
                DESCTOM_KAFKA_PORT=str(free_port()), DESCTOM_WEB_WORKERS="1")
     env.pop("DESCTOM_DB_CONN_MAX_AGE", None)

@@ -32,7 +32,8 @@ def test_bad_port_names_the_variable(monkeypatch, value, message):
         config.load()
 
 
-@pytest.mark.parametrize("url, message", [("mysql://x@h/db", "postgresql://"), ("postgresql://u@h:5432/", "no database")])
+@pytest.mark.parametrize("url, message", [("mysql://x@h/db", "postgresql://"),
+                                          ("postgresql://u@h:5432/", "no database")])
 def test_bad_database_url(url, message):
     with pytest.raises(config.ConfigError, match=message):
         config.parse_database_url(url)

@@ -32,15 +32,12 @@ INSTALLED_APPS = [
 
 SITE_ID = 1
 
+_FORBIDDEN_MW = "desctom.web.middleware.HtmlForbiddenRedirectMiddleware"
 MIDDLEWARE = [
     TOMTOOLKIT_MIDDLEWARE[0],  # SecurityMiddleware
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    *(
-        # JSON 403s must reach programs as JSON, not as a redirect to the login page.
-        "desctom.web.middleware.HtmlForbiddenRedirectMiddleware" if m == "tom_common.middleware.Raise403Middleware"
-        else m
-        for m in TOMTOOLKIT_MIDDLEWARE[1:]
-    ),
+    # JSON 403s must reach programs as JSON, not as a redirect to the login page.
+    *(_FORBIDDEN_MW if m.endswith(".Raise403Middleware") else m for m in TOMTOOLKIT_MIDDLEWARE[1:]),
 ]
 
 ROOT_URLCONF = "desctom.urls"

@@ -1,9 +1,9 @@
 """Where third-party front-end files come from.
 
 Bootstrap arrives with the PyPI package ``django-bootstrap-static`` (an installed app), htmx
-with the TOM Toolkit itself, plotly.js with the PyPI ``plotly`` package. Alpine.js comes from the npm registry: the setup script runs
-``npm ci`` in the project root, and this module points Django's static finders at the files
-it installed. Nothing third-party is copied into the repository.
+with the TOM Toolkit itself, plotly.js with the PyPI ``plotly`` package. Alpine.js comes from
+the npm registry: the setup script runs ``npm ci`` in the project root, and this module points
+Django's static finders at the files it installed. Nothing third-party is copied into the repository.
 """
 
 from __future__ import annotations

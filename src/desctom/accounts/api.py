@@ -12,8 +12,8 @@ from django.utils.decorators import classonlymethod
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.authentication import BasicAuthentication
-from tom_common.accounts.api_auth import TomTokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
+from tom_common.accounts.api_auth import TomTokenAuthentication
 
 _HEADER_AUTH = (TomTokenAuthentication(), BasicAuthentication())
 

@@ -1,7 +1,8 @@
 """JSON views about the caller's own account."""
 
-from desctom.accounts.api import JsonLoginRequiredMixin
 from django.http import JsonResponse
+
+from desctom.accounts.api import JsonLoginRequiredMixin
 
 
 class WhoAmIView(JsonLoginRequiredMixin):

