@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "desctom.web",  # first: its templates override the TOM Toolkit's (offline base page, login page)
     "desctom.accounts",
     *TOMTOOLKIT_INSTALLED_APPS,
+    "django.contrib.postgres",
+    "desctom.elasticc2",
     "bootstrap",  # django-bootstrap-static: Bootstrap served from the installed package
 ]
 
@@ -64,7 +66,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 DATABASES = {"default": CFG.database_settings()}
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DESCTOM_DB_CONN_MAX_AGE", "60"))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"  # what the TOM Toolkit's migrations were made with
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -171,3 +173,7 @@ REST_FRAMEWORK = {
 # Groups every installation has (reference §0); new users join the first one.
 DESCTOM_DEFAULT_GROUP = "Public"
 DESCTOM_GROUPS = ("Public", "elasticc_admin", "elasticc_broker")
+
+# Login is served by Django's LoginView on purpose (the original tom_client.py posts `username`,
+# which django-allauth's form does not accept); two-factor authentication is not enabled here.
+SILENCED_SYSTEM_CHECKS = ["tom_common.W003"]

@@ -1,0 +1,31 @@
+"""ELAsTiCC2 tables. Every table and column name is part of the public contract (SQL API users)."""
+
+from desctom.elasticc2.models.brokers import BrokerClassifier, BrokerMessage, BrokerSourceIds, ImportPPDBRunning
+from desctom.elasticc2.models.photometry import (
+    DiaForcedSource,
+    DiaObject,
+    DiaObjectTruth,
+    DiaSource,
+    PPDBAlert,
+    PPDBDiaForcedSource,
+    PPDBDiaObject,
+    PPDBDiaSource,
+    TrainingAlert,
+    TrainingDiaForcedSource,
+    TrainingDiaObject,
+    TrainingDiaObjectTruth,
+    TrainingDiaSource,
+)
+from desctom.elasticc2.models.spectra import PlannedSpectra, SpectrumInfo, WantedSpectra
+from desctom.elasticc2.models.summary import DiaObjectClassification, DiaObjectInfo, DiaObjectOfTarget
+from desctom.elasticc2.models.taxonomy import ClassIdOfGentype, GentypeOfClassId
+
+__all__ = [
+    "BrokerClassifier", "BrokerMessage", "BrokerSourceIds", "ImportPPDBRunning",
+    "DiaForcedSource", "DiaObject", "DiaObjectTruth", "DiaSource", "PPDBAlert", "PPDBDiaForcedSource",
+    "PPDBDiaObject", "PPDBDiaSource", "TrainingAlert", "TrainingDiaForcedSource", "TrainingDiaObject",
+    "TrainingDiaObjectTruth", "TrainingDiaSource",
+    "PlannedSpectra", "SpectrumInfo", "WantedSpectra",
+    "DiaObjectClassification", "DiaObjectInfo", "DiaObjectOfTarget",
+    "ClassIdOfGentype", "GentypeOfClassId",
+]

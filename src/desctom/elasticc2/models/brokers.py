@@ -1,0 +1,61 @@
+"""Broker classifiers and their classification messages (reference §2.2.4)."""
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+from desctom.elasticc2.models.fields import Float32Field
+
+
+class BrokerClassifier(models.Model):
+    """One classifier of one broker: (brokername, brokerversion, classifiername, classifierparams).
+
+    Unlike the original, the 4-tuple is unique in the database (NULLs count as equal), so two
+    ingesters can never register the same classifier twice.
+    """
+
+    classifier_id = models.BigAutoField(primary_key=True)
+    brokername = models.CharField(max_length=100)
+    brokerversion = models.TextField(null=True)
+    classifiername = models.CharField(max_length=200)
+    classifierparams = models.TextField(null=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["brokername"]),
+            models.Index(fields=["brokername", "brokerversion"]),
+            models.Index(fields=["brokername", "classifiername"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["brokername", "brokerversion", "classifiername", "classifierparams"],
+                                    name="elasticc2_brokerclassifier_unique", nulls_distinct=False),
+        ]
+
+
+class BrokerMessage(models.Model):
+    """One broker classification message: one alert, one classifier, arrays of classes and probabilities."""
+
+    brokermessage_id = models.BigAutoField(primary_key=True)
+    streammessage_id = models.BigIntegerField(null=True)
+    topicname = models.CharField(max_length=200, null=True)
+    alert_id = models.BigIntegerField(db_index=True)
+    diasource_id = models.BigIntegerField(db_index=True)
+    msghdrtimestamp = models.DateTimeField(null=True)
+    descingesttimestamp = models.DateTimeField(db_index=True)
+    elasticcpublishtimestamp = models.DateTimeField(null=True)
+    brokeringesttimestamp = models.DateTimeField(null=True)
+    classifier_id = models.BigIntegerField(db_index=True)
+    classid = ArrayField(models.SmallIntegerField())
+    probability = ArrayField(Float32Field())
+
+
+class BrokerSourceIds(models.Model):
+    """Work queue: every diaSourceId seen in broker messages, until copied to the local tables."""
+
+    diasource_id = models.BigIntegerField(primary_key=True)
+
+
+class ImportPPDBRunning(models.Model):
+    """Single-row lock preventing two concurrent PPDB-to-local copies."""
+
+    running = models.BooleanField(default=False)

@@ -1,0 +1,213 @@
+"""The object / source / forced-source / alert / truth families (reference §2.2.1-2.2.2).
+
+Three families share one abstract structure: the PPDB (the whole simulated survey), the local
+"known" tables (what brokers classified), and the training set. Column order is part of the
+contract (the PPDB-to-local copy is ``INSERT ... SELECT *``), so fields are declared in the
+order the original tables have. Fluxes are nJy (zeropoint 31.4).
+"""
+
+from django.db import models
+
+from desctom.elasticc2.models.fields import Float32Field
+
+HOST_PREFIXES = ("hostgal", "hostgal2")
+BANDS = ("u", "g", "r", "i", "z", "y")
+ZPHOT_QUANTILES = tuple(f"q{q:03d}" for q in range(0, 101, 10))
+
+
+def host_columns(prefix: str) -> list[str]:
+    """The 32 host-galaxy columns of one host, in table (and Avro) order."""
+    return ([f"{prefix}_ellipticity", f"{prefix}_sqradius", f"{prefix}_zspec", f"{prefix}_zspec_err",
+             f"{prefix}_zphot", f"{prefix}_zphot_err"]
+            + [f"{prefix}_zphot_{q}" for q in ZPHOT_QUANTILES]
+            + [f"{prefix}_mag_{b}" for b in BANDS]
+            + [f"{prefix}_ra", f"{prefix}_dec", f"{prefix}_snsep"]
+            + [f"{prefix}_magerr_{b}" for b in BANDS])
+
+
+#: Every column of an object table, in order.
+OBJECT_COLUMNS = (["diaobject_id", "simversion", "ra", "decl", "mwebv", "mwebv_err", "z_final", "z_final_err"]
+                  + host_columns("hostgal") + host_columns("hostgal2") + ["isddf"])
+SOURCE_COLUMNS = ["diasource_id", "midpointtai", "filtername", "ra", "decl", "psflux", "psfluxerr", "snr",
+                  "diaobject_id"]
+FORCED_COLUMNS = ["diaforcedsource_id", "midpointtai", "filtername", "psflux", "psfluxerr", "diaobject_id"]
+ALERT_COLUMNS = ["alert_id", "alertsenttimestamp", "diaobject_id", "diasource_id"]
+TRUTH_COLUMNS = ["libid", "sim_searcheff_mask", "gentype", "sim_template_index", "zcmb", "zhelio", "zcmb_smear",
+                 "ra", "dec", "mwebv", "galid", "galzphot", "galzphoterr", "galsnsep", "galsnddlr", "rv", "av",
+                 "mu", "lensdmu", "peakmjd", "mjd_detect_first", "mjd_detect_last", "dtseason_peak",
+                 *[f"peakmag_{b}" for b in BANDS], "snrmax", "snrmax2", "snrmax3", "nobs", "nobs_saturate",
+                 "diaobject_id"]
+
+
+def _object_fields():
+    """The float/host columns of an object table as Django fields, in order."""
+    fields = {
+        "diaobject_id": models.BigIntegerField(primary_key=True),
+        "simversion": models.TextField(null=True, blank=True),
+        "ra": models.FloatField(),
+        "decl": models.FloatField(),
+    }
+    for name in OBJECT_COLUMNS[4:-1]:
+        fields[name] = Float32Field(null=True, blank=True)
+    fields["isddf"] = models.BooleanField(default=False)
+    return fields
+
+
+def _abstract_object_class():
+    attrs = {"__module__": __name__, "Meta": type("Meta", (), {"abstract": True})}
+    attrs.update(_object_fields())
+    return type("BaseDiaObject", (models.Model,), attrs)
+
+
+BaseDiaObject = _abstract_object_class()
+BaseDiaObject.__doc__ = "An LSST DIA object (one simulated transient or variable): position, host galaxies."
+
+
+class BaseDiaSource(models.Model):
+    """A detection (difference-image source). ``psflux`` in nJy; ``snr`` = psflux / psfluxerr."""
+
+    diasource_id = models.BigIntegerField(primary_key=True)
+    midpointtai = models.FloatField(db_index=True)
+    filtername = models.TextField()
+    ra = models.FloatField()
+    decl = models.FloatField()
+    psflux = Float32Field()
+    psfluxerr = Float32Field()
+    snr = Float32Field()
+
+    class Meta:
+        abstract = True
+
+
+class BaseDiaForcedSource(models.Model):
+    """Forced photometry at the object's position, detected or not. ``psflux`` in nJy."""
+
+    diaforcedsource_id = models.BigIntegerField(primary_key=True)
+    midpointtai = models.FloatField(db_index=True)
+    filtername = models.TextField()
+    psflux = Float32Field()
+    psfluxerr = Float32Field()
+
+    class Meta:
+        abstract = True
+
+
+class BaseAlert(models.Model):
+    """One alert per detection (``alert_id == diasource_id``); sent once ``alertsenttimestamp`` is set."""
+
+    alert_id = models.BigIntegerField(primary_key=True)
+    alertsenttimestamp = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+class BaseObjectTruth(models.Model):
+    """Simulation truth of an object, from the SNANA ``.DUMP`` file. Brokers never see it."""
+
+    libid = models.IntegerField()
+    sim_searcheff_mask = models.IntegerField()
+    gentype = models.IntegerField(db_index=True)
+    sim_template_index = models.IntegerField(db_index=True)
+    zcmb = Float32Field(db_index=True)
+    zhelio = Float32Field(db_index=True)
+    zcmb_smear = Float32Field()
+    ra = models.FloatField()
+    dec = models.FloatField()
+    mwebv = Float32Field()
+    galid = models.BigIntegerField(null=True)
+    galzphot = Float32Field(null=True)
+    galzphoterr = Float32Field(null=True)
+    galsnsep = Float32Field(null=True)
+    galsnddlr = Float32Field(null=True)
+    rv = Float32Field()
+    av = Float32Field()
+    mu = Float32Field()
+    lensdmu = Float32Field()
+    peakmjd = Float32Field(db_index=True)
+    mjd_detect_first = models.FloatField(db_index=True)
+    mjd_detect_last = models.FloatField(db_index=True)
+    dtseason_peak = Float32Field()
+    peakmag_u = Float32Field()
+    peakmag_g = Float32Field()
+    peakmag_r = Float32Field()
+    peakmag_i = Float32Field()
+    peakmag_z = Float32Field()
+    peakmag_y = Float32Field()
+    snrmax = Float32Field()
+    snrmax2 = Float32Field()
+    snrmax3 = Float32Field()
+    nobs = models.IntegerField()
+    nobs_saturate = models.IntegerField()
+
+    class Meta:
+        abstract = True
+
+
+# -- PPDB: the whole simulated survey ---------------------------------------------------------------
+class PPDBDiaObject(BaseDiaObject):
+    pass
+
+
+class PPDBDiaSource(BaseDiaSource):
+    diaobject = models.ForeignKey(PPDBDiaObject, db_column="diaobject_id", null=True, on_delete=models.CASCADE,
+                                  related_name="diasources")
+
+
+class PPDBDiaForcedSource(BaseDiaForcedSource):
+    diaobject = models.ForeignKey(PPDBDiaObject, db_column="diaobject_id", on_delete=models.CASCADE,
+                                  related_name="diaforcedsources")
+
+
+class PPDBAlert(BaseAlert):
+    diaobject = models.ForeignKey(PPDBDiaObject, db_column="diaobject_id", null=True, on_delete=models.CASCADE,
+                                  related_name="alerts")
+    diasource = models.ForeignKey(PPDBDiaSource, db_column="diasource_id", null=True, on_delete=models.CASCADE,
+                                  related_name="alerts")
+
+
+class DiaObjectTruth(BaseObjectTruth):
+    diaobject = models.OneToOneField(PPDBDiaObject, db_column="diaobject_id", primary_key=True,
+                                     on_delete=models.CASCADE, related_name="truth")
+
+
+# -- Local ("known"): what brokers have classified ---------------------------------------------------
+class DiaObject(BaseDiaObject):
+    pass
+
+
+class DiaSource(BaseDiaSource):
+    diaobject = models.ForeignKey(DiaObject, db_column="diaobject_id", null=True, on_delete=models.CASCADE,
+                                  related_name="diasources")
+
+
+class DiaForcedSource(BaseDiaForcedSource):
+    diaobject = models.ForeignKey(DiaObject, db_column="diaobject_id", on_delete=models.CASCADE,
+                                  related_name="diaforcedsources")
+
+
+# -- Training set ------------------------------------------------------------------------------------
+class TrainingDiaObject(BaseDiaObject):
+    pass
+
+
+class TrainingDiaSource(BaseDiaSource):
+    diaobject = models.ForeignKey(TrainingDiaObject, db_column="diaobject_id", null=True,
+                                  on_delete=models.CASCADE, related_name="diasources")
+
+
+class TrainingDiaForcedSource(BaseDiaForcedSource):
+    diaobject = models.ForeignKey(TrainingDiaObject, db_column="diaobject_id", on_delete=models.CASCADE,
+                                  related_name="diaforcedsources")
+
+
+class TrainingAlert(BaseAlert):
+    diaobject = models.ForeignKey(TrainingDiaObject, db_column="diaobject_id", null=True,
+                                  on_delete=models.CASCADE, related_name="alerts")
+    diasource = models.ForeignKey(TrainingDiaSource, db_column="diasource_id", null=True,
+                                  on_delete=models.CASCADE, related_name="alerts")
+
+
+class TrainingDiaObjectTruth(BaseObjectTruth):
+    diaobject = models.OneToOneField(TrainingDiaObject, db_column="diaobject_id", primary_key=True,
+                                     on_delete=models.CASCADE, related_name="truth")

@@ -1,0 +1,42 @@
+"""Spectrum coordination: requests, plans and reports (reference §2.2.6)."""
+
+from django.contrib.auth.models import User
+from django.db import models
+from django.utils import timezone
+
+from desctom.elasticc2.models.fields import Float32Field
+from desctom.elasticc2.models.photometry import DiaObject
+
+
+class WantedSpectra(models.Model):
+    """A request for a spectrum of an object; one per (object, requester)."""
+
+    wantspec_id = models.TextField(primary_key=True)
+    wanttime = models.DateTimeField(default=timezone.now, db_index=True)
+    diaobject = models.ForeignKey(DiaObject, db_column="diaobject_id", on_delete=models.CASCADE)
+    user = models.ForeignKey(User, on_delete=models.RESTRICT)
+    requester = models.TextField(null=True)
+    priority = models.IntegerField()
+
+
+class PlannedSpectra(models.Model):
+    """A facility's plan to take a spectrum of an object."""
+
+    reqspec_id = models.AutoField(primary_key=True)
+    diaobject = models.ForeignKey(DiaObject, db_column="diaobject_id", on_delete=models.CASCADE)
+    facility = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    plantime = models.DateTimeField(null=True)
+    comment = models.TextField(default="", blank=True)
+
+
+class SpectrumInfo(models.Model):
+    """What a spectrum told: redshift and class. ``mjd`` is double precision here (float4 in the original)."""
+
+    specinfo_id = models.AutoField(primary_key=True)
+    diaobject = models.ForeignKey(DiaObject, db_column="diaobject_id", on_delete=models.CASCADE)
+    facility = models.TextField(null=True)
+    inserted_at = models.DateTimeField(default=timezone.now)
+    mjd = models.FloatField(db_index=True)
+    z = Float32Field(null=True)
+    classid = models.IntegerField(null=True, db_index=True)
