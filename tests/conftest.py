@@ -10,9 +10,6 @@ import pytest
 
 from desctom.testing.services import ThrowawayKafka, ThrowawayPostgres
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
-
 
 @pytest.fixture(scope="session")
 def pg_server():

@@ -35,8 +35,8 @@ GENTYPES_OF_LEAF: dict[int, tuple[int, ...]] = {
     2322: (90,), 2323: (80,), 2324: (91,), 2325: (83,), 2332: (60,),
 }
 
-#: The 20 leaf classes a classifier of simulated transients and variables chooses among.
-LEAF_CLASSES: tuple[int, ...] = tuple(sorted(GENTYPES_OF_LEAF))
+#: The 19 leaf classes with simulated models.
+SIMULATED_LEAF_CLASSES: tuple[int, ...] = tuple(sorted(GENTYPES_OF_LEAF))
 
 
 def exact_classid(gentype: int) -> int | None:

@@ -1,6 +1,11 @@
 """ELAsTiCC2 tables. Every table and column name is part of the public contract (SQL API users)."""
 
-from desctom.elasticc2.models.brokers import BrokerClassifier, BrokerMessage, BrokerSourceIds, ImportPPDBRunning
+from desctom.elasticc2.models.brokers import (
+    BrokerClassifier,
+    BrokerMessage,
+    BrokerSourceIds,
+    ImportPPDBRunning,
+)
 from desctom.elasticc2.models.photometry import (
     DiaForcedSource,
     DiaObject,
