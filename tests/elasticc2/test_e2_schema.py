@@ -74,8 +74,8 @@ def test_gentypeofclassid_matches_the_published_table():
 
 def test_classidofgentype_matches_the_published_table():
     with connection.cursor() as cur:
-        cur.execute("SELECT classid, gentype, description, exactmatch, categorymatch, generalmatch, broadmatch "
-                    "FROM elasticc2_classidofgentype")
+        cur.execute("SELECT classid, gentype, description, exactmatch, categorymatch, generalmatch, "
+                    "broadmatch FROM elasticc2_classidofgentype")
         got = sorted(cur.fetchall())
     want = sorted((int(r["classid"]), int(r["gentype"]), r["description"],
                    *(r[k] == "True" for k in ("exactmatch", "categorymatch", "generalmatch", "broadmatch")))

@@ -60,7 +60,10 @@ DISTANCE_SQL = ("degrees(2 * asin(least(1, sqrt(power(sin(radians(decl - %(dec)s
 
 def cone_search(table: str, ra: float, dec: float, radius_deg: float, limit: int, columns: str = "*",
                 use_q3c: bool | None = None, connection=None) -> list[dict]:
-    """Rows of ``elasticc2_<table>`` within ``radius_deg`` of (ra, dec), nearest first, with ``distance_deg``."""
+    """Rows of ``elasticc2_<table>`` within ``radius_deg`` of (ra, dec), nearest first.
+
+    Each row also has ``distance_deg``, the angular distance from the centre.
+    """
     if table not in SKY_TABLES:
         raise ValueError(f"no sky index on {table}")
     conn = connection or default_connection

@@ -27,8 +27,9 @@ class BrokerClassifier(models.Model):
             models.Index(fields=["brokername", "classifiername"]),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["brokername", "brokerversion", "classifiername", "classifierparams"],
-                                    name="elasticc2_brokerclassifier_unique", nulls_distinct=False),
+            models.UniqueConstraint(
+                fields=["brokername", "brokerversion", "classifiername", "classifierparams"],
+                name="elasticc2_brokerclassifier_unique", nulls_distinct=False),
         ]
 
 

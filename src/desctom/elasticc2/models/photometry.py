@@ -32,9 +32,10 @@ SOURCE_COLUMNS = ["diasource_id", "midpointtai", "filtername", "ra", "decl", "ps
                   "diaobject_id"]
 FORCED_COLUMNS = ["diaforcedsource_id", "midpointtai", "filtername", "psflux", "psfluxerr", "diaobject_id"]
 ALERT_COLUMNS = ["alert_id", "alertsenttimestamp", "diaobject_id", "diasource_id"]
-TRUTH_COLUMNS = ["libid", "sim_searcheff_mask", "gentype", "sim_template_index", "zcmb", "zhelio", "zcmb_smear",
-                 "ra", "dec", "mwebv", "galid", "galzphot", "galzphoterr", "galsnsep", "galsnddlr", "rv", "av",
-                 "mu", "lensdmu", "peakmjd", "mjd_detect_first", "mjd_detect_last", "dtseason_peak",
+TRUTH_COLUMNS = ["libid", "sim_searcheff_mask", "gentype", "sim_template_index", "zcmb", "zhelio",
+                 "zcmb_smear", "ra", "dec", "mwebv", "galid", "galzphot", "galzphoterr", "galsnsep",
+                 "galsnddlr", "rv", "av", "mu", "lensdmu", "peakmjd", "mjd_detect_first", "mjd_detect_last",
+                 "dtseason_peak",
                  *[f"peakmag_{b}" for b in BANDS], "snrmax", "snrmax2", "snrmax3", "nobs", "nobs_saturate",
                  "diaobject_id"]
 
@@ -150,8 +151,8 @@ class PPDBDiaObject(BaseDiaObject):
 
 
 class PPDBDiaSource(BaseDiaSource):
-    diaobject = models.ForeignKey(PPDBDiaObject, db_column="diaobject_id", null=True, on_delete=models.CASCADE,
-                                  related_name="diasources")
+    diaobject = models.ForeignKey(PPDBDiaObject, db_column="diaobject_id", null=True,
+                                  on_delete=models.CASCADE, related_name="diasources")
 
 
 class PPDBDiaForcedSource(BaseDiaForcedSource):
@@ -160,10 +161,10 @@ class PPDBDiaForcedSource(BaseDiaForcedSource):
 
 
 class PPDBAlert(BaseAlert):
-    diaobject = models.ForeignKey(PPDBDiaObject, db_column="diaobject_id", null=True, on_delete=models.CASCADE,
-                                  related_name="alerts")
-    diasource = models.ForeignKey(PPDBDiaSource, db_column="diasource_id", null=True, on_delete=models.CASCADE,
-                                  related_name="alerts")
+    diaobject = models.ForeignKey(PPDBDiaObject, db_column="diaobject_id", null=True,
+                                  on_delete=models.CASCADE, related_name="alerts")
+    diasource = models.ForeignKey(PPDBDiaSource, db_column="diasource_id", null=True,
+                                  on_delete=models.CASCADE, related_name="alerts")
 
 
 class DiaObjectTruth(BaseObjectTruth):

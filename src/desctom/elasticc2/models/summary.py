@@ -32,7 +32,8 @@ class DiaObjectInfo(models.Model):
     latestforcedsourcemjd = models.FloatField(null=True, db_index=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["diaobject", "filtername"], name="diaobjectinfo_unique")]
+        constraints = [models.UniqueConstraint(fields=["diaobject", "filtername"],
+                                               name="diaobjectinfo_unique")]
 
 
 class DiaObjectClassification(models.Model):
