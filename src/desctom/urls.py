@@ -13,5 +13,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/whoami/", WhoAmIView.as_view(), name="whoami"),
     path("healthz", web_views.healthz, name="healthz"),
+    path("elasticc2/", include("desctom.elasticc2.urls")),
     path("", include("tom_common.urls")),
 ]

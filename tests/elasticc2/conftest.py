@@ -1,0 +1,30 @@
+"""Fixtures for the ELAsTiCC2 tests: the real ELAsTiCC2 SNANA test data, unpacked once."""
+
+import shutil
+import tarfile
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from desctom.testing.paths import SHARED_DATA
+
+TEST_DATA_TAR = SHARED_DATA / "elasticc2_alert_test_data.tar.bz2"
+
+
+@pytest.fixture(scope="session")
+def elasticc2_test_data() -> Path:
+    """The folder holding the three SNANA directories (KN_K17, Mdwarf-flare, SNIb-Templates)."""
+    if not TEST_DATA_TAR.exists():
+        pytest.fail(f"{TEST_DATA_TAR} is missing: the shared data must sit beside the checkout")
+    base = Path(tempfile.mkdtemp(prefix="desctom-e2data-"))
+    with tarfile.open(TEST_DATA_TAR) as tar:
+        tar.extractall(base, filter="data")
+    yield base / "elasticc2_alert_test_data"
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def elasticc2_test_dirs(elasticc2_test_data) -> list[Path]:
+    """The three SNANA directories, sorted by name."""
+    return sorted(p for p in elasticc2_test_data.iterdir() if p.is_dir())
