@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from django.db import connection as django_connection
 
-from desctom.elasticc2.models.photometry import OBJECT_COLUMNS
+from desctom.elasticc2.models.photometry import OBJECT_COLUMNS, avro_name
 
 #: Days before the first detection from which forced photometry is included.
 FORCED_LOOKBACK_DAYS = 30.0
@@ -45,19 +45,8 @@ FAMILIES = {
 }
 
 
-def _avro_name(column: str) -> str:
-    """Object column -> Avro field name (``diaobject_id`` -> ``diaObjectId``, ``_y`` -> ``_Y``)."""
-    if column == "diaobject_id":
-        return "diaObjectId"
-    if column == "simversion":
-        return "simVersion"
-    if column.endswith("_y") and ("_mag_" in column or "_magerr_" in column):
-        return column[:-1] + "Y"
-    return column
-
-
 #: Object columns that go into ``diaObject`` (all but ``isddf``), with their Avro names.
-_OBJECT_FIELDS = [(c, _avro_name(c)) for c in OBJECT_COLUMNS if c != "isddf"]
+_OBJECT_FIELDS = [(c, avro_name(c)) for c in OBJECT_COLUMNS if c != "isddf"]
 
 
 def _rows(cur, sql: str, params) -> list[tuple]:

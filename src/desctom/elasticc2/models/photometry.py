@@ -40,6 +40,20 @@ TRUTH_COLUMNS = ["libid", "sim_searcheff_mask", "gentype", "sim_template_index",
                  "diaobject_id"]
 
 
+def avro_name(column: str) -> str:
+    """Object column -> field name in the Avro ``diaObject``.
+
+    ``diaobject_id`` -> ``diaObjectId``, ``simversion`` -> ``simVersion``, ``..._mag_y`` -> ``..._mag_Y``.
+    """
+    if column == "diaobject_id":
+        return "diaObjectId"
+    if column == "simversion":
+        return "simVersion"
+    if column.endswith("_y") and ("_mag_" in column or "_magerr_" in column):
+        return column[:-1] + "Y"
+    return column
+
+
 def _object_fields():
     """The float/host columns of an object table as Django fields, in order."""
     fields = {

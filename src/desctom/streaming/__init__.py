@@ -1,0 +1,1 @@
+"""Kafka and Avro: alert and broker-classification messages, producers and consumers."""
