@@ -1,7 +1,25 @@
-"""URLs of the ELAsTiCC2 app, mounted at ``/elasticc2/`` (paths exactly as the original's)."""
+"""URLs of the ELAsTiCC2 app, mounted at ``/elasticc2/`` (paths exactly as the original's).
 
-from django.urls import include, path  # noqa: F401
+JSON endpoints have no trailing slash; the DRF REST views have one. ``/elasticc2/`` itself is
+left for the campaign's HTML front page (the REST router has no API-root view).
+"""
+
+from django.urls import path
+
+from desctom.elasticc2.api.alerts import GetAlertView
+from desctom.elasticc2.api.cone import ConeSearchView
+from desctom.elasticc2.api.lightcurves import LtcvFeaturesView, LtcvView
+from desctom.elasticc2.api.rest import router
+from desctom.elasticc2.api.taxonomy import ClassIdsView, ClassifiersJsonView
 
 app_name = "elasticc2"
 
-urlpatterns = []
+urlpatterns = [
+    path("classids", ClassIdsView.as_view(), name="classids"),
+    path("classifiers_json", ClassifiersJsonView.as_view(), name="classifiers_json"),
+    path("getalert", GetAlertView.as_view(), name="getalert"),
+    path("ltcv", LtcvView.as_view(), name="ltcv"),
+    path("ltcvfeatures", LtcvFeaturesView.as_view(), name="ltcvfeatures"),
+    path("conesearch", ConeSearchView.as_view(), name="conesearch"),
+    *router.urls,
+]
