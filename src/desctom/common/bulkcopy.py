@@ -6,12 +6,15 @@ bulk path (SNANA loader, synthetic surveys, broker ingest) writes through here.
 * :func:`copy_rows` streams rows straight into a table: fastest, for rows known to be new.
 * :func:`insert_new_rows` copies into a temporary table first, then ``INSERT ... ON CONFLICT
   DO NOTHING``: idempotent, returns how many rows were really new.
+* :func:`copy_arrays` / :func:`insert_new_arrays` do the same for whole numpy columns: the binary
+  COPY stream is built with one structured array per batch instead of a Python loop per row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 import psycopg
 from psycopg import sql
 
@@ -86,3 +89,142 @@ def connect(database: dict | None = None, **kwargs) -> psycopg.Connection:
     return psycopg.connect(host=database.get("HOST") or None, port=database.get("PORT") or None,
                            user=database.get("USER") or None, password=database.get("PASSWORD") or None,
                            dbname=database["NAME"], **kwargs)
+
+
+# -- numpy columns ------------------------------------------------------------------------------------
+#: Binary COPY type name -> big-endian numpy type of its wire format.
+_WIRE_DTYPES = {"int8": ">i8", "int4": ">i4", "int2": ">i2", "float8": ">f8", "float4": ">f4", "bool": "?"}
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension length
+_COPY_TRAILER = b"\xff\xff"
+#: Rows per structured array: bounds the memory of one batch to a few tens of MB.
+BATCH_ROWS = 262_144
+
+
+def _text_bytes(values: np.ndarray) -> np.ndarray:
+    """A text column as a numpy bytes (``S``) array, UTF-8 encoded."""
+    if values.dtype.kind == "S":
+        return values
+    if values.dtype.kind == "U":
+        return np.char.encode(values, "utf-8")
+    return np.array([str(v).encode() for v in values], dtype=bytes)
+
+
+def copy_block(arrays: Sequence[np.ndarray | None], types: Sequence[str]) -> bytes:
+    """The binary COPY tuples (no header) of equal-length columns.
+
+    ``None`` for a column writes NULL in every row. Text columns must be numpy bytes/str arrays;
+    rows are grouped by the byte lengths of their text values (row order in COPY is irrelevant),
+    so every group is one fixed-layout structured array.
+    """
+    present = [a for a in arrays if a is not None]
+    n = len(present[0]) if present else 0
+    text_idx = [i for i, (a, t) in enumerate(zip(arrays, types, strict=True))
+                if a is not None and t == "text"]
+    arrays = list(arrays)
+    for i in text_idx:
+        arrays[i] = _text_bytes(np.asarray(arrays[i]))
+    if not text_idx or n == 0:
+        return _fixed_block(arrays, types, {}, n)
+    lengths = np.stack([np.char.str_len(arrays[i]) for i in text_idx], axis=1)
+    if (lengths.min(axis=0) == lengths.max(axis=0)).all():
+        return _fixed_block(arrays, types, dict(zip(text_idx, lengths[0].tolist(), strict=True)), n)
+    keys, inverse = np.unique(lengths, axis=0, return_inverse=True)
+    parts = []
+    inverse = inverse.reshape(-1)
+    for g, key in enumerate(keys):
+        rows = np.flatnonzero(inverse == g)
+        sub = [None if a is None else a[rows] for a in arrays]
+        parts.append(_fixed_block(sub, types, dict(zip(text_idx, key.tolist(), strict=True)), len(rows)))
+    return b"".join(parts)
+
+
+def _fixed_block(arrays: Sequence[np.ndarray | None], types: Sequence[str], text_len: dict[int, int],
+                 n: int) -> bytes:
+    """COPY tuples where every field has the same byte length in every row."""
+    fields: list[tuple[str, str]] = [("nf", ">i2")]
+    fills: list[tuple[str, int, str | None, np.ndarray | None]] = []
+    for i, (arr, typ) in enumerate(zip(arrays, types, strict=True)):
+        fields.append((f"l{i}", ">i4"))
+        if arr is None:
+            fills.append((f"l{i}", -1, None, None))
+            continue
+        if typ == "text":
+            width = text_len[i]
+            fills.append((f"l{i}", width, f"v{i}" if width else None, arr))
+            if width:
+                fields.append((f"v{i}", f"S{width}"))
+            continue
+        if typ not in _WIRE_DTYPES:
+            raise ValueError(f"copy_arrays cannot write type {typ}")
+        wire = np.dtype(_WIRE_DTYPES[typ])
+        if wire.kind == "i" and arr.dtype.kind in "iu" and arr.dtype.itemsize > wire.itemsize and len(arr):
+            limits = np.iinfo(wire)
+            if arr.min() < limits.min or arr.max() > limits.max:
+                raise ValueError(f"value out of range for a {typ} column")
+        fields.append((f"v{i}", wire.str))
+        fills.append((f"l{i}", wire.itemsize, f"v{i}", arr))
+    block = np.empty(n, dtype=np.dtype(fields))
+    block["nf"] = len(arrays)
+    for length_field, length, value_field, arr in fills:
+        block[length_field] = length
+        if value_field is not None:
+            block[value_field] = arr
+    return block.tobytes()
+
+
+def copy_arrays(conn: psycopg.Connection, table: str, columns: Sequence[str],
+                arrays: Sequence[np.ndarray | None], types: Sequence[str] | None = None,
+                batch_rows: int = BATCH_ROWS) -> int:
+    """Binary-COPY equal-length numpy ``arrays`` (one per column, ``None`` = all NULL) into ``table``.
+
+    Values are converted to the columns' types (read from the catalog unless ``types`` is given).
+    Returns the number of rows written.
+    """
+    types = list(types) if types is not None else column_types(conn, table, columns)
+    present = [np.asarray(a) for a in arrays if a is not None]
+    n = len(present[0]) if present else 0
+    if any(len(a) != n for a in present):
+        raise ValueError(f"copy_arrays into {table}: columns of different lengths")
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)))
+    with conn.cursor() as cur, cur.copy(stmt) as copy:
+        copy.write(_COPY_HEADER)
+        for start in range(0, n, batch_rows):
+            part = [None if a is None else np.asarray(a)[start:start + batch_rows] for a in arrays]
+            copy.write(copy_block(part, types))
+        copy.write(_COPY_TRAILER)
+    return n
+
+
+def insert_new_arrays(conn: psycopg.Connection, table: str, columns: Sequence[str],
+                      arrays: Sequence[np.ndarray | None], returning: str,
+                      types: Sequence[str] | None = None,
+                      only_if_exists: tuple[str, str, str] | None = None) -> np.ndarray:
+    """Insert the rows of ``arrays`` whose key is not in ``table`` yet; return the ``returning`` column
+    of the rows really inserted (a numpy array).
+
+    ``only_if_exists=(column, other_table, other_column)`` also drops rows whose ``column`` value is
+    not in ``other_table.other_column`` (e.g. truth rows of unknown objects). Must run inside a
+    transaction (the staging table is dropped at commit). Concurrent loads of the same keys are
+    safe: the later one waits for the earlier one and then skips those rows.
+    """
+    types = list(types) if types is not None else column_types(conn, table, columns)
+    stage = f"_stage_{table}"
+    cols = sql.SQL(", ").join(map(sql.Identifier, columns))
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP")
+                    .format(sql.Identifier(stage), sql.Identifier(table)))
+        cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(stage)))
+    copy_arrays(conn, stage, columns, arrays, types)
+    where = sql.SQL("")
+    if only_if_exists is not None:
+        column, other_table, other_column = only_if_exists
+        where = sql.SQL(" WHERE EXISTS (SELECT 1 FROM {} o WHERE o.{} = s.{})").format(
+            sql.Identifier(other_table), sql.Identifier(other_column), sql.Identifier(column))
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} s{} ON CONFLICT DO NOTHING RETURNING {}")
+                    .format(sql.Identifier(table), cols, cols, sql.Identifier(stage), where,
+                            sql.Identifier(returning)))
+        inserted = [row[0] for row in cur.fetchall()]
+        cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(stage)))
+    return np.array(inserted)

@@ -1,0 +1,250 @@
+"""Reading SNANA simulation output: HEAD/PHOT FITS pairs and the truth ``.DUMP`` (reference §3.1).
+
+Every problem with an input file is a :class:`SnanaError` whose message names the file, so the
+command can print one clear line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import struct
+import warnings
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
+
+HEAD_PATTERNS = ("*HEAD.FITS.gz", "*HEAD.FITS")
+FITS_BLOCK = 2880
+
+
+class SnanaError(Exception):
+    """Bad SNANA input (missing, truncated or inconsistent file); the message names the file."""
+
+
+@dataclass(frozen=True)
+class FilePair:
+    """One HEAD file (objects) and the PHOT file (photometry) it points into."""
+
+    directory: Path
+    head: Path
+    phot: Path
+
+    @property
+    def name(self) -> str:
+        return self.head.name
+
+
+class SnanaDirectory:
+    """One SNANA output directory: its HEAD/PHOT pairs and its truth file ``<dirname>.DUMP``."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        if not self.path.is_dir():
+            raise SnanaError(f"{self.path}: no such directory")
+
+    @property
+    def dump(self) -> Path:
+        return self.path / f"{self.path.name}.DUMP"
+
+    def head_files(self) -> list[Path]:
+        found = {p for pattern in HEAD_PATTERNS for p in self.path.glob(pattern)}
+        return sorted(found)
+
+    def pairs(self, only: set[str] | None = None) -> list[FilePair]:
+        """The HEAD/PHOT pairs (restricted to HEAD file names in ``only`` if given)."""
+        heads = [h for h in self.head_files() if only is None or h.name in only]
+        if not heads and only is None:
+            raise SnanaError(f"{self.path}: no *HEAD.FITS.gz files")
+        pairs = []
+        for head in heads:
+            phot = head.with_name(head.name.replace("HEAD.FITS", "PHOT.FITS"))
+            if not phot.is_file():
+                raise SnanaError(f"{head}: its photometry file {phot.name} is missing")
+            pairs.append(FilePair(self.path, head, phot))
+        return pairs
+
+
+def _decompressed(path: Path) -> bytes:
+    """The FITS bytes of ``path`` (gunzipped and CRC-checked if it ends in .gz)."""
+    try:
+        raw = path.read_bytes()
+        return gzip.decompress(raw) if path.name.endswith(".gz") else raw
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise SnanaError(f"{path}: truncated or corrupt gzip file ({exc})") from None
+    except OSError as exc:
+        raise SnanaError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def read_table(path: Path) -> tuple[fits.Header, fits.FITS_rec]:
+    """The primary header and the first binary table of a (gzipped) FITS file, fully checked."""
+    data = _decompressed(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            hdul = fits.open(io.BytesIO(data), memmap=False, lazy_load_hdus=False)
+            if len(hdul) < 2 or not isinstance(hdul[1], fits.BinTableHDU):
+                raise SnanaError(f"{path}: no binary table (not a SNANA HEAD/PHOT file, or truncated)")
+            table = hdul[1].data
+            if table is None:
+                raise SnanaError(f"{path}: empty binary table")
+        except SnanaError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - astropy raises many kinds for malformed files
+            raise SnanaError(f"{path}: not a readable FITS file ({exc})") from None
+    for warning in caught:
+        if "truncat" in str(warning.message).lower():
+            raise SnanaError(f"{path}: truncated FITS file")
+    return hdul[0].header, table
+
+
+def column(table: fits.FITS_rec, name: str, path: Path, required: bool = True) -> np.ndarray | None:
+    """Column ``name`` of a FITS table (case-insensitive); None (or an error) if absent."""
+    names = {n.upper(): n for n in table.columns.names}
+    if name.upper() not in names:
+        if required:
+            raise SnanaError(f"{path}: column {name} is missing")
+        return None
+    return np.asarray(table.field(names[name.upper()]))
+
+
+# -- cheap completeness check of a PHOT file (no full decompression) ---------------------------------
+def _read_header(stream) -> tuple[fits.Header | None, int]:
+    """The next FITS header in ``stream`` and its size in bytes (None at end of file)."""
+    blocks = []
+    while True:
+        block = stream.read(FITS_BLOCK)
+        if not block:
+            return None, 0
+        if len(block) < FITS_BLOCK:
+            raise EOFError("short header block")
+        blocks.append(block)
+        cards = [block[i:i + 80] for i in range(0, FITS_BLOCK, 80)]
+        if any(card.startswith(b"END ") or card == b"END".ljust(80) for card in cards):
+            return fits.Header.fromstring(b"".join(blocks).decode("ascii")), FITS_BLOCK * len(blocks)
+
+
+def _data_size(header: fits.Header) -> int:
+    """Bytes of the data unit after ``header``, padded to whole FITS blocks."""
+    naxis = header.get("NAXIS", 0)
+    if not naxis:
+        return 0
+    size = abs(header.get("BITPIX", 8)) // 8
+    for i in range(1, naxis + 1):
+        size *= header.get(f"NAXIS{i}", 0)
+    size = header.get("GCOUNT", 1) * (header.get("PCOUNT", 0) + size)
+    return -(-size // FITS_BLOCK) * FITS_BLOCK
+
+
+def phot_rows(path: Path) -> int:
+    """The row count of a PHOT file, after a quick completeness check.
+
+    Reads only the two headers. For a gzip file the size stored in its trailer must equal the
+    size the headers announce (a truncated file fails this); anything unusual falls back to a
+    full read.
+    """
+    try:
+        opener = gzip.open if path.name.endswith(".gz") else open
+        with opener(path, "rb") as stream:
+            primary, primary_size = _read_header(stream)
+            stream.seek(_data_size(primary), io.SEEK_CUR)
+            table, table_size = _read_header(stream)
+    except (OSError, EOFError, zlib.error, ValueError, AttributeError, TypeError) as exc:
+        raise SnanaError(f"{path}: truncated or not a FITS file ({exc})") from None
+    if table is None or table.get("XTENSION", "").strip() != "BINTABLE":
+        raise SnanaError(f"{path}: no binary table (not a SNANA PHOT file, or truncated)")
+    expected = primary_size + _data_size(primary) + table_size + _data_size(table)
+    actual = _stored_size(path)
+    if actual != expected % 2**32:
+        read_table(path)  # more HDUs than two, or damaged: the full read decides (and names the problem)
+    return int(table.get("NAXIS2", 0))
+
+
+def _stored_size(path: Path) -> int:
+    """Uncompressed size (mod 2**32) from a gzip trailer, or the plain file size."""
+    with open(path, "rb") as fh:
+        if not path.name.endswith(".gz"):
+            return fh.seek(0, io.SEEK_END) % 2**32
+        fh.seek(-4, io.SEEK_END)
+        return struct.unpack("<I", fh.read(4))[0]
+
+
+# -- the truth DUMP -----------------------------------------------------------------------------------
+@dataclass
+class DumpTable:
+    """The rows of a SNANA DUMP file: column name (upper case, as in VARNAMES) -> string values."""
+
+    path: Path
+    varnames: list[str]
+    values: np.ndarray  # 2-D array of strings, one row per SN: line
+
+    @property
+    def cids(self) -> np.ndarray:
+        return self.integers("CID")
+
+    def has(self, name: str) -> bool:
+        return name.upper() in self._index
+
+    @property
+    def _index(self) -> dict[str, int]:
+        return {v.upper(): i for i, v in enumerate(self.varnames)}
+
+    def strings(self, name: str) -> np.ndarray:
+        return self.values[:, self._index[name.upper()]]
+
+    def integers(self, name: str) -> np.ndarray:
+        col = self.strings(name)
+        try:
+            return col.astype(np.int64)
+        except ValueError:
+            pass
+        floats = self.floats(name)
+        if not np.all(np.isfinite(floats) & (floats == np.round(floats))):
+            raise SnanaError(f"{self.path}: column {name} holds non-integer values")
+        return floats.astype(np.int64)
+
+    def floats(self, name: str) -> np.ndarray:
+        try:
+            return self.strings(name).astype(np.float64)
+        except ValueError:
+            raise SnanaError(f"{self.path}: column {name} holds non-numeric values") from None
+
+
+def read_dump(path: Path) -> DumpTable:
+    """Parse a SNANA ASCII DUMP: a ``VARNAMES:`` line, then one ``SN:`` line per object."""
+    if not path.is_file():
+        raise SnanaError(f"{path}: truth file missing (each directory needs <dirname>.DUMP)")
+    varnames: list[str] | None = None
+    rows: list[list[str]] = []
+    try:
+        with open(path, encoding="ascii") as fh:
+            for lineno, line in enumerate(fh, 1):
+                words = line.split()
+                if not words or words[0].startswith("#"):
+                    continue
+                if words[0] == "VARNAMES:":
+                    varnames = words[1:]
+                elif words[0] == "SN:":
+                    if varnames is None:
+                        raise SnanaError(f"{path}: line {lineno}: SN: row before the VARNAMES: line")
+                    if len(words) - 1 != len(varnames):
+                        raise SnanaError(f"{path}: line {lineno}: {len(words) - 1} values, "
+                                         f"VARNAMES lists {len(varnames)}")
+                    rows.append(words[1:])
+    except (UnicodeDecodeError, OSError) as exc:
+        raise SnanaError(f"{path}: unreadable truth file ({exc})") from None
+    if varnames is None:
+        raise SnanaError(f"{path}: not a SNANA DUMP file (no VARNAMES: line)")
+    if "CID" not in [v.upper() for v in varnames]:
+        raise SnanaError(f"{path}: VARNAMES has no CID column")
+    if not rows:
+        raise SnanaError(f"{path}: no SN: rows")
+    table = DumpTable(path, varnames, np.array(rows, dtype=str))
+    try:
+        table.cids  # noqa: B018 - validate the ids early
+    except SnanaError:
+        raise SnanaError(f"{path}: CID values are not integers") from None
+    return table

@@ -1,0 +1,243 @@
+"""Running a SNANA load: plan, quick checks, parallel file loads with progress, truth, summary.
+
+Order of work, so that bad input is found before anything is written:
+
+1. every directory, HEAD/PHOT pair and DUMP is found and the DUMPs are parsed (parent);
+2. every HEAD file is read and every PHOT file checked for completeness (worker pool);
+3. every DUMP must name at least one object of this load or of the database;
+4. the pairs are loaded, one transaction each, by the worker pool; the parent prints progress;
+5. when all pairs of a directory are in, its truth rows are written.
+
+Ctrl-C terminates the workers: their open transactions roll back, so every file is in the
+database whole or not at all, and rerunning the same command completes the load.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from desctom.common import bulkcopy
+from desctom.elasticc2.models.photometry import TRUTH_COLUMNS
+from desctom.elasticc2.snana import loader
+from desctom.elasticc2.snana.loader import FileResult, PairCheck, TableFamily, TruthWriter, WorkerConfig
+from desctom.elasticc2.snana.reader import DumpTable, FilePair, SnanaDirectory, SnanaError, read_dump
+from desctom.elasticc2.snana.rows import LoadOptions, TruthBuilder
+
+
+class LoadInterrupted(Exception):
+    """Ctrl-C during a load; ``done`` of ``total`` files were loaded completely."""
+
+    def __init__(self, done: int, total: int):
+        super().__init__(f"interrupted: {done} of {total} files loaded completely, the others not at all; "
+                         "rerun the same command to finish")
+        self.done, self.total = done, total
+
+
+@dataclass
+class DirectoryPlan:
+    """One directory of the load: the pairs to load and its truth."""
+
+    directory: SnanaDirectory
+    pairs: list[FilePair]
+    dump: DumpTable
+    truth: list[np.ndarray | None]
+    snids: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
+
+
+@dataclass
+class LoadTotals:
+    """What a load wrote (or, on a dry run, would write)."""
+
+    files: int = 0
+    objects: int = 0
+    skipped_objects: int = 0
+    forced: int = 0
+    sources: int = 0
+    alerts: int = 0
+    truth: int = 0
+    truth_already: int = 0
+    truth_unknown: int = 0
+    seconds: float = 0.0
+
+    def add(self, result: FileResult) -> None:
+        self.files += 1
+        self.objects += result.objects
+        self.skipped_objects += result.skipped_objects
+        self.forced += result.forced
+        self.sources += result.sources
+        self.alerts += result.alerts
+
+
+class Progress:
+    """One line per finished file with running totals, forced-source rows/s and ETA."""
+
+    def __init__(self, out: Callable[[str], None], files: int, expected_rows: int, verb: str):
+        self.out, self.files, self.expected_rows, self.verb = out, files, expected_rows, verb
+        self.start = time.monotonic()
+        self.done_rows = 0  # expected rows of finished files (loaded or skipped)
+
+    def file_done(self, result: FileResult, totals: LoadTotals, expected_rows: int) -> None:
+        self.done_rows += expected_rows
+        elapsed = max(time.monotonic() - self.start, 1e-6)
+        rate = totals.forced / elapsed
+        pace = self.done_rows / elapsed
+        eta = (self.expected_rows - self.done_rows) / pace if pace > 0 else 0.0
+        name = result.pair.name
+        if result.objects == 0 and result.skipped_objects:
+            what = f"file {name}: {result.skipped_objects:,} objects already loaded, skipped"
+        else:
+            what = (f"file {name}: {self.verb} {result.objects:,} objects, {result.forced:,} forced sources, "
+                    f"{result.sources:,} sources, {result.alerts:,} alerts")
+            if result.skipped_objects:
+                what += f"; {result.skipped_objects:,} objects already loaded, skipped"
+        self.out(f"{what}\n  [{totals.files}/{self.files} files, {totals.objects:,} objects, "
+                 f"{totals.forced:,} forced rows, {rate:,.0f} rows/s, ETA {_clock(eta)}]")
+
+
+def _clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+class SnanaLoad:
+    """One run of ``load_snana_fits``: finds the files, checks them, loads them in parallel."""
+
+    def __init__(self, directories: list[str | Path], family: str, options: LoadOptions | None = None,
+                 files: list[str] | None = None, nprocs: int = 5, write: bool = False,
+                 out: Callable[[str], None] = print, database: dict | None = None):
+        self.directories = directories
+        self.family = TableFamily.named(family)
+        self.options = options or LoadOptions()
+        self.files = files
+        self.nprocs = max(1, nprocs)
+        self.write = write
+        self.out = out
+        self.database = database
+        self.verb = "loaded" if write else "would load"
+
+    # -- planning (no database) ----------------------------------------------------------------------
+    def plan(self) -> list[DirectoryPlan]:
+        only = {Path(f).name for f in self.files} if self.files else None
+        plans, seen, matched = [], set(), set()
+        for path in self.directories:
+            directory = SnanaDirectory(path)
+            key = directory.path.resolve()
+            if key in seen:
+                continue
+            seen.add(key)
+            pairs = directory.pairs(only)
+            if not pairs:
+                continue
+            matched.update(p.name for p in pairs)
+            dump = read_dump(directory.dump)
+            plans.append(DirectoryPlan(directory, pairs, dump, TruthBuilder().build(dump)))
+        if only is not None and only - matched:
+            raise SnanaError(f"{sorted(only - matched)[0]}: no such HEAD file in the given directories")
+        if not plans:
+            raise SnanaError("no HEAD/PHOT files to load")
+        return plans
+
+    # -- the run --------------------------------------------------------------------------------------
+    def run(self) -> LoadTotals:
+        start = time.monotonic()
+        plans = self.plan()
+        pairs = [p for plan in plans for p in plan.pairs]
+        database = self.database
+        if database is None:
+            from django.conf import settings
+
+            database = dict(settings.DATABASES["default"])
+        config = WorkerConfig(database, self.family, self.options, self.write, False)
+        totals = LoadTotals()
+        context = multiprocessing.get_context("fork")
+        pool = context.Pool(min(self.nprocs, len(pairs)), initializer=loader.ignore_sigint)
+        done = 0
+        try:
+            checks = self._check(pool, pairs, config)
+            extra = {} if self.write else {"options": "-c default_transaction_read_only=on"}
+            with bulkcopy.connect(database, autocommit=True, **extra) as conn:
+                self._check_truth(conn, plans, checks)
+                if self.write:
+                    config = replace(config, skip_fk_checks=loader.can_skip_fk_checks(conn, self.family))
+                expected = {c.pair: c.rows for c in checks.values()}
+                progress = Progress(self.out, len(pairs), sum(expected.values()), self.verb)
+                remaining = {id(plan): len(plan.pairs) for plan in plans}
+                plan_of = {pair: plan for plan in plans for pair in plan.pairs}
+                for result in pool.imap_unordered(loader.load_pair, [(p, config) for p in pairs]):
+                    if result.error:
+                        self.out(f"stopped: {done} of {len(pairs)} files {self.verb} completely, "
+                                 "the others not at all")
+                        raise SnanaError(result.error)
+                    done += 1
+                    totals.add(result)
+                    progress.file_done(result, totals, expected[result.pair])
+                    plan = plan_of[result.pair]
+                    remaining[id(plan)] -= 1
+                    if remaining[id(plan)] == 0:
+                        self._truth(conn, plan, totals)
+            pool.close()
+        except KeyboardInterrupt:
+            raise LoadInterrupted(done, len(pairs)) from None
+        finally:
+            pool.terminate()
+            pool.join()
+        totals.seconds = time.monotonic() - start
+        self._summary(totals)
+        return totals
+
+    def _check(self, pool, pairs: list[FilePair], config: WorkerConfig) -> dict[FilePair, PairCheck]:
+        checks = {}
+        errors = []
+        for check in pool.imap_unordered(loader.check_pair, [(p, config) for p in pairs]):
+            if check.error:
+                errors.append(check.error)
+            checks[check.pair] = check
+        if errors:
+            more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+            raise SnanaError(sorted(errors)[0] + more)
+        return checks
+
+    def _check_truth(self, conn, plans: list[DirectoryPlan], checks: dict[FilePair, PairCheck]) -> None:
+        """Every DUMP must name at least one object of this load or of the database."""
+        for plan in plans:
+            plan.snids = np.unique(np.concatenate([checks[p].snids for p in plan.pairs]))
+            cids = np.unique(plan.dump.cids)
+            in_load = np.isin(cids, plan.snids)
+            in_db = loader.existing_ids(conn, self.family.objects, cids[~in_load])
+            known = int(in_load.sum()) + len(in_db)
+            if known == 0:
+                raise SnanaError(f"{plan.dump.path}: none of its {len(cids):,} CIDs is an object of this "
+                                 "load or of the database")
+
+    def _truth(self, conn, plan: DirectoryPlan, totals: LoadTotals) -> None:
+        writer = TruthWriter(conn, self.family)
+        rows = len(plan.truth[TRUTH_COLUMNS.index("diaobject_id")])
+        known, inserted = writer.write(plan.truth) if self.write else writer.preview(plan.truth, plan.snids)
+        unknown, already = rows - known, known - inserted
+        totals.truth += inserted
+        totals.truth_already += already
+        totals.truth_unknown += unknown
+        line = f"truth {plan.dump.path.name}: {self.verb} {inserted:,} rows"
+        if already:
+            line += f", {already:,} already loaded"
+        if unknown:
+            line += f", {unknown:,} skipped (no such object)"
+        self.out(line)
+
+    def _summary(self, t: LoadTotals) -> None:
+        rate = t.forced / t.seconds if t.seconds > 0 else 0.0
+        head = "loaded" if self.write else "dry run (nothing written; add --do to load): would load"
+        self.out(f"{head} {t.objects:,} objects, {t.sources:,} sources, {t.forced:,} forced sources, "
+                 f"{t.alerts:,} alerts, {t.truth:,} truth rows from {t.files} files in {t.seconds:.1f} s "
+                 f"({rate:,.0f} forced rows/s)")
+        if t.skipped_objects or t.truth_already:
+            self.out(f"already loaded, skipped: {t.skipped_objects:,} objects, "
+                     f"{t.truth_already:,} truth rows")
+        if t.truth_unknown:
+            self.out(f"truth rows skipped because their object does not exist: {t.truth_unknown:,}")
