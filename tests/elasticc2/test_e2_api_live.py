@@ -1,0 +1,77 @@
+"""The ELAsTiCC2 read APIs over real HTTP, with the TomClient scripts use (session login + CSRF)."""
+
+import pytest
+import requests
+from test_e2_api_data import OBJ_A, OBJ_B, PASSWORD, load_sample, make_user
+
+from desctom.client import TomClient
+from desctom.elasticc2 import taxonomy
+from desctom.elasticc2.models import ClassIdOfGentype, GentypeOfClassId
+
+# A live server needs committed data, so every test here ends by emptying all tables.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def taxonomy_back_afterwards(django_db_setup, django_db_blocker):
+    """Put back the taxonomy rows (written by a migration) once this module's tests emptied the
+    tables, for the tests that follow. (serialized_rollback cannot: the TOM Toolkit's signals make
+    duplicate profiles when users are deserialized.)"""
+    yield
+    with django_db_blocker.unblock():
+        for model, rows in ((GentypeOfClassId, taxonomy.gentype_of_classid_rows()),
+                            (ClassIdOfGentype, taxonomy.classid_of_gentype_rows())):
+            if not model.objects.exists():
+                model.objects.bulk_create(model(**r) for r in rows)
+        assert (GentypeOfClassId.objects.count(), ClassIdOfGentype.objects.count()) == (54, 124)
+
+
+def test_every_endpoint_through_tom_client(live_server):
+    sample = load_sample()
+    make_user("livetester")
+    tom = TomClient(live_server.url, username="livetester", password=PASSWORD)
+
+    classids = tom.post("elasticc2/classids")
+    assert classids.status_code == 200 and len(classids.json()) == 42
+    assert tom.get("elasticc2/classifiers_json").json() == {}
+
+    page = tom.get("elasticc2/ppdbdiaobject/", params={"limit": 2}).json()
+    assert page["count"] == 4 and [o["diaobject_id"] for o in page["results"]] == [OBJ_A, OBJ_B]
+    assert tom.get(f"elasticc2/ppdbdiaforcedsource/{OBJ_A * 100000 + 3}/").json()["diaobject"] == OBJ_A
+    with_sources = tom.get(f"elasticc2/ppdbdiaobjectwithsources/{OBJ_B}/").json()
+    assert len(with_sources["diaforcedsources"]) == 3
+    res = tom.get("elasticc2/ppdbdiaobjectofsource/")
+    assert res.status_code == 400 and res.json() == {"error": "Must give a source id"}
+
+    ltcv = tom.post("elasticc2/ltcv", json={"objectids": [OBJ_A, OBJ_B], "include_hostinfo": True}).json()
+    assert [o["objectid"] for o in ltcv["diaobject"]] == [OBJ_A, OBJ_B]
+    assert ltcv["diaobject"][1]["hostgal_snsep"] is None and ltcv["diaobject"][0]["zp"] == 31.4
+    res = tom.post("elasticc2/ltcv", json={"objectid": OBJ_A, "foo": 1})
+    assert res.status_code == 400
+    assert res.json() == {"error": "Exception in LtcvsView: Unknown parameters: {'foo'}"}
+
+    features = tom.post("elasticc2/ltcvfeatures", json={"objectid": OBJ_A}).json()
+    assert features["duration"] == 38.0 and len(features) == 13
+
+    source_id = sample["sources"][OBJ_A][1]["diasource_id"]
+    alert = tom.post("elasticc2/getalert", json={"sourceid": source_id}).json()
+    assert alert["alertId"] == source_id and len(alert["prvDiaSources"]) == 1
+    res = tom.post("elasticc2/getalert", json={"alertid": 666})
+    assert res.status_code == 404
+    assert res.json() == {"error": "Exception in GetAlert: PPDBAlert matching query does not exist."}
+
+    cone = tom.post("elasticc2/conesearch", json={"ra": 10.0, "dec": -5.0, "radius_arcsec": 10}).json()
+    assert [o["diaobject_id"] for o in cone["objects"]] == [OBJ_A, OBJ_B]
+
+
+def test_anonymous_and_session_without_csrf(live_server):
+    make_user("livetester")
+    res = requests.post(f"{live_server.url}/elasticc2/ltcv", json={"objectid": OBJ_A}, timeout=30)
+    assert res.status_code == 401 and res.json() == {"error": "Authentication credentials were not provided."}
+    res = requests.get(f"{live_server.url}/elasticc2/ppdbdiaobject/", timeout=30)
+    assert res.status_code == 401
+    assert res.json() == {"detail": "Authentication credentials were not provided."}
+    tom = TomClient(live_server.url, username="livetester", password=PASSWORD)
+    del tom.session.headers["X-CSRFToken"]  # a session without the CSRF header may not POST
+    res = tom.session.post(f"{live_server.url}/elasticc2/classids", timeout=30)
+    assert res.status_code == 403 and res.json()["error"].startswith("CSRF check failed")
