@@ -144,6 +144,14 @@ def test_list_forms_need_an_id(api, sample, url, text):
     assert res.json() == {"error": text}
 
 
+@pytest.mark.parametrize("url", [f"/elasticc2/ppdbdiaobject/{OBJ_A}/", "/elasticc2/ppdbdiaobject/999/",
+                                 "/elasticc2/ppdbdiaobjectwithsources/"])
+def test_json_even_for_a_browser(api, sample, url):
+    res = api.get(url, HTTP_ACCEPT="text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+    assert res["Content-Type"] == "application/json"
+    res.json()
+
+
 def test_json_format_suffix(api, sample):
     res = api.get(f"/elasticc2/ppdbdiaobject/{OBJ_B}.json")
     assert res.status_code == 200 and res.json()["diaobject_id"] == OBJ_B

@@ -20,6 +20,7 @@ from django.http import Http404
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
@@ -83,8 +84,11 @@ class PPDBPagination(LimitOffsetPagination):
         return super().get_count(queryset)
 
 
-class _PlainNotFoundMixin:
-    """Unknown (or malformed) primary keys answer 404 ``{"detail": "Not found."}`` as the original did."""
+class _JsonOnlyMixin:
+    """JSON only (errors too, whatever the Accept header), and unknown (or malformed) primary keys
+    answer 404 ``{"detail": "Not found."}`` as the original did."""
+
+    renderer_classes = [JSONRenderer]
 
     def get_object(self):
         try:
@@ -93,7 +97,7 @@ class _PlainNotFoundMixin:
             raise NotFound() from exc
 
 
-class PPDBDiaObjectViewSet(_PlainNotFoundMixin, viewsets.ReadOnlyModelViewSet):
+class PPDBDiaObjectViewSet(_JsonOnlyMixin, viewsets.ReadOnlyModelViewSet):
     """``/elasticc2/ppdbdiaobject/`` and ``/elasticc2/ppdbdiaobject/<diaobject_id>/``."""
 
     queryset = PPDBDiaObject.objects.order_by("diaobject_id")
@@ -101,7 +105,7 @@ class PPDBDiaObjectViewSet(_PlainNotFoundMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = PPDBPagination
 
 
-class PPDBDiaSourceViewSet(_PlainNotFoundMixin, viewsets.ReadOnlyModelViewSet):
+class PPDBDiaSourceViewSet(_JsonOnlyMixin, viewsets.ReadOnlyModelViewSet):
     """``/elasticc2/ppdbdiasource/`` and ``/elasticc2/ppdbdiasource/<diasource_id>/``."""
 
     queryset = PPDBDiaSource.objects.order_by("diasource_id")
@@ -109,7 +113,7 @@ class PPDBDiaSourceViewSet(_PlainNotFoundMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = PPDBPagination
 
 
-class PPDBDiaForcedSourceViewSet(_PlainNotFoundMixin, viewsets.ReadOnlyModelViewSet):
+class PPDBDiaForcedSourceViewSet(_JsonOnlyMixin, viewsets.ReadOnlyModelViewSet):
     """``/elasticc2/ppdbdiaforcedsource/`` and ``/elasticc2/ppdbdiaforcedsource/<diaforcedsource_id>/``."""
 
     queryset = PPDBDiaForcedSource.objects.order_by("diaforcedsource_id")
@@ -132,7 +136,7 @@ def object_with_photometry(obj: PPDBDiaObject, through_mjd: float | None = None)
     return result
 
 
-class PPDBDiaObjectWithSourcesViewSet(_PlainNotFoundMixin, viewsets.GenericViewSet):
+class PPDBDiaObjectWithSourcesViewSet(_JsonOnlyMixin, viewsets.GenericViewSet):
     """``/elasticc2/ppdbdiaobjectwithsources/<diaobject_id>/``: the object and all its photometry."""
 
     queryset = PPDBDiaObject.objects.order_by("diaobject_id")
@@ -145,7 +149,7 @@ class PPDBDiaObjectWithSourcesViewSet(_PlainNotFoundMixin, viewsets.GenericViewS
         return Response(object_with_photometry(self.get_object()))
 
 
-class PPDBDiaObjectOfSourceViewSet(_PlainNotFoundMixin, viewsets.GenericViewSet):
+class PPDBDiaObjectOfSourceViewSet(_JsonOnlyMixin, viewsets.GenericViewSet):
     """``/elasticc2/ppdbdiaobjectofsource/<diasource_id>/``: the source's object and its photometry
     up to and including the source's time."""
 
