@@ -8,6 +8,8 @@ Fluxes are nJy: zeropoint 31.4.
 
 from __future__ import annotations
 
+import json
+
 import light_curve
 import numpy as np
 from django.db import connection
@@ -32,7 +34,8 @@ def _object_ids(value, name: str, prefix: str) -> list[int]:
     try:
         return [as_int(value, name, prefix)]
     except ApiError as exc:
-        raise ApiError(f"{prefix}{name} must be an integer or a list of integers, not {value!r}") from exc
+        raise ApiError(f"{prefix}{name} must be an integer or a list of integers, "
+                       f"not {json.dumps(value)}") from exc
 
 
 def known_light_curves(object_ids: list[int], mjd_now: float | None = None,
