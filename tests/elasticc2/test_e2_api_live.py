@@ -1,5 +1,7 @@
 """The ELAsTiCC2 read APIs over real HTTP, with the TomClient scripts use (session login + CSRF)."""
 
+import re
+
 import pytest
 import requests
 from test_e2_api_data import OBJ_A, OBJ_B, PASSWORD, load_sample, make_user
@@ -7,6 +9,9 @@ from test_e2_api_data import OBJ_A, OBJ_B, PASSWORD, load_sample, make_user
 from desctom.client import TomClient
 from desctom.elasticc2 import taxonomy
 from desctom.elasticc2.models import ClassIdOfGentype, GentypeOfClassId
+from desctom.testing.paths import REPO_ROOT
+
+DOC = REPO_ROOT / "docs" / "api_elasticc2.md"
 
 # A live server needs committed data, so every test here ends by emptying all tables.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -75,3 +80,22 @@ def test_anonymous_and_session_without_csrf(live_server):
     del tom.session.headers["X-CSRFToken"]  # a session without the CSRF header may not POST
     res = tom.session.post(f"{live_server.url}/elasticc2/classids", timeout=30)
     assert res.status_code == 403 and res.json()["error"].startswith("CSRF check failed")
+
+
+def test_the_manual_examples_run(live_server, capsys):
+    """Every Python example of docs/api_elasticc2.md, in order, against the sample (they assert too)."""
+    load_sample()
+    make_user("doctester")
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
+    assert len(blocks) >= 8
+    setup = 'TomClient("http://127.0.0.1:8080", username="admin", passwordfile="var/secrets/admin_password")'
+    assert setup in blocks[0]
+    blocks[0] = blocks[0].replace(setup, f"TomClient({live_server.url!r}, username='doctester', "
+                                         f"password={PASSWORD!r})")
+    namespace = {}
+    for block in blocks:
+        exec(compile(block, str(DOC), "exec"), namespace)  # noqa: S102 - our own manual
+    out = capsys.readouterr().out
+    assert "Exception in LtcvsView: Unknown parameters: {'foo'}" in out
+    assert "ra must be between 0 and 360 degrees, not 400.0" in out
+    assert namespace["alert"]["diaObject"]["diaObjectId"] == OBJ_A
