@@ -17,18 +17,28 @@ DOC = REPO_ROOT / "docs" / "api_elasticc2.md"
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def refill_taxonomy():
+    """Put back the taxonomy rows a migration wrote, if a flush removed them."""
+    for model, rows in ((GentypeOfClassId, taxonomy.gentype_of_classid_rows()),
+                        (ClassIdOfGentype, taxonomy.classid_of_gentype_rows())):
+        if not model.objects.exists():
+            model.objects.bulk_create(model(**r) for r in rows)
+    assert (GentypeOfClassId.objects.count(), ClassIdOfGentype.objects.count()) == (54, 124)
+
+
+@pytest.fixture(autouse=True)
+def taxonomy_present(transactional_db):
+    """Each test here starts with the taxonomy (the previous one's flush removed it)."""
+    refill_taxonomy()
+
+
 @pytest.fixture(scope="module", autouse=True)
 def taxonomy_back_afterwards(django_db_setup, django_db_blocker):
-    """Put back the taxonomy rows (written by a migration) once this module's tests emptied the
-    tables, for the tests that follow. (serialized_rollback cannot: the TOM Toolkit's signals make
-    duplicate profiles when users are deserialized.)"""
+    """And the tests after this module find it too. (serialized_rollback cannot do this: the TOM
+    Toolkit's signals create duplicate profiles when users are deserialized.)"""
     yield
     with django_db_blocker.unblock():
-        for model, rows in ((GentypeOfClassId, taxonomy.gentype_of_classid_rows()),
-                            (ClassIdOfGentype, taxonomy.classid_of_gentype_rows())):
-            if not model.objects.exists():
-                model.objects.bulk_create(model(**r) for r in rows)
-        assert (GentypeOfClassId.objects.count(), ClassIdOfGentype.objects.count()) == (54, 124)
+        refill_taxonomy()
 
 
 def test_every_endpoint_through_tom_client(live_server):
