@@ -12,9 +12,12 @@ import json
 from django.contrib.auth.models import User
 from rest_framework.authtoken.models import Token
 
+from desctom.elasticc2 import taxonomy
 from desctom.elasticc2.models import (
+    ClassIdOfGentype,
     DiaForcedSource,
     DiaObject,
+    GentypeOfClassId,
     PPDBAlert,
     PPDBDiaForcedSource,
     PPDBDiaObject,
@@ -86,6 +89,16 @@ def load_sample() -> dict:
     for oid, rows in local_forced.items():
         DiaForcedSource.objects.bulk_create(DiaForcedSource(diaobject_id=oid, **r) for r in rows)
     return {"forced": forced, "sources": sources, "local_forced": local_forced}
+
+
+def refill_taxonomy():
+    """Put back the taxonomy rows the migration wrote, if a test with a live server (whose end empties
+    every table) removed them."""
+    for model, rows in ((GentypeOfClassId, taxonomy.gentype_of_classid_rows()),
+                        (ClassIdOfGentype, taxonomy.classid_of_gentype_rows())):
+        if not model.objects.exists():
+            model.objects.bulk_create(model(**r) for r in rows)
+    assert (GentypeOfClassId.objects.count(), ClassIdOfGentype.objects.count()) == (54, 124)
 
 
 def make_user(name: str = "apiuser") -> User:

@@ -4,26 +4,15 @@ import re
 
 import pytest
 import requests
-from test_e2_api_data import OBJ_A, OBJ_B, PASSWORD, load_sample, make_user
+from test_e2_api_data import OBJ_A, OBJ_B, PASSWORD, load_sample, make_user, refill_taxonomy
 
 from desctom.client import TomClient
-from desctom.elasticc2 import taxonomy
-from desctom.elasticc2.models import ClassIdOfGentype, GentypeOfClassId
 from desctom.testing.paths import REPO_ROOT
 
 DOC = REPO_ROOT / "docs" / "api_elasticc2.md"
 
 # A live server needs committed data, so every test here ends by emptying all tables.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def refill_taxonomy():
-    """Put back the taxonomy rows a migration wrote, if a flush removed them."""
-    for model, rows in ((GentypeOfClassId, taxonomy.gentype_of_classid_rows()),
-                        (ClassIdOfGentype, taxonomy.classid_of_gentype_rows())):
-        if not model.objects.exists():
-            model.objects.bulk_create(model(**r) for r in rows)
-    assert (GentypeOfClassId.objects.count(), ClassIdOfGentype.objects.count()) == (54, 124)
 
 
 @pytest.fixture(autouse=True)
