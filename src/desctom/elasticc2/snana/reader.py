@@ -102,13 +102,21 @@ def read_table(path: Path) -> tuple[fits.Header, fits.FITS_rec]:
 
 
 def column(table: fits.FITS_rec, name: str, path: Path, required: bool = True) -> np.ndarray | None:
-    """Column ``name`` of a FITS table (case-insensitive); None (or an error) if absent."""
+    """Column ``name`` of a FITS table (case-insensitive); None (or an error) if absent.
+
+    Plain numeric and text columns come straight from the file's buffer (text as bytes, not
+    decoded); scaled or logical columns go through astropy's conversion.
+    """
     names = {n.upper(): n for n in table.columns.names}
     if name.upper() not in names:
         if required:
             raise SnanaError(f"{path}: column {name} is missing")
         return None
-    return np.asarray(table.field(names[name.upper()]))
+    col = table.columns[names[name.upper()]]
+    plain = col.bzero in (None, 0) and col.bscale in (None, 1) and str(col.format)[-1] in "ABIJKED"
+    if plain:
+        return np.ndarray.view(table, np.ndarray)[col.name]
+    return np.asarray(table.field(col.name))
 
 
 # -- cheap completeness check of a PHOT file (no full decompression) ---------------------------------
