@@ -28,3 +28,20 @@ def elasticc2_test_data() -> Path:
 def elasticc2_test_dirs(elasticc2_test_data) -> list[Path]:
     """The three SNANA directories, sorted by name."""
     return sorted(p for p in elasticc2_test_data.iterdir() if p.is_dir())
+
+
+@pytest.fixture(autouse=True)
+def _taxonomy_rows(request):
+    """Keep the taxonomy rows the migration wrote for tests with database access.
+
+    Tests with ``transactional_db`` or a live server end by emptying every table, migration data
+    included; tests after them would otherwise find no taxonomy.
+    """
+    if request.node.get_closest_marker("django_db") is None and not (
+            {"db", "transactional_db", "live_server"} & set(request.fixturenames)):
+        return
+    request.getfixturevalue("db" if "transactional_db" not in request.fixturenames else "transactional_db")
+    from desctom.elasticc2 import taxonomy
+    from desctom.elasticc2.models import ClassIdOfGentype, GentypeOfClassId
+
+    taxonomy.fill_tables(GentypeOfClassId, ClassIdOfGentype)

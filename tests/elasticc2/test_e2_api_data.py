@@ -94,10 +94,7 @@ def load_sample() -> dict:
 def refill_taxonomy():
     """Put back the taxonomy rows the migration wrote, if a test with a live server (whose end empties
     every table) removed them."""
-    for model, rows in ((GentypeOfClassId, taxonomy.gentype_of_classid_rows()),
-                        (ClassIdOfGentype, taxonomy.classid_of_gentype_rows())):
-        if not model.objects.exists():
-            model.objects.bulk_create(model(**r) for r in rows)
+    taxonomy.fill_tables(GentypeOfClassId, ClassIdOfGentype)
     assert (GentypeOfClassId.objects.count(), ClassIdOfGentype.objects.count()) == (54, 124)
 
 

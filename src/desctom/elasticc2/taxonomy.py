@@ -77,3 +77,17 @@ def classid_of_gentype_rows() -> list[dict]:
                              "broadmatch": broad})
     rows.sort(key=lambda r: (r["classid"], r["gentype"]))
     return rows
+
+
+def fill_tables(gentype_of_classid_model, classid_of_gentype_model) -> bool:
+    """Fill the two taxonomy tables if they are empty (models given, so migrations can pass theirs).
+
+    Returns True if anything was written.
+    """
+    wrote = False
+    for model, rows in ((gentype_of_classid_model, gentype_of_classid_rows()),
+                        (classid_of_gentype_model, classid_of_gentype_rows())):
+        if not model.objects.exists():
+            model.objects.bulk_create(model(**row) for row in rows)
+            wrote = True
+    return wrote

@@ -6,10 +6,8 @@ from django.db import migrations
 def fill(apps, schema_editor):
     from desctom.elasticc2 import taxonomy
 
-    gentypeofclassid = apps.get_model("elasticc2", "GentypeOfClassId")
-    classidofgentype = apps.get_model("elasticc2", "ClassIdOfGentype")
-    gentypeofclassid.objects.bulk_create(gentypeofclassid(**row) for row in taxonomy.gentype_of_classid_rows())
-    classidofgentype.objects.bulk_create(classidofgentype(**row) for row in taxonomy.classid_of_gentype_rows())
+    taxonomy.fill_tables(apps.get_model("elasticc2", "GentypeOfClassId"),
+                         apps.get_model("elasticc2", "ClassIdOfGentype"))
 
 
 def empty(apps, schema_editor):
