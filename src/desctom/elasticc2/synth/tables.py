@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from desctom.elasticc2.models.photometry import OBJECT_COLUMNS
 from desctom.elasticc2.synth import hosts, lightcurves
 from desctom.elasticc2.synth.cadence import days_from_season_edge
 from desctom.elasticc2.synth.photometry import DETECTION_SNR, Photometry, per_object_stats
@@ -62,13 +63,14 @@ def _objects(rng, spec, p, ra, dec, ebv, object_id, host1, host2, isddf):
     z_final_err = np.where(spec_z, cols1["hostgal_zspec_err"], cols1["hostgal_zphot_err"])
     z_final = np.where(p["galactic"], 0.0, z_final)
     z_final_err = np.where(p["galactic"], 0.0, z_final_err)
-    objects = {"diaobject_id": object_id, "simversion": np.full(n, spec.tag), "ra": ra, "decl": dec,
+    columns = {"diaobject_id": object_id, "simversion": np.full(n, spec.tag), "ra": ra, "decl": dec,
                "mwebv": ebv_measured.astype(np.float32),
                "mwebv_err": (0.05 * ebv_measured).astype(np.float32),
-               "z_final": z_final.astype(np.float32), "z_final_err": z_final_err.astype(np.float32)}
+               "z_final": z_final.astype(np.float32), "z_final_err": z_final_err.astype(np.float32),
+               "isddf": isddf}
     for name, col in {**cols1, **cols2}.items():
-        objects[name] = col.astype(np.float32)  # every host column is real (float4), even ra/dec
-    objects["isddf"] = isddf
+        columns[name] = col.astype(np.float32)  # every host column is real (float4), even ra/dec
+    objects = {name: columns[name] for name in OBJECT_COLUMNS}
     host_truth = {"galid": np.ma.masked_array(truth1["galid"], mask=~has1),
                   "galsnddlr": np.where(has1, truth1["ddlr"], np.nan), "has_spec": spec_z}
     return objects, host_truth
