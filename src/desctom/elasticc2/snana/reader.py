@@ -9,16 +9,15 @@ from __future__ import annotations
 import gzip
 import io
 import struct
-import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from astropy.io import fits
+
+from desctom.elasticc2.snana.fitstable import BLOCK, FitsError, FitsTable, data_size, parse_header
 
 HEAD_PATTERNS = ("*HEAD.FITS.gz", "*HEAD.FITS")
-FITS_BLOCK = 2880
 
 
 class SnanaError(Exception):
@@ -79,72 +78,36 @@ def _decompressed(path: Path) -> bytes:
         raise SnanaError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
-def read_table(path: Path) -> tuple[fits.Header, fits.FITS_rec]:
-    """The primary header and the first binary table of a (gzipped) FITS file, fully checked."""
-    data = _decompressed(path)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            hdul = fits.open(io.BytesIO(data), memmap=False, lazy_load_hdus=False)
-            if len(hdul) < 2 or not isinstance(hdul[1], fits.BinTableHDU):
-                raise SnanaError(f"{path}: no binary table (not a SNANA HEAD/PHOT file, or truncated)")
-            table = hdul[1].data
-            if table is None:
-                raise SnanaError(f"{path}: empty binary table")
-        except SnanaError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - astropy raises many kinds for malformed files
-            raise SnanaError(f"{path}: not a readable FITS file ({exc})") from None
-    for warning in caught:
-        if "truncat" in str(warning.message).lower():
-            raise SnanaError(f"{path}: truncated FITS file")
-    return hdul[0].header, table
+def read_table(path: Path) -> FitsTable:
+    """The first binary table of a (gzipped) FITS file, fully read and checked."""
+    try:
+        return FitsTable.from_bytes(_decompressed(path))
+    except FitsError as exc:
+        raise SnanaError(f"{path}: {exc}") from None
 
 
-def column(table: fits.FITS_rec, name: str, path: Path, required: bool = True) -> np.ndarray | None:
-    """Column ``name`` of a FITS table (case-insensitive); None (or an error) if absent.
-
-    Plain numeric and text columns come straight from the file's buffer (text as bytes, not
-    decoded); scaled or logical columns go through astropy's conversion.
-    """
-    names = {n.upper(): n for n in table.columns.names}
-    if name.upper() not in names:
+def column(table: FitsTable, name: str, path: Path, required: bool = True) -> np.ndarray | None:
+    """Column ``name`` of a table (case-insensitive); None, or an error if ``required``, when absent."""
+    if not table.has(name):
         if required:
             raise SnanaError(f"{path}: column {name} is missing")
         return None
-    col = table.columns[names[name.upper()]]
-    plain = col.bzero in (None, 0) and col.bscale in (None, 1) and str(col.format)[-1] in "ABIJKED"
-    if plain:
-        return np.ndarray.view(table, np.ndarray)[col.name]
-    return np.asarray(table.field(col.name))
+    return table.column(name)
 
 
 # -- cheap completeness check of a PHOT file (no full decompression) ---------------------------------
-def _read_header(stream) -> tuple[fits.Header | None, int]:
-    """The next FITS header in ``stream`` and its size in bytes (None at end of file)."""
+def _next_header(stream) -> tuple[dict[str, object], int]:
+    """The keywords and byte size of the next FITS header in ``stream``."""
     blocks = []
     while True:
-        block = stream.read(FITS_BLOCK)
-        if not block:
-            return None, 0
-        if len(block) < FITS_BLOCK:
-            raise EOFError("short header block")
+        block = stream.read(BLOCK)
         blocks.append(block)
-        cards = [block[i:i + 80] for i in range(0, FITS_BLOCK, 80)]
-        if any(card.startswith(b"END ") or card == b"END".ljust(80) for card in cards):
-            return fits.Header.fromstring(b"".join(blocks).decode("ascii")), FITS_BLOCK * len(blocks)
-
-
-def _data_size(header: fits.Header) -> int:
-    """Bytes of the data unit after ``header``, padded to whole FITS blocks."""
-    naxis = header.get("NAXIS", 0)
-    if not naxis:
-        return 0
-    size = abs(header.get("BITPIX", 8)) // 8
-    for i in range(1, naxis + 1):
-        size *= header.get(f"NAXIS{i}", 0)
-    size = header.get("GCOUNT", 1) * (header.get("PCOUNT", 0) + size)
-    return -(-size // FITS_BLOCK) * FITS_BLOCK
+        if len(block) < BLOCK:
+            raise FitsError("header ends early (truncated, or not FITS)")
+        if any(block[i:i + 8] == b"END     " for i in range(0, BLOCK, 80)):
+            return parse_header(b"".join(blocks))
+        if len(blocks) > 1000:
+            raise FitsError("no END card (not FITS)")
 
 
 def phot_rows(path: Path) -> int:
@@ -157,17 +120,20 @@ def phot_rows(path: Path) -> int:
     try:
         opener = gzip.open if path.name.endswith(".gz") else open
         with opener(path, "rb") as stream:
-            primary, primary_size = _read_header(stream)
-            stream.seek(_data_size(primary), io.SEEK_CUR)
-            table, table_size = _read_header(stream)
-    except (OSError, EOFError, zlib.error, ValueError, AttributeError, TypeError) as exc:
+            primary, primary_size = _next_header(stream)
+            if primary.get("SIMPLE") is not True:
+                raise FitsError("not a FITS file (no SIMPLE = T)")
+            stream.seek(data_size(primary), io.SEEK_CUR)
+            table, table_size = _next_header(stream)
+    except (OSError, EOFError, zlib.error) as exc:
         raise SnanaError(f"{path}: truncated or not a FITS file ({exc})") from None
-    if table is None or table.get("XTENSION", "").strip() != "BINTABLE":
-        raise SnanaError(f"{path}: no binary table (not a SNANA PHOT file, or truncated)")
-    expected = primary_size + _data_size(primary) + table_size + _data_size(table)
-    actual = _stored_size(path)
-    if actual != expected % 2**32:
-        read_table(path)  # more HDUs than two, or damaged: the full read decides (and names the problem)
+    except FitsError as exc:
+        raise SnanaError(f"{path}: {exc}") from None
+    if str(table.get("XTENSION", "")).strip() != "BINTABLE":
+        raise SnanaError(f"{path}: the first extension is not a binary table")
+    expected = primary_size + data_size(primary) + table_size + data_size(table)
+    if _stored_size(path) != expected % 2**32:
+        return len(read_table(path))  # more than two HDUs, or damaged: the full read decides
     return int(table.get("NAXIS2", 0))
 
 

@@ -25,6 +25,7 @@ from desctom.elasticc2.models.photometry import (
     SOURCE_COLUMNS,
     TRUTH_COLUMNS,
 )
+from desctom.elasticc2.snana.fitstable import FitsTable
 from desctom.elasticc2.snana.reader import DumpTable, FilePair, SnanaError, column, read_table
 
 #: Columns written to the alert tables (``alertsenttimestamp`` stays NULL: not sent yet).
@@ -76,7 +77,7 @@ class HeadTable:
 
     @classmethod
     def read(cls, pair: FilePair, options: LoadOptions) -> HeadTable:
-        _, table = read_table(pair.head)
+        table = read_table(pair.head)
         path = pair.head
         raw = column(table, "SNID", path)
         if raw.dtype.kind in "SU":
@@ -159,11 +160,11 @@ class RowBuilder:
 
     def build(self, pair: FilePair) -> FileRows:
         head = HeadTable.read(pair, self.options)
-        _, phot = read_table(pair.phot)
+        phot = read_table(pair.phot)
         head.check_against(len(phot))
         return self.rows(head, phot, pair.phot)
 
-    def rows(self, head: HeadTable, phot, phot_path: Path) -> FileRows:
+    def rows(self, head: HeadTable, phot: FitsTable, phot_path: Path) -> FileRows:
         opts = self.options
         nobj = len(head.snid)
         obj = np.repeat(np.arange(nobj), head.nrows)
