@@ -59,7 +59,7 @@ def main() -> int:
         from django.core.management import call_command
         from django.db import connection
 
-        from desctom.elasticc2.alerts import reconstruct_alerts
+        from desctom.elasticc2.alerts import AlertBatch
         from desctom.streaming.schemas import alert_schema, encode
 
         print(f"building a synthetic survey of {args.objects:,} objects ...", flush=True)
@@ -80,10 +80,7 @@ def main() -> int:
         encoded = {}
         with Timer() as batch_time:
             for start in range(0, len(ids), args.batch):
-                chunk = ids[start:start + args.batch]
-                alerts = reconstruct_alerts(chunk)
-                for aid in chunk:
-                    encoded[aid] = encode(schema, alerts[aid])
+                encoded.update(AlertBatch(ids[start:start + args.batch]).avro())
         batch_rate = len(ids) / batch_time.seconds
         sizes = sorted(len(b) for b in encoded.values())
 

@@ -129,3 +129,35 @@ def test_alerts_are_valid_avro_and_round_trip(light_curve):
         assert back["alertId"] == alert["alertId"]
         assert ids(back) == ids(alert)
         assert back["diaObject"]["hostgal_mag_Y"] == pytest.approx(alert["diaObject"]["hostgal_mag_Y"])
+
+
+@pytest.mark.parametrize("daysprevious, nprevious", [(365.0, None), (30.0, None), (365.0, 3)])
+def test_vectorised_avro_bytes_equal_record_by_record_encoding(light_curve, daysprevious, nprevious):
+    from desctom.elasticc2.alerts import AlertBatch
+    from desctom.streaming.schemas import alert_schema, encode
+
+    batch = AlertBatch([s["diasource_id"] for s in light_curve["sources"]] + [700000])
+    dicts = batch.dicts(daysprevious, nprevious)
+    fast = batch.avro(daysprevious, nprevious)
+    assert set(fast) == set(dicts) and len(fast) == len(light_curve["sources"])
+    for alert_id, alert in dicts.items():
+        assert fast[alert_id] == encode(alert_schema(), alert), alert_id
+
+
+def test_unusual_band_names_survive(light_curve):
+    from desctom.elasticc2.alerts import AlertBatch
+    from desctom.streaming.schemas import alert_schema, encode
+
+    PPDBDiaObject.objects.create(diaobject_id=9, ra=3.0, decl=4.0)
+    for k, (mjd, band) in enumerate([(60000.0, "VR"), (60001.0, "g"), (60002.0, "ü-wide")]):
+        PPDBDiaForcedSource.objects.create(diaforcedsource_id=900000 + k, diaobject_id=9, midpointtai=mjd,
+                                           filtername=band, psflux=10.0, psfluxerr=1.0)
+        PPDBDiaSource.objects.create(diasource_id=900000 + k, diaobject_id=9, midpointtai=mjd,
+                                     filtername=band, ra=3.0, decl=4.0, psflux=10.0, psfluxerr=1.0, snr=10.0)
+        PPDBAlert.objects.create(alert_id=900000 + k, diasource_id=900000 + k, diaobject_id=9)
+    batch = AlertBatch([900000, 900001, 900002])
+    dicts, fast = batch.dicts(), batch.avro()
+    assert dicts[900002]["diaSource"]["filterName"] == "ü-wide"
+    assert [f["filterName"] for f in dicts[900002]["prvDiaForcedSources"]] == ["VR", "g"]
+    for alert_id, alert in dicts.items():
+        assert fast[alert_id] == encode(alert_schema(), alert)

@@ -6,17 +6,19 @@ for more than half a day, its forced photometry since 30 days before the first d
 ``daysprevious`` days (``prvDiaForcedSources``). Field names are those of the Avro schema
 ``elasticc.v0_9_1.alert``.
 
-One set-based implementation serves a single alert (``getalert``) and batches of thousands
-(the alert sender): each batch costs four queries, whatever its size, and the photometry of an
-object is turned into dictionaries once and shared by all its alerts.
+One set-based implementation, :class:`AlertBatch`, serves a single alert (``getalert``) and
+batches of thousands (the alert sender): a batch costs four queries whatever its size; each
+object's photometry is sorted once, and every alert's history is a window of it found by binary
+search. The batch gives alerts as dicts (:meth:`AlertBatch.dicts`) or as schemaless Avro bytes
+(:meth:`AlertBatch.avro`), the latter encoding every record once per batch, column-wise.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
 from django.db import connection as django_connection
 
 from desctom.elasticc2.models.photometry import OBJECT_COLUMNS, avro_name
@@ -44,94 +46,201 @@ FAMILIES = {
                        "elasticc2_trainingdiaforcedsource", "elasticc2_trainingdiaobject"),
 }
 
-
 #: Object columns that go into ``diaObject`` (all but ``isddf``), with their Avro names.
 _OBJECT_FIELDS = [(c, avro_name(c)) for c in OBJECT_COLUMNS if c != "isddf"]
+_SOURCE_KEYS = ("diaSourceId", "diaObjectId", "midPointTai", "filterName", "ra", "decl", "psFlux",
+                "psFluxErr", "snr")
+_FORCED_KEYS = ("diaForcedSourceId", "diaObjectId", "midPointTai", "filterName", "psFlux", "psFluxErr")
 
 
-def _rows(cur, sql: str, params) -> list[tuple]:
-    cur.execute(sql, params)
-    return cur.fetchall()
+#: Bands encoded as small integers when photometry is fetched (1-based; 0 = not in the list).
+KNOWN_BANDS = ["u", "g", "r", "i", "z", "Y"]
+_PG_DTYPES = {"int8": ">i8", "float8": ">f8", "float4": ">f4", "int2": ">i2"}
 
 
-class _ObjectPhotometry:
-    """The detections and forced photometry of one object, as Avro-ready dicts sorted by time."""
+def _copy_columns(conn, select: str, params, columns: list[tuple[str, str]]) -> dict[str, np.ndarray]:
+    """Run ``select`` through binary COPY; return its fixed-width NOT NULL columns as numpy arrays.
 
-    __slots__ = ("source_mjds", "sources", "forced_mjds", "forced", "first_detection")
+    Rows of fixed-width columns have a fixed size in PostgreSQL's binary COPY format, so the whole
+    result is read with one ``numpy.frombuffer``: no Python object per value.
+    """
+    raw = conn
+    if hasattr(conn, "ensure_connection"):  # a Django connection: use the psycopg connection inside
+        conn.ensure_connection()
+        raw = conn.connection
+    chunks = []
+    with raw.cursor() as cur, cur.copy(f"COPY ({select}) TO STDOUT (FORMAT BINARY)", params) as copy:
+        for chunk in copy:
+            chunks.append(bytes(chunk))
+    data = b"".join(chunks)
+    fields = [("n", ">i2")]
+    for name, pgtype in columns:
+        fields += [(f"{name}_len", ">i4"), (name, _PG_DTYPES[pgtype])]
+    dtype = np.dtype(fields)
+    header = 11 + 4 + 4 + int.from_bytes(data[15:19], "big")
+    body = data[header:-2]  # the trailer is a 16-bit -1
+    rows = np.frombuffer(body, dtype=dtype)
+    return {name: rows[name].astype(_PG_DTYPES[pgtype].replace(">", "<")) for name, pgtype in columns}
 
-    def __init__(self):
-        self.source_mjds: list[float] = []
-        self.sources: list[dict] = []
-        self.forced_mjds: list[float] = []
-        self.forced: list[dict] = []
-        self.first_detection: float | None = None
+
+class _Photometry:
+    """Photometry of the batch's objects as numpy columns sorted by (object, time); per-object ranges."""
+
+    def __init__(self, conn, table: str, columns: list[tuple[str, str]], object_ids: list[int]):
+        names = ", ".join(n if n != "band" else "coalesce(array_position(%(bands)s, filtername), 0)::int2"
+                          for n, _ in columns)
+        select = (f"SELECT {names} FROM {table} WHERE diaobject_id = ANY(%(objects)s) "
+                  f"ORDER BY diaobject_id, midpointtai, {columns[0][0]}")
+        self.bands = list(KNOWN_BANDS)
+        cols = _copy_columns(conn, select, {"bands": self.bands, "objects": object_ids}, columns)
+        if len(cols["band"]) and not cols["band"].all():  # a band outside KNOWN_BANDS: learn them all
+            with conn.cursor() as cur:
+                cur.execute(f"SELECT DISTINCT filtername FROM {table} WHERE diaobject_id = ANY(%s)",
+                            [object_ids])
+                self.bands += sorted({r[0] for r in cur.fetchall()} - set(self.bands))
+            cols = _copy_columns(conn, select, {"bands": self.bands, "objects": object_ids}, columns)
+        self.cols = cols
+        self.object_col = cols["diaobject_id"]
+        self.mjd = cols["midpointtai"]
+        starts = np.searchsorted(self.object_col, object_ids, side="left")
+        stops = np.searchsorted(self.object_col, object_ids, side="right")
+        self.range = {oid: (int(a), int(b)) for oid, a, b in zip(object_ids, starts, stops, strict=True)}
+
+    def __len__(self) -> int:
+        return len(self.mjd)
+
+    def band_names(self) -> list[str]:
+        names = [""] + self.bands
+        return [names[c] for c in self.cols["band"].tolist()]
+
+    def window(self, oid: int, start_mjd: float, stop_mjd: float) -> tuple[int, int]:
+        """Row indices [lo, hi) of object ``oid`` with ``start_mjd <= mjd < stop_mjd``."""
+        a, b = self.range.get(oid, (0, 0))
+        part = self.mjd[a:b]
+        lo = np.searchsorted(part, start_mjd, "left")
+        return a + int(lo), a + int(np.searchsorted(part, stop_mjd, "left"))
+
+    def first_mjd(self, oid: int) -> float | None:
+        a, b = self.range.get(oid, (0, 0))
+        return float(self.mjd[a]) if b > a else None
+
+
+_SOURCE_COLUMNS = [("diasource_id", "int8"), ("diaobject_id", "int8"), ("midpointtai", "float8"),
+                   ("band", "int2"), ("ra", "float8"), ("decl", "float8"), ("psflux", "float4"),
+                   ("psfluxerr", "float4"), ("snr", "float4")]
+_FORCED_COLUMNS = [("diaforcedsource_id", "int8"), ("diaobject_id", "int8"), ("midpointtai", "float8"),
+                   ("band", "int2"), ("psflux", "float4"), ("psfluxerr", "float4")]
+
+
+class AlertBatch:
+    """The data of a batch of alerts, fetched once; alerts are then built as dicts or Avro bytes.
+
+    Unknown alert ids are ignored. ``connection`` is a Django connection (default) or a psycopg one.
+    """
+
+    def __init__(self, alert_ids: Iterable[int], *, family: str = "ppdb", connection=None):
+        tables = FAMILIES[family]
+        ids = sorted({int(i) for i in alert_ids})
+        conn = connection or django_connection
+        with conn.cursor() as cur:
+            cur.execute(f"""
+                SELECT a.alert_id, s.diasource_id, s.diaobject_id, s.midpointtai, s.filtername, s.ra, s.decl,
+                       s.psflux, s.psfluxerr, s.snr
+                FROM {tables.alert} a JOIN {tables.source} s ON s.diasource_id = a.diasource_id
+                WHERE a.alert_id = ANY(%s) ORDER BY a.alert_id""", [ids])
+            self.alerts = cur.fetchall()
+            self.object_ids = sorted({r[2] for r in self.alerts if r[2] is not None})
+            cur.execute(f"SELECT {', '.join(c for c, _ in _OBJECT_FIELDS)} FROM {tables.object} "
+                        "WHERE diaobject_id = ANY(%s)", [self.object_ids])
+            self.objects = {row[0]: row for row in cur.fetchall()}
+        self.sources = _Photometry(conn, tables.source, _SOURCE_COLUMNS, self.object_ids)
+        self.forced = _Photometry(conn, tables.forced, _FORCED_COLUMNS, self.object_ids)
+
+    def __len__(self) -> int:
+        return len(self.alerts)
+
+    def windows(self, daysprevious: float = 365.0, nprevious: int | None = None) -> Iterator[tuple]:
+        """Per alert: ``(alert row, (lo, hi) of previous sources, (lo, hi) of previous forced sources)``."""
+        for row in self.alerts:
+            oid, mjd = row[2], row[3]
+            prv = self.sources.window(oid, mjd - daysprevious, mjd)
+            first = self.sources.first_mjd(oid)
+            fprv = (0, 0)
+            if first is not None and mjd - first > FORCED_MIN_AGE_DAYS:
+                flo, fhi = self.forced.window(oid, max(mjd - daysprevious, first - FORCED_LOOKBACK_DAYS), mjd)
+                if nprevious is not None:
+                    flo = max(flo, fhi - nprevious)
+                fprv = (flo, fhi)
+            yield row, prv, fprv
+
+    # -- as dicts ----------------------------------------------------------------------------------
+    def dicts(self, daysprevious: float = 365.0, nprevious: int | None = None) -> dict[int, dict]:
+        """``{alert_id: alert dict}`` with the Avro field names."""
+        source_dicts = _as_dicts(self.sources, _SOURCE_KEYS, _SOURCE_COLUMNS)
+        forced_dicts = _as_dicts(self.forced, _FORCED_KEYS, _FORCED_COLUMNS)
+        objects = {oid: {avro: row[i] for i, (_, avro) in enumerate(_OBJECT_FIELDS)}
+                   for oid, row in self.objects.items()}
+        out = {}
+        for row, (lo, hi), (flo, fhi) in self.windows(daysprevious, nprevious):
+            out[row[0]] = {"alertId": row[0], "diaSource": dict(zip(_SOURCE_KEYS, row[1:], strict=True)),
+                           "prvDiaSources": source_dicts[lo:hi], "prvDiaForcedSources": forced_dicts[flo:fhi],
+                           "diaObject": objects.get(row[2])}
+        return out
+
+    # -- as Avro -----------------------------------------------------------------------------------
+    def avro(self, daysprevious: float = 365.0, nprevious: int | None = None) -> dict[int, bytes]:
+        """``{alert_id: schemaless Avro bytes}`` of the ``elasticc.v0_9_1.alert`` schema."""
+        from desctom.streaming import schemas
+        from desctom.streaming.avro_columns import array_bytes, varint
+
+        src = _encode(self.sources, _SOURCE_COLUMNS, {"diaobject_id": "nullable-long"})
+        frc = _encode(self.forced, _FORCED_COLUMNS, {})
+        source_index = {sid: i for i, sid in enumerate(self.sources.cols["diasource_id"].tolist())}
+        object_schema = schemas.dia_object_schema()
+        objects = {oid: b"\x02" + schemas.encode(object_schema, {a: row[i] for i, (_, a) in
+                                                                   enumerate(_OBJECT_FIELDS)})
+                   for oid, row in self.objects.items()}
+        out = {}
+        for row, (lo, hi), (flo, fhi) in self.windows(daysprevious, nprevious):
+            own_bytes = src.record(source_index[row[1]])
+            out[row[0]] = b"".join((
+                varint(row[0]), own_bytes,
+                b"\x02", array_bytes(hi - lo, src.span(lo, hi)),
+                b"\x02", array_bytes(fhi - flo, frc.span(flo, fhi)),
+                objects.get(row[2], b"\x00")))
+        return out
+
+
+def _as_dicts(phot: _Photometry, keys: tuple[str, ...], columns) -> list[dict]:
+    """Every row of ``phot`` as a dict with the Avro field names."""
+    values = [phot.band_names() if name == "band" else phot.cols[name].tolist() for name, _ in columns]
+    return [dict(zip(keys, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _encode(phot: _Photometry, columns, kinds: dict[str, str]):
+    """Every row of ``phot`` as Avro record bytes (one buffer with offsets)."""
+    from desctom.streaming.avro_columns import encode_records
+
+    fields = []
+    for name, pgtype in columns:
+        if name == "band":
+            fields.append(("string-codes", (phot.cols["band"], [""] + phot.bands)))
+        else:
+            kind = kinds.get(name) or {"int8": "long", "float8": "double", "float4": "float"}[pgtype]
+            fields.append((kind, phot.cols[name]))
+    return encode_records(fields)
 
 
 def reconstruct_alerts(alert_ids: Iterable[int], *, daysprevious: float = 365.0, nprevious: int | None = None,
                        family: str = "ppdb", connection=None) -> dict[int, dict]:
-    """Build the alerts ``alert_ids``; returns ``{alert_id: alert}`` (unknown ids are absent).
+    """Build the alerts ``alert_ids`` as dicts; returns ``{alert_id: alert}`` (unknown ids are absent).
 
     ``nprevious``, if given, keeps only the last ``nprevious`` previous forced sources.
-    ``connection`` is a Django connection (default) or a psycopg connection.
     """
-    tables = FAMILIES[family]
-    ids = sorted({int(i) for i in alert_ids})
+    ids = list(alert_ids)
     if not ids:
         return {}
-    conn = connection or django_connection
-    with conn.cursor() as cur:
-        alert_rows = _rows(cur, f"""
-            SELECT a.alert_id, s.diasource_id, s.diaobject_id, s.midpointtai, s.filtername, s.ra, s.decl,
-                   s.psflux, s.psfluxerr, s.snr
-            FROM {tables.alert} a JOIN {tables.source} s ON s.diasource_id = a.diasource_id
-            WHERE a.alert_id = ANY(%s)""", [ids])
-        object_ids = sorted({r[2] for r in alert_rows if r[2] is not None})
-        objects = {r[0]: r for r in _rows(
-            cur, f"SELECT {', '.join(c for c, _ in _OBJECT_FIELDS)} FROM {tables.object} "
-                 "WHERE diaobject_id = ANY(%s)", [object_ids])}
-        photometry = {oid: _ObjectPhotometry() for oid in object_ids}
-        for sid, oid, mjd, band, ra, decl, flux, fluxerr, snr in _rows(cur, f"""
-                SELECT diasource_id, diaobject_id, midpointtai, filtername, ra, decl, psflux, psfluxerr, snr
-                FROM {tables.source} WHERE diaobject_id = ANY(%s)
-                ORDER BY diaobject_id, midpointtai, diasource_id""", [object_ids]):
-            phot = photometry[oid]
-            phot.source_mjds.append(mjd)
-            phot.sources.append({"diaSourceId": sid, "diaObjectId": oid, "midPointTai": mjd,
-                                 "filterName": band, "ra": ra, "decl": decl, "psFlux": flux,
-                                 "psFluxErr": fluxerr, "snr": snr})
-        for fid, oid, mjd, band, flux, fluxerr in _rows(cur, f"""
-                SELECT diaforcedsource_id, diaobject_id, midpointtai, filtername, psflux, psfluxerr
-                FROM {tables.forced} WHERE diaobject_id = ANY(%s)
-                ORDER BY diaobject_id, midpointtai, diaforcedsource_id""", [object_ids]):
-            phot = photometry[oid]
-            phot.forced_mjds.append(mjd)
-            phot.forced.append({"diaForcedSourceId": fid, "diaObjectId": oid, "midPointTai": mjd,
-                                "filterName": band, "psFlux": flux, "psFluxErr": fluxerr})
-    for phot in photometry.values():
-        phot.first_detection = phot.source_mjds[0] if phot.source_mjds else None
-
-    object_dicts = {oid: {avro: row[i] for i, (_, avro) in enumerate(_OBJECT_FIELDS)}
-                    for oid, row in objects.items()}
-    alerts = {}
-    for alert_id, sid, oid, mjd, band, ra, decl, flux, fluxerr, snr in alert_rows:
-        source = {"diaSourceId": sid, "diaObjectId": oid, "midPointTai": mjd, "filterName": band, "ra": ra,
-                  "decl": decl, "psFlux": flux, "psFluxErr": fluxerr, "snr": snr}
-        phot = photometry.get(oid) or _ObjectPhotometry()
-        earliest = mjd - daysprevious
-        lo = bisect_left(phot.source_mjds, earliest)
-        hi = bisect_left(phot.source_mjds, mjd)
-        previous_sources = phot.sources[lo:hi]
-        previous_forced = []
-        if phot.first_detection is not None and mjd - phot.first_detection > FORCED_MIN_AGE_DAYS:
-            start = max(earliest, phot.first_detection - FORCED_LOOKBACK_DAYS)
-            flo = bisect_left(phot.forced_mjds, start)
-            fhi = bisect_left(phot.forced_mjds, mjd)
-            if nprevious is not None:
-                flo = max(flo, fhi - nprevious)
-            previous_forced = phot.forced[flo:fhi]
-        alerts[alert_id] = {"alertId": alert_id, "diaSource": source, "prvDiaSources": previous_sources,
-                            "prvDiaForcedSources": previous_forced, "diaObject": object_dicts.get(oid)}
-    return alerts
+    return AlertBatch(ids, family=family, connection=connection).dicts(daysprevious, nprevious)
 
 
 def alert_ids_of_sources(source_ids: Iterable[int], *, family: str = "ppdb",
@@ -142,6 +251,6 @@ def alert_ids_of_sources(source_ids: Iterable[int], *, family: str = "ppdb",
         return {}
     conn = connection or django_connection
     with conn.cursor() as cur:
-        return {sid: aid for aid, sid in _rows(
-            cur, f"SELECT alert_id, diasource_id FROM {FAMILIES[family].alert} WHERE diasource_id = ANY(%s)",
-            [ids])}
+        cur.execute(f"SELECT alert_id, diasource_id FROM {FAMILIES[family].alert} "
+                    "WHERE diasource_id = ANY(%s)", [ids])
+        return {sid: aid for aid, sid in cur.fetchall()}

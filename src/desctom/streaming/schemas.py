@@ -75,6 +75,13 @@ def alert_schema():
 
 
 @cache
+def dia_object_schema():
+    """The parsed ``diaObject`` record schema on its own (for encoding objects once per batch)."""
+    return fastavro.parse_schema({"type": "record", "name": "diaObject", "namespace": NAMESPACE,
+                                  "fields": _dia_object_fields()})
+
+
+@cache
 def broker_classification_schema():
     """The parsed broker-classification schema (fastavro)."""
     return fastavro.parse_schema(broker_classification_schema_dict())
