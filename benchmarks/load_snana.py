@@ -67,7 +67,8 @@ def write_synthetic(folder: Path, rows: int, files: int, seed: int = 42) -> dict
     folder.mkdir(parents=True)
     per_file = -(-rows // files)
     expected = {"objects": 0, "forced": 0, "sources": 0}
-    next_snid = 1_000_000
+    # SNIDs as in the real files: each file's objects are scattered over the whole id range
+    snid_pool = iter(1_000_000 + rng.permutation(20 * (rows // 100 + 1000)))
     dump_lines = [f"VARNAMES: {' '.join(DUMP_VARNAMES)}\n"]
     for f in range(files):
         nobs = []
@@ -78,8 +79,7 @@ def write_synthetic(folder: Path, rows: int, files: int, seed: int = 42) -> dict
             nobs.pop()
         nobs = np.array(nobs)
         nobj = len(nobs)
-        snid = next_snid + rng.permutation(nobj * 3)[:nobj]  # not sorted, not dense, like the real files
-        next_snid += nobj * 3
+        snid = np.array([next(snid_pool) for _ in range(nobj)], dtype=np.int64)
         ptrmin = np.cumsum(nobs + 1) - (nobs + 1) + 1  # one separator row after each object
         nphot = int((nobs + 1).sum())
         sep = np.zeros(nphot, dtype=bool)
@@ -147,6 +147,21 @@ def write_synthetic(folder: Path, rows: int, files: int, seed: int = 42) -> dict
     return expected
 
 
+def server_cpu(server) -> float:
+    """CPU seconds used so far by the PostgreSQL server: postmaster, live and finished backends."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = [int((server.datadir / "postmaster.pid").read_text().split()[0])]
+    pids += [int(p) for p in Path(f"/proc/{pids[0]}/task/{pids[0]}/children").read_text().split()]
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    return total / ticks
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000, help="photometry (forced-source) rows")
@@ -186,9 +201,13 @@ def main() -> int:
 
         quiet = []
         load = SnanaLoad([expected["directory"]], "ppdb", nprocs=args.nprocs, write=True, out=quiet.append)
+        load_before = f"{os.getloadavg()[0]:.2f}"
+        pg0, own0 = server_cpu(server), os.times()
         t1 = time.perf_counter()
         totals = load.run()
         seconds = time.perf_counter() - t1
+        pg_cpu, own1 = server_cpu(server) - pg0, os.times()
+        loader_cpu = sum(own1[:4]) - sum(own0[:4])
         print(quiet[-1] if quiet else "")
 
         with connection.cursor() as cur:
@@ -210,6 +229,9 @@ def main() -> int:
         print(f"forced-source rows/s: {counts['forced'] / seconds:,.0f}")
         print(f"all rows/s:           {rows / seconds:,.0f}")
         print(f"(loader's own clock: {totals.seconds:.2f} s)")
+        print(f"CPU seconds during the load: PostgreSQL {pg_cpu:.1f}, loader processes {loader_cpu:.1f} "
+              f"(machine: {os.cpu_count()} cores, 1-min load average before/after: {load_before}/"
+              f"{os.getloadavg()[0]:.2f})")
         return 0
     finally:
         if server is not None:

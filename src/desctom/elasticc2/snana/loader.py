@@ -202,7 +202,7 @@ def _writer(config: WorkerConfig) -> FileWriter:
     return _worker["writer"]
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
 
@@ -217,7 +217,7 @@ def check_pair(task: tuple[FilePair, WorkerConfig]) -> PairCheck:
     except SnanaError as exc:
         return PairCheck(pair, error=str(exc))
     except Exception as exc:  # noqa: BLE001 - any failure: one line naming the file
-        return PairCheck(pair, error=f"{pair.head}: {type(exc).__name__}: {_one_line(exc)}")
+        return PairCheck(pair, error=f"{pair.head}: {type(exc).__name__}: {one_line(exc)}")
 
 
 def load_pair(task: tuple[FilePair, WorkerConfig]) -> FileResult:
@@ -234,6 +234,6 @@ def load_pair(task: tuple[FilePair, WorkerConfig]) -> FileResult:
     except SnanaError as exc:
         return FileResult(pair, error=str(exc))
     except psycopg.Error as exc:
-        return FileResult(pair, error=f"{pair.head}: database error: {_one_line(exc)}")
+        return FileResult(pair, error=f"{pair.head}: database error: {one_line(exc)}")
     except Exception as exc:  # noqa: BLE001 - any failure: one line naming the file
-        return FileResult(pair, error=f"{pair.head}: {type(exc).__name__}: {_one_line(exc)}")
+        return FileResult(pair, error=f"{pair.head}: {type(exc).__name__}: {one_line(exc)}")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import psycopg
 
 from desctom.common import bulkcopy
 from desctom.elasticc2.models.photometry import TRUTH_COLUMNS
@@ -31,11 +32,11 @@ from desctom.elasticc2.snana.rows import LoadOptions, TruthBuilder
 
 
 class LoadInterrupted(Exception):
-    """Ctrl-C during a load; ``done`` of ``total`` files were loaded completely."""
+    """Ctrl-C during a load, after ``done`` of ``total`` files were reported loaded."""
 
     def __init__(self, done: int, total: int):
-        super().__init__(f"interrupted: {done} of {total} files loaded completely, the others not at all; "
-                         "rerun the same command to finish")
+        super().__init__(f"interrupted after {done} of {total} files: each file is in the database whole or "
+                         "not at all; rerun the same command to finish")
         self.done, self.total = done, total
 
 
@@ -171,8 +172,8 @@ class SnanaLoad:
                 plan_of = {pair: plan for plan in plans for pair in plan.pairs}
                 for result in pool.imap_unordered(loader.load_pair, [(p, config) for p in pairs]):
                     if result.error:
-                        self.out(f"stopped: {done} of {len(pairs)} files {self.verb} completely, "
-                                 "the others not at all")
+                        self.out(f"stopped after {done} of {len(pairs)} files: each file is in the database "
+                                 "whole or not at all; fix the problem and rerun to complete the load")
                         raise SnanaError(result.error)
                     done += 1
                     totals.add(result)
@@ -182,10 +183,11 @@ class SnanaLoad:
                     if remaining[id(plan)] == 0:
                         self._truth(conn, plan, totals)
             pool.close()
+            pool.join()  # workers exit normally and close their connections
         except KeyboardInterrupt:
             raise LoadInterrupted(done, len(pairs)) from None
         finally:
-            pool.terminate()
+            pool.terminate()  # after an error or Ctrl-C: open transactions roll back
             pool.join()
         totals.seconds = time.monotonic() - start
         self._summary(totals)
@@ -218,7 +220,14 @@ class SnanaLoad:
     def _truth(self, conn, plan: DirectoryPlan, totals: LoadTotals) -> None:
         writer = TruthWriter(conn, self.family)
         rows = len(plan.truth[TRUTH_COLUMNS.index("diaobject_id")])
-        known, inserted = writer.write(plan.truth) if self.write else writer.preview(plan.truth, plan.snids)
+        try:
+            if self.write:
+                known, inserted = writer.write(plan.truth)
+            else:
+                known, inserted = writer.preview(plan.truth, plan.snids)
+        except (ValueError, psycopg.Error) as exc:
+            reason = loader.one_line(exc)
+            raise SnanaError(f"{plan.dump.path}: cannot load the truth rows ({reason})") from None
         unknown, already = rows - known, known - inserted
         totals.truth += inserted
         totals.truth_already += already

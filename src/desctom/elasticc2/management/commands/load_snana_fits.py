@@ -1,8 +1,10 @@
 """``desctom load_snana_fits``: load SNANA HEAD/PHOT FITS pairs and truth DUMPs (reference §3.1)."""
 
+import psycopg
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
+from desctom.elasticc2.snana.loader import one_line
 from desctom.elasticc2.snana.reader import SnanaError
 from desctom.elasticc2.snana.rows import LoadOptions
 from desctom.elasticc2.snana.runner import LoadInterrupted, SnanaLoad
@@ -56,6 +58,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         except LoadInterrupted as exc:
             raise CommandError(str(exc), returncode=130) from None
+        except psycopg.Error as exc:
+            raise CommandError(f"database error: {one_line(exc)}") from None
 
     def _say(self, line: str) -> None:
         self.stdout.write(line)
