@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import psycopg
 from django.db import connection as django_connection
 
 from desctom.elasticc2.models.photometry import OBJECT_COLUMNS, avro_name
@@ -55,50 +56,51 @@ _FORCED_KEYS = ("diaForcedSourceId", "diaObjectId", "midPointTai", "filterName",
 
 #: Bands encoded as small integers when photometry is fetched (1-based; 0 = not in the list).
 KNOWN_BANDS = ["u", "g", "r", "i", "z", "Y"]
-_PG_DTYPES = {"int8": ">i8", "float8": ">f8", "float4": ">f4", "int2": ">i2"}
+_PG_DTYPES = {"int8": ">i8", "float8": ">f8", "float4": ">f4", "int2": ">i2"}  # big-endian on the wire
 
 
-def _copy_columns(conn, select: str, params, columns: list[tuple[str, str]]) -> dict[str, np.ndarray]:
-    """Run ``select`` through binary COPY; return its fixed-width NOT NULL columns as numpy arrays.
+def _fetch_columns(conn, select_from: str, order_by: str, params: dict,
+                   columns: list[tuple[str, str]]) -> dict[str, np.ndarray]:
+    """Fetch NOT NULL fixed-width columns as numpy arrays, packed server-side into one ``bytea``.
 
-    Rows of fixed-width columns have a fixed size in PostgreSQL's binary COPY format, so the whole
-    result is read with one ``numpy.frombuffer``: no Python object per value.
+    Each row becomes the concatenation of its values' binary forms (``int8send`` ...), all rows
+    one ``string_agg``; numpy reads the result in one ``frombuffer``: no Python object per value.
+    ``columns`` are ``(SQL expression alias, pg type)``; expressions are in ``params["exprs"]``.
     """
     raw = conn
     if hasattr(conn, "ensure_connection"):  # a Django connection: use the psycopg connection inside
         conn.ensure_connection()
         raw = conn.connection
-    chunks = []
-    with raw.cursor() as cur, cur.copy(f"COPY ({select}) TO STDOUT (FORMAT BINARY)", params) as copy:
-        for chunk in copy:
-            chunks.append(bytes(chunk))
-    data = b"".join(chunks)
-    fields = [("n", ">i2")]
-    for name, pgtype in columns:
-        fields += [(f"{name}_len", ">i4"), (name, _PG_DTYPES[pgtype])]
-    dtype = np.dtype(fields)
-    header = 11 + 4 + 4 + int.from_bytes(data[15:19], "big")
-    body = data[header:-2]  # the trailer is a 16-bit -1
-    rows = np.frombuffer(body, dtype=dtype)
-    return {name: rows[name].astype(_PG_DTYPES[pgtype].replace(">", "<")) for name, pgtype in columns}
+    packed = " || ".join(f"{pgtype}send({expr})" for expr, pgtype in columns)
+    query = f"SELECT string_agg({packed}, ''::bytea ORDER BY {order_by}) {select_from}"
+    with psycopg.Cursor(raw) as cur:  # not Django's client-side cursor: it cannot return binary results
+        cur.execute(query, params, binary=True)
+        data = cur.fetchone()[0] or b""
+    dtype = np.dtype([(f"c{i}", _PG_DTYPES[pgtype]) for i, (_, pgtype) in enumerate(columns)])
+    rows = np.frombuffer(data, dtype=dtype)
+    return [rows[f"c{i}"].astype(_PG_DTYPES[pgtype].replace(">", "<")) for i, (_, pgtype) in
+            enumerate(columns)]
 
 
 class _Photometry:
     """Photometry of the batch's objects as numpy columns sorted by (object, time); per-object ranges."""
 
     def __init__(self, conn, table: str, columns: list[tuple[str, str]], object_ids: list[int]):
-        names = ", ".join(n if n != "band" else "coalesce(array_position(%(bands)s, filtername), 0)::int2"
-                          for n, _ in columns)
-        select = (f"SELECT {names} FROM {table} WHERE diaobject_id = ANY(%(objects)s) "
-                  f"ORDER BY diaobject_id, midpointtai, {columns[0][0]}")
+        exprs = [(n if n != "band" else "coalesce(array_position(%(bands)s, filtername), 0)::int2", t)
+                 for n, t in columns]
+        select_from = f"FROM {table} WHERE diaobject_id = ANY(%(objects)s)"
+        order_by = f"diaobject_id, midpointtai, {columns[0][0]}"
         self.bands = list(KNOWN_BANDS)
-        cols = _copy_columns(conn, select, {"bands": self.bands, "objects": object_ids}, columns)
-        if len(cols["band"]) and not cols["band"].all():  # a band outside KNOWN_BANDS: learn them all
+        params = {"bands": self.bands, "objects": object_ids}
+        values = _fetch_columns(conn, select_from, order_by, params, exprs)
+        band = values[[n for n, _ in columns].index("band")]
+        if len(band) and not band.all():  # a band outside KNOWN_BANDS: learn them all
             with conn.cursor() as cur:
                 cur.execute(f"SELECT DISTINCT filtername FROM {table} WHERE diaobject_id = ANY(%s)",
                             [object_ids])
                 self.bands += sorted({r[0] for r in cur.fetchall()} - set(self.bands))
-            cols = _copy_columns(conn, select, {"bands": self.bands, "objects": object_ids}, columns)
+            values = _fetch_columns(conn, select_from, order_by, params, exprs)
+        cols = {name: v for (name, _), v in zip(columns, values, strict=True)}
         self.cols = cols
         self.object_col = cols["diaobject_id"]
         self.mjd = cols["midpointtai"]
