@@ -15,7 +15,7 @@ from desctom.elasticc2.synth.cadence import days_from_season_edge
 from desctom.elasticc2.synth.photometry import DETECTION_SNR, Photometry, per_object_stats
 from desctom.elasticc2.synth.physics import BANDS, SATURATION_MAG, njy_to_mag
 from desctom.elasticc2.synth.population import BURST, LENS
-from desctom.elasticc2.synth.survey import ID_MULTIPLIER, Survey, SurveySpec
+from desctom.elasticc2.synth.survey import ID_MULTIPLIER, Survey, SurveySpec, SynthError
 
 #: An object with more photometry rows than this is a deep-drilling object (the loader's heuristic).
 DDF_POINTS = 1000
@@ -27,6 +27,9 @@ def build_tables(rng, spec: SurveySpec, first_index: int, p: dict, ph: Photometr
     """The five tables of a chunk (see the module docstring)."""
     n = len(ra)
     object_id = spec.first_id + first_index + np.arange(n, dtype=np.int64)
+    if ph.counts.max() >= ID_MULTIPLIER:
+        raise SynthError(f"an object has {ph.counts.max():,} epochs, more than the id scheme allows "
+                         f"({ID_MULTIPLIER - 1:,}): make the survey shorter")
     k = np.arange(len(ph.obj)) - ph.starts[ph.obj]
     forced_id = object_id[ph.obj] * ID_MULTIPLIER + k
     filtername = _FILTERNAMES[ph.band]

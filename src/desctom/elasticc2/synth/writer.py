@@ -47,6 +47,11 @@ def _null_mask(col: np.ndarray) -> np.ndarray:
     return np.zeros(len(col), bool)
 
 
+def _wire(col: np.ndarray) -> np.ndarray:
+    """Text columns as ASCII bytes (numpy ``S``): a C-level cast, far faster than UTF-8 encoding."""
+    return col.astype(f"S{col.dtype.itemsize // 4}") if col.dtype.kind == "U" else col
+
+
 def copy_table(conn, table: str, columns: list[str], cols: dict[str, np.ndarray], types: list[str]) -> int:
     """COPY one table's columns; rows are grouped by which columns are NULL (one COPY per group)."""
     arrays = [cols[name] for name in columns]
@@ -58,7 +63,7 @@ def copy_table(conn, table: str, columns: list[str], cols: dict[str, np.ndarray]
     written = 0
     for g, pattern in enumerate(patterns):
         rows = slice(None) if len(patterns) == 1 else np.flatnonzero(group == g)
-        part = [None if null else np.asarray(np.ma.getdata(a)[rows])
+        part = [None if null else _wire(np.ma.getdata(a)[rows])
                 for a, null in zip(arrays, pattern, strict=True)]
         written += copy_arrays(conn, table, columns, part, types)
     return written

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 
+import psycopg
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from desctom.elasticc2.synth import DEFAULT_DAYS, DEFAULT_START_MJD, SynthError
 from desctom.elasticc2.synth.runner import DEFAULT_BATCH, DEFAULT_WORKERS, SynthInterrupted, synthesize
@@ -50,6 +52,8 @@ class Command(BaseCommand):
             raise CommandError(f"{exc}; run the same command again to finish", returncode=130) from None
         except SynthError as exc:
             raise CommandError(str(exc)) from None
+        except (DatabaseError, psycopg.Error) as exc:
+            raise CommandError(f"database error (the batch in progress was rolled back): {exc}") from None
         spec = result.spec
         ids = f"ids {spec.first_id}..{spec.first_id + spec.n_objects - 1}"
         if not result.objects_written:
