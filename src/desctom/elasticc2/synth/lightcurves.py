@@ -117,7 +117,7 @@ def _periodic_factor(p, obj, phase, band):
     if p["kind"][obj[0]] == PULSE:
         c2 = pick(p["shape"])
         wave = sum(c * np.sin(2 * np.pi * k * phase) / k for k, c in ((1, 1.0), (2, c2), (3, c2**2)))
-        norm = 1.0 + 0.5 * c2 + 0.33 * c2**2  # ~ the peak of the sum: wave / (2 norm) spans about +-0.5
+        norm = 1.0 + 0.5 * c2 + 0.33 * c2**2  # bounds the sum: wave / (2 norm) stays within +-0.5
         return 10 ** (0.4 * pick(p["amp"]) * _PULSE_COLOUR[band] * wave / (2 * norm))
     d1 = np.minimum(pick(p["depth1"]) * (1 + 0.08 * (2 - band)), 0.95)
     d2 = np.minimum(pick(p["depth2"]) * (1 + 0.08 * (2 - band)), 0.95)

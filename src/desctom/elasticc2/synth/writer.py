@@ -57,14 +57,23 @@ def copy_table(conn, table: str, columns: list[str], cols: dict[str, np.ndarray]
     arrays = [cols[name] for name in columns]
     if not len(arrays[0]):
         return 0
-    nulls = np.stack([_null_mask(a) for a in arrays], axis=1)
-    patterns, group = np.unique(nulls, axis=0, return_inverse=True)
-    group = group.reshape(-1)
+    nulls = [_null_mask(a) for a in arrays]
+    mixed = [i for i, null in enumerate(nulls) if null.any() and not null.all()]
+    if not mixed:  # one layout for all rows (the big tables)
+        groups = [(slice(None), [bool(null[0]) for null in nulls])]
+    else:
+        patterns, group = np.unique(np.stack([nulls[i] for i in mixed], axis=1), axis=0, return_inverse=True)
+        group = group.reshape(-1)
+        groups = []
+        for g, pattern in enumerate(patterns):
+            layout = [bool(null[0]) for null in nulls]
+            for i, null in zip(mixed, pattern, strict=True):
+                layout[i] = bool(null)
+            groups.append((np.flatnonzero(group == g), layout))
     written = 0
-    for g, pattern in enumerate(patterns):
-        rows = slice(None) if len(patterns) == 1 else np.flatnonzero(group == g)
+    for rows, layout in groups:
         part = [None if null else _wire(np.ma.getdata(a)[rows])
-                for a, null in zip(arrays, pattern, strict=True)]
+                for a, null in zip(arrays, layout, strict=True)]
         written += copy_arrays(conn, table, columns, part, types)
     return written
 
