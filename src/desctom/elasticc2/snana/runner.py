@@ -15,6 +15,7 @@ database whole or not at all, and rerunning the same command completes the load.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -26,6 +27,13 @@ import psycopg
 from desctom.common import bulkcopy
 from desctom.elasticc2.models.photometry import TRUTH_COLUMNS
 from desctom.elasticc2.snana import loader
+from desctom.elasticc2.snana.indexes import (
+    IndexKeeper,
+    rows_at_least,
+    secondary_indexes,
+    should_defer,
+    state_path,
+)
 from desctom.elasticc2.snana.loader import FileResult, PairCheck, TableFamily, TruthWriter, WorkerConfig
 from desctom.elasticc2.snana.reader import DumpTable, FilePair, SnanaDirectory, SnanaError, read_dump
 from desctom.elasticc2.snana.rows import LoadOptions, TruthBuilder
@@ -111,7 +119,7 @@ class SnanaLoad:
 
     def __init__(self, directories: list[str | Path], family: str, options: LoadOptions | None = None,
                  files: list[str] | None = None, nprocs: int = 5, write: bool = False,
-                 out: Callable[[str], None] = print, database: dict | None = None):
+                 out: Callable[[str], None] = print, database: dict | None = None, indexes: str = "auto"):
         self.directories = directories
         self.family = TableFamily.named(family)
         self.options = options or LoadOptions()
@@ -121,6 +129,9 @@ class SnanaLoad:
         self.out = out
         self.database = database
         self.verb = "loaded" if write else "would load"
+        if indexes not in ("auto", "defer", "keep"):
+            raise ValueError(f"indexes must be auto, defer or keep, not {indexes!r}")
+        self.indexes = indexes
 
     # -- planning (no database) ----------------------------------------------------------------------
     def plan(self) -> list[DirectoryPlan]:
@@ -146,52 +157,122 @@ class SnanaLoad:
 
     # -- the run --------------------------------------------------------------------------------------
     def run(self) -> LoadTotals:
+        """Repair, plan, check, (defer indexes,) load, write truth, (re-create indexes,) summarise.
+
+        With ``write``: takes the load's advisory lock first and re-creates any secondary index an
+        interrupted earlier load left missing; re-creates deferred indexes in a ``finally``.
+        """
         start = time.monotonic()
-        plans = self.plan()
-        pairs = [p for plan in plans for p in plan.pairs]
         database = self.database
         if database is None:
             from django.conf import settings
 
             database = dict(settings.DATABASES["default"])
+        extra = {} if self.write else {"options": "-c default_transaction_read_only=on"}
+        # opened before the worker pool is forked: the workers inherit the socket but never use it
+        with bulkcopy.connect(database, autocommit=True, **extra) as conn:
+            keeper = IndexKeeper(conn, database, self.family.tables, self._state_path(database), self.out,
+                                 builders=min(self.nprocs, os.cpu_count() or 1))
+            if self.write:
+                keeper.lock()
+                keeper.restore(" that an interrupted load_snana_fits left missing")
+            else:
+                pending = keeper.missing()
+                if pending:
+                    self.out(f"{len(pending)} secondary index(es) dropped by an interrupted load are missing "
+                             f"(saved in {keeper.state}); the next run with --do re-creates them first")
+            self._done, self._total = 0, 0
+            try:
+                totals = self._load(conn, database, keeper)
+            except BaseException:  # an error or Ctrl-C: the indexes come back, then the error goes on
+                if self.write:
+                    self._restore_after_failure(keeper)
+                raise
+            if self.write:
+                try:
+                    keeper.restore(" deferred during the load")
+                except KeyboardInterrupt:
+                    raise LoadInterrupted(self._done, self._total) from None
+        totals.seconds = time.monotonic() - start
+        self._summary(totals)
+        return totals
+
+    def _state_path(self, database: dict) -> Path:
+        from desctom.config import load as load_config
+
+        return state_path(load_config().run_dir, database)
+
+    def _restore_after_failure(self, keeper: IndexKeeper) -> None:
+        """Re-create deferred indexes after an error or Ctrl-C; a failure here is reported, not raised."""
+        try:
+            keeper.restore(" deferred during the load")
+        except SnanaError as exc:
+            self.out(str(exc))
+        except KeyboardInterrupt:
+            pass  # reported by the keeper; the next run re-creates them
+        except psycopg.Error as exc:
+            self.out(f"could not re-create the secondary indexes ({loader.one_line(exc)}); the next "
+                     f"load_snana_fits --do re-creates them from {keeper.state}")
+
+    def _load(self, conn, database: dict, keeper: IndexKeeper) -> LoadTotals:
+        plans = self.plan()
+        pairs = [p for plan in plans for p in plan.pairs]
+        self._total = len(pairs)
         config = WorkerConfig(database, self.family, self.options, self.write, False)
         totals = LoadTotals()
         context = multiprocessing.get_context("fork")
         pool = context.Pool(min(self.nprocs, len(pairs)), initializer=loader.ignore_sigint)
-        done = 0
         try:
             checks = self._check(pool, pairs, config)
-            extra = {} if self.write else {"options": "-c default_transaction_read_only=on"}
-            with bulkcopy.connect(database, autocommit=True, **extra) as conn:
-                self._check_truth(conn, plans, checks)
-                if self.write:
-                    config = replace(config, skip_fk_checks=loader.can_skip_fk_checks(conn, self.family))
-                expected = {c.pair: c.rows for c in checks.values()}
-                progress = Progress(self.out, len(pairs), sum(expected.values()), self.verb)
-                remaining = {id(plan): len(plan.pairs) for plan in plans}
-                plan_of = {pair: plan for plan in plans for pair in plan.pairs}
-                for result in pool.imap_unordered(loader.load_pair, [(p, config) for p in pairs]):
-                    if result.error:
-                        self.out(f"stopped after {done} of {len(pairs)} files: each file is in the database "
-                                 "whole or not at all; fix the problem and rerun to complete the load")
-                        raise SnanaError(result.error)
-                    done += 1
-                    totals.add(result)
-                    progress.file_done(result, totals, expected[result.pair])
-                    plan = plan_of[result.pair]
-                    remaining[id(plan)] -= 1
-                    if remaining[id(plan)] == 0:
-                        self._truth(conn, plan, totals)
+            self._check_truth(conn, plans, checks)
+            expected = {c.pair: c.rows for c in checks.values()}
+            self._defer_indexes(conn, keeper, sum(expected.values()))
+            if self.write:
+                config = replace(config, skip_fk_checks=loader.can_skip_fk_checks(conn, self.family))
+            progress = Progress(self.out, len(pairs), sum(expected.values()), self.verb)
+            remaining = {id(plan): len(plan.pairs) for plan in plans}
+            plan_of = {pair: plan for plan in plans for pair in plan.pairs}
+            for result in pool.imap_unordered(loader.load_pair, [(p, config) for p in pairs]):
+                if result.error:
+                    self.out(f"stopped after {self._done} of {len(pairs)} files: each file is in the "
+                             "database whole or not at all; fix the problem and rerun to complete the load")
+                    raise SnanaError(result.error)
+                self._done += 1
+                totals.add(result)
+                progress.file_done(result, totals, expected[result.pair])
+                plan = plan_of[result.pair]
+                remaining[id(plan)] -= 1
+                if remaining[id(plan)] == 0:
+                    self._truth(conn, plan, totals)
             pool.close()
             pool.join()  # workers exit normally and close their connections
         except KeyboardInterrupt:
-            raise LoadInterrupted(done, len(pairs)) from None
+            raise LoadInterrupted(self._done, len(pairs)) from None
         finally:
             pool.terminate()  # after an error or Ctrl-C: open transactions roll back
             pool.join()
-        totals.seconds = time.monotonic() - start
-        self._summary(totals)
         return totals
+
+    def _defer_indexes(self, conn, keeper: IndexKeeper, incoming: int) -> None:
+        """Drop the secondary indexes for the load if ``self.indexes`` (and the rule) says so."""
+        if self.indexes == "keep":
+            return
+        if self.indexes == "defer":
+            why = "--defer-indexes"
+        else:
+            existing = rows_at_least(conn, self.family.forced, incoming)
+            if not should_defer(incoming, existing):
+                return
+            why = (f"{incoming:,} incoming forced sources >= "
+                   f"{'no' if existing == 0 else f'{existing:,}'} existing")
+        if not self.write:
+            n = len(secondary_indexes(conn, self.family.tables))
+            self.out(f"would drop {n} secondary index(es) during the load and re-create them after ({why})")
+            return
+        n = keeper.drop()
+        if n:
+            self.out(f"dropped {n} secondary index(es) for the load, re-created at the end ({why}); "
+                     f"definitions saved in {keeper.state}")
 
     def _check(self, pool, pairs: list[FilePair], config: WorkerConfig) -> dict[FilePair, PairCheck]:
         checks = {}

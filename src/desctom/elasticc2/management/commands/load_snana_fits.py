@@ -35,8 +35,15 @@ class Command(BaseCommand):
         family = parser.add_mutually_exclusive_group(required=True)
         family.add_argument("--ppdb", action="store_true", help="load into the PPDB tables")
         family.add_argument("--train", action="store_true", help="load into the training tables")
-        parser.add_argument("--dont-disable-indexes-fks", action="store_true",
-                            help="accepted for compatibility; indexes and constraints are never dropped")
+        indexes = parser.add_mutually_exclusive_group()
+        indexes.add_argument("--defer-indexes", action="store_true",
+                             help="drop the secondary indexes of the five tables for the load and re-create "
+                                  "them at the end (default: only if the load at least doubles the "
+                                  "forced-source table); primary keys and constraints always stay")
+        indexes.add_argument("--keep-indexes", action="store_true",
+                             help="never drop the secondary indexes (slower for big loads)")
+        indexes.add_argument("--dont-disable-indexes-fks", action="store_true",
+                             help="the original's name of --keep-indexes")
         parser.add_argument("--do", action="store_true", help="really write (default: read and report only)")
 
     def handle(self, *args, **options):
@@ -49,8 +56,14 @@ class Command(BaseCommand):
                                    photflag_detect=options["photflag_detect"],
                                    snana_zeropoint=options["snana_zeropoint"],
                                    alert_zeropoint=options["alert_zeropoint"])
+        index_mode = "auto"
+        if options["defer_indexes"]:
+            index_mode = "defer"
+        elif options["keep_indexes"] or options["dont_disable_indexes_fks"]:
+            index_mode = "keep"
         load = SnanaLoad(options["directories"], "ppdb" if options["ppdb"] else "train", load_options,
-                         files=options["files"], nprocs=options["nprocs"], write=options["do"], out=self._say)
+                         files=options["files"], nprocs=options["nprocs"], write=options["do"], out=self._say,
+                         indexes=index_mode)
         connections.close_all()  # the worker processes are forked: they must not share our connection
         try:
             load.run()
