@@ -158,7 +158,8 @@ class LocalPostgres:
             raise StackError(f"PostgreSQL port {self.port} (DESCTOM_PG_PORT) on 127.0.0.1 is already in use "
                              "by another program")
         opts = (f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories='' "
-                "-c max_connections=200 -c shared_buffers=256MB")
+                "-c max_connections=200 -c shared_buffers=256MB -c max_wal_size=4GB "
+                "-c maintenance_work_mem=512MB")
         self._run(["pg_ctl", "-D", str(self.datadir), "-l", str(self.logfile), "-w", "-t", str(int(timeout)),
                    "-o", opts, "start"], timeout=timeout + 10)
 
