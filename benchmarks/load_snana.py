@@ -1,18 +1,22 @@
 """Benchmark: ``load_snana_fits`` on a synthetic SNANA set of >= 2,000,000 photometry rows.
 
     .venv/bin/python benchmarks/load_snana.py [--rows 2000000] [--files 16] [--nprocs 2] [--keep]
+        [--indexes auto|defer|keep] [--data DIR]
 
 Writes HEAD/PHOT ``.FITS.gz`` pairs in the layout of the real ELAsTiCC2 files (same PHOT columns,
 a HEAD with the mapped columns plus unused ones, separator rows between objects) and a truth
 ``.DUMP`` into a temporary folder, starts a throwaway PostgreSQL, migrates it, loads everything
 into the PPDB tables with ``--nprocs`` worker processes, checks the row counts, and prints
-forced-source rows/s, all rows/s and seconds. Everything is removed at the end (``--keep``
-keeps the synthetic files).
+forced-source rows/s, all rows/s and seconds, and where the time went: the phases of the load
+(checks, file loads, truth, re-creating the deferred secondary indexes) with the PostgreSQL CPU
+of each. The figures include re-creating the indexes. Everything is removed at the end (``--keep``
+keeps the synthetic files; ``--data`` reuses such a kept set instead of writing a new one).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -143,7 +147,15 @@ def write_synthetic(folder: Path, rows: int, files: int, seed: int = 42) -> dict
         expected["forced"] += int(nobs.sum())
         expected["sources"] += int(detected.sum())
     (folder / f"{name}.DUMP").write_text("".join(dump_lines))
+    (folder.parent / "expected.json").write_text(json.dumps(expected))
     expected["directory"] = folder
+    return expected
+
+
+def read_synthetic(folder: Path) -> dict:
+    """The expected counts of a set kept by an earlier ``--keep`` run."""
+    expected = json.loads((folder / "expected.json").read_text())
+    expected["directory"] = next(p for p in folder.iterdir() if p.is_dir())
     return expected
 
 
@@ -162,23 +174,55 @@ def server_cpu(server) -> float:
     return total / ticks
 
 
+def phases(marks: list[tuple[float, float, str]], seconds: float, pg_cpu: float) -> str:
+    """The load's phases (wall s / PostgreSQL CPU s), from the times the loader printed its lines at."""
+    def at(prefix: str, last: bool = False) -> tuple[float, float] | None:
+        found = [(t, c) for t, c, line in marks if line.startswith(prefix)]
+        return (found[-1] if last else found[0]) if found else None
+
+    start = (0.0, 0.0)
+    dropped, last_file = at("dropped "), at("file ", last=True)
+    rebuild, rebuilt = at("re-creating "), at("re-created ")
+    parts = []
+    loading_from = start
+    if dropped:
+        parts.append(f"plan+checks+drop {dropped[0]:.2f} / {dropped[1]:.2f}")
+        loading_from = dropped
+    if last_file:
+        parts.append(f"files {last_file[0] - loading_from[0]:.2f} / {last_file[1] - loading_from[1]:.2f}")
+        end_truth = rebuild or (seconds, pg_cpu)
+        parts.append(f"truth {end_truth[0] - last_file[0]:.2f} / {end_truth[1] - last_file[1]:.2f}")
+    if rebuild and rebuilt:
+        parts.append(f"index re-creation {rebuilt[0] - rebuild[0]:.2f} / {rebuilt[1] - rebuild[1]:.2f}")
+    parts.append(f"total {seconds:.2f} / {pg_cpu:.2f}")
+    return "; ".join(parts)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000, help="photometry (forced-source) rows")
     parser.add_argument("--files", type=int, default=16, help="HEAD/PHOT pairs")
     parser.add_argument("--nprocs", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep the synthetic files (path is printed)")
+    parser.add_argument("--indexes", choices=("auto", "defer", "keep"), default="auto",
+                        help="secondary indexes: auto (the loader's rule: deferred here, the tables are "
+                             "empty), defer, keep")
+    parser.add_argument("--data", type=Path, help="reuse the synthetic set kept by an earlier --keep run")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="desctom-snana-bench-"))
     server = None
     try:
         t0 = time.perf_counter()
-        expected = write_synthetic(work / "data", args.rows, args.files)
+        if args.data:
+            expected = read_synthetic(args.data)
+        else:
+            expected = write_synthetic(work / "data", args.rows, args.files)
         size = sum(p.stat().st_size for p in expected["directory"].iterdir())
+        pairs = len(list(expected["directory"].glob("*HEAD.FITS.gz")))
         print(f"synthetic set: {expected['objects']:,} objects, {expected['forced']:,} photometry rows, "
-              f"{expected['sources']:,} detections in {args.files} file pairs ({size / 1e6:.0f} MB gzipped), "
-              f"written in {time.perf_counter() - t0:.0f} s", flush=True)
+              f"{expected['sources']:,} detections in {pairs} file pairs ({size / 1e6:.0f} MB gzipped), "
+              f"{'reused' if args.data else 'written'} in {time.perf_counter() - t0:.0f} s", flush=True)
 
         from desctom.testing.services import ThrowawayPostgres
 
@@ -200,7 +244,14 @@ def main() -> int:
         from desctom.elasticc2.snana.runner import SnanaLoad
 
         quiet = []
-        load = SnanaLoad([expected["directory"]], "ppdb", nprocs=args.nprocs, write=True, out=quiet.append)
+        marks = []  # (seconds, PostgreSQL CPU seconds, line) at each line the loader prints
+
+        def out(line: str) -> None:
+            marks.append((time.perf_counter() - t1, server_cpu(server) - pg0, line))
+            quiet.append(line)
+
+        load = SnanaLoad([expected["directory"]], "ppdb", nprocs=args.nprocs, write=True, out=out,
+                         indexes=args.indexes)
         load_before = f"{os.getloadavg()[0]:.2f}"
         pg0, own0 = server_cpu(server), os.times()
         t1 = time.perf_counter()
@@ -208,6 +259,9 @@ def main() -> int:
         seconds = time.perf_counter() - t1
         pg_cpu, own1 = server_cpu(server) - pg0, os.times()
         loader_cpu = sum(own1[:4]) - sum(own0[:4])
+        for line in quiet:
+            if "secondary index" in line:
+                print(line)
         print(quiet[-1] if quiet else "")
 
         with connection.cursor() as cur:
@@ -232,6 +286,7 @@ def main() -> int:
         print(f"CPU seconds during the load: PostgreSQL {pg_cpu:.1f}, loader processes {loader_cpu:.1f} "
               f"(machine: {os.cpu_count()} cores, 1-min load average before/after: {load_before}/"
               f"{os.getloadavg()[0]:.2f})")
+        print("phases (wall s / PostgreSQL CPU s): " + phases(marks, seconds, pg_cpu))
         return 0
     finally:
         if server is not None:

@@ -237,6 +237,7 @@ class IndexKeeper:
         parallel = max(0, os.cpu_count() or 1) // self.builders - 1  # parallel sort workers per build
 
         def work() -> None:
+            """One builder: takes indexes off the queue, all in one transaction (one commit, one fsync)."""
             try:
                 conn = _connect(self.database)
             except psycopg.Error as exc:
@@ -244,20 +245,23 @@ class IndexKeeper:
                 return
             with lock:
                 conns.append(conn)
-            with conn:
-                conn.execute(f"SET maintenance_work_mem = '{BUILD_MEMORY}'")
-                conn.execute(f"SET max_parallel_maintenance_workers = {max(parallel, 0)}")
-                while not errors:
-                    with lock:
-                        if not queue:
-                            return
-                        d = queue.pop(0)
-                    try:
-                        conn.execute(d.definition)
-                    except psycopg.errors.DuplicateTable:
-                        pass  # made meanwhile (by hand): it exists, which is all we want
-                    except psycopg.Error as exc:
-                        errors.append(f"{d.name}: {one_line(exc)}")
+            name = "?"
+            try:
+                with conn, conn.transaction():
+                    conn.execute(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
+                    conn.execute(f"SET LOCAL max_parallel_maintenance_workers = {max(parallel, 0)}")
+                    while not errors:
+                        with lock:
+                            if not queue:
+                                return
+                            d = queue.pop(0)
+                        name = d.name
+                        conn.execute(if_not_exists(d.definition))
+                    raise _Abandon  # another builder failed: roll back, the file keeps the definitions
+            except _Abandon:
+                pass
+            except psycopg.Error as exc:
+                errors.append(f"{name}: {one_line(exc)}")
 
         threads = [threading.Thread(target=work, daemon=True) for _ in range(min(self.builders, len(todo)))]
         for t in threads:
@@ -282,6 +286,18 @@ class IndexKeeper:
 
     def _forget(self) -> None:
         self.state.unlink(missing_ok=True)
+
+
+class _Abandon(Exception):
+    """Rolls a builder's transaction back."""
+
+
+def if_not_exists(definition: str) -> str:
+    """``CREATE INDEX name ...`` -> ``CREATE INDEX IF NOT EXISTS name ...`` (made meanwhile by hand: fine)."""
+    head = "CREATE INDEX "
+    if definition.startswith(head) and not definition.startswith(head + "IF NOT EXISTS "):
+        return head + "IF NOT EXISTS " + definition[len(head):]
+    return definition
 
 
 def _connect(database: dict) -> psycopg.Connection:
