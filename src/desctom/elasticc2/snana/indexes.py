@@ -97,19 +97,35 @@ def rows_at_least(conn: psycopg.Connection, table: str, limit: int) -> int:
 
 
 def should_defer(incoming_forced: int, existing_forced: int) -> bool:
-    """The automatic rule: defer when the load at least doubles the forced-source table.
+    """The automatic rule: defer when the files hold more forced sources than the table does.
 
     Re-building an index sorts the whole table once; maintaining it costs a random B-tree insert
-    per new row, several times more per row. Below "incoming >= existing" the gain shrinks and
-    queries of other users would run without their indexes for longer than the load saves.
+    per new row, several times more per row. With fewer incoming than existing rows the gain
+    shrinks, and other users' queries would run without their indexes for longer than the load
+    saves. ``incoming`` counts every row of the files, including objects already loaded, so a rerun
+    of a complete load (incoming = existing) keeps the indexes.
     """
-    return incoming_forced > 0 and incoming_forced >= existing_forced
+    return incoming_forced > existing_forced
 
 
-def state_path(run_dir: Path, database: dict) -> Path:
-    """The saved-definitions file of one database, in the data dir's ``run/`` folder."""
-    where = f"{database.get('NAME')}@{database.get('HOST') or 'local'}-{database.get('PORT') or 5432}"
-    return Path(run_dir) / f"snana-deferred-indexes-{re.sub(r'[^A-Za-z0-9_.@-]', '_', where)}.json"
+def database_identity(conn: psycopg.Connection) -> str:
+    """Names this database whatever the client calls its host: server system id and database oid."""
+    with conn.cursor() as cur:
+        try:
+            cur.execute("SELECT (SELECT system_identifier FROM pg_control_system())::text, d.oid::text "
+                        "FROM pg_database d WHERE d.datname = current_database()")
+            system, oid = cur.fetchone()
+            return f"{system}-{oid}"
+        except psycopg.Error:  # a server without pg_control_system(): its name and port
+            conn.rollback()
+            cur.execute("SELECT current_database(), current_setting('port')")
+            name, port = cur.fetchone()
+            return re.sub(r"[^A-Za-z0-9_.-]", "_", f"{name}-{port}")
+
+
+def state_path(run_dir: Path, conn: psycopg.Connection) -> Path:
+    """The saved-definitions file of the database of ``conn``, in the data dir's ``run/`` folder."""
+    return Path(run_dir) / f"snana-deferred-indexes-{database_identity(conn)}.json"
 
 
 class IndexKeeper:
@@ -130,18 +146,34 @@ class IndexKeeper:
         self.dropped = 0
 
     # -- the lock -------------------------------------------------------------------------------------
-    def lock(self) -> None:
-        """Take the load's advisory lock (session level), or stop if another loader holds it."""
-        with self.conn.cursor() as cur:
-            cur.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,))
-            if cur.fetchone()[0]:
-                return
-            cur.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                        "AND classid = %s AND objid = %s", (LOCK_KEY >> 32, LOCK_KEY & 0xFFFFFFFF))
-            holder = cur.fetchone()
-        who = f" (PostgreSQL backend pid {holder[0]})" if holder else ""
+    def lock(self, wait: float = 5.0) -> None:
+        """Take the load's advisory lock (session level), or stop if another loader holds it.
+
+        Waits up to ``wait`` seconds: the backend of a loader killed a moment ago may still hold it.
+        """
+        deadline = time.monotonic() + wait
+        while True:
+            with self.conn.cursor() as cur:
+                cur.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,))
+                if cur.fetchone()[0]:
+                    return
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.25)
+        holder = self.lock_holder()
+        who = f" (PostgreSQL backend pid {holder})" if holder is not None else ""
         raise SnanaError(f"another load_snana_fits is writing to this database{who}; "
                          "wait for it to finish, then rerun")
+
+    def lock_holder(self) -> int | None:
+        """The backend pid holding the load's advisory lock, if any."""
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+                        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                        "AND classid::bigint = %s AND objid::bigint = %s",
+                        (LOCK_KEY >> 32, LOCK_KEY & 0xFFFFFFFF))
+            row = cur.fetchone()
+        return row[0] if row else None
 
     # -- saved definitions ----------------------------------------------------------------------------
     def saved(self) -> list[IndexDef]:

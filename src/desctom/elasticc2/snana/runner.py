@@ -42,9 +42,9 @@ from desctom.elasticc2.snana.rows import LoadOptions, TruthBuilder
 class LoadInterrupted(Exception):
     """Ctrl-C during a load, after ``done`` of ``total`` files were reported loaded."""
 
-    def __init__(self, done: int, total: int):
-        super().__init__(f"interrupted after {done} of {total} files: each file is in the database whole or "
-                         "not at all; rerun the same command to finish")
+    def __init__(self, done: int, total: int, message: str | None = None):
+        super().__init__(message or f"interrupted after {done} of {total} files: each file is in the "
+                         "database whole or not at all; rerun the same command to finish")
         self.done, self.total = done, total
 
 
@@ -171,16 +171,17 @@ class SnanaLoad:
         extra = {} if self.write else {"options": "-c default_transaction_read_only=on"}
         # opened before the worker pool is forked: the workers inherit the socket but never use it
         with bulkcopy.connect(database, autocommit=True, **extra) as conn:
-            keeper = IndexKeeper(conn, database, self.family.tables, self._state_path(database), self.out,
+            keeper = IndexKeeper(conn, database, self.family.tables, self._state_path(conn), self.out,
                                  builders=min(self.nprocs, os.cpu_count() or 1))
             if self.write:
                 keeper.lock()
-                keeper.restore(" that an interrupted load_snana_fits left missing")
+                try:
+                    keeper.restore(" that an interrupted load_snana_fits left missing")
+                except KeyboardInterrupt:
+                    raise LoadInterrupted(0, 0, "interrupted while re-creating indexes; nothing was loaded, "
+                                                "rerun the same command") from None
             else:
-                pending = keeper.missing()
-                if pending:
-                    self.out(f"{len(pending)} secondary index(es) dropped by an interrupted load are missing "
-                             f"(saved in {keeper.state}); the next run with --do re-creates them first")
+                self._report_missing(keeper)
             self._done, self._total = 0, 0
             try:
                 totals = self._load(conn, database, keeper)
@@ -197,10 +198,23 @@ class SnanaLoad:
         self._summary(totals)
         return totals
 
-    def _state_path(self, database: dict) -> Path:
+    def _state_path(self, conn) -> Path:
         from desctom.config import load as load_config
 
-        return state_path(load_config().run_dir, database)
+        return state_path(load_config().run_dir, conn)
+
+    def _report_missing(self, keeper: IndexKeeper) -> None:
+        """Dry run: say if saved indexes are missing (a dry run never re-creates them)."""
+        pending = keeper.missing()
+        if not pending:
+            return
+        holder = keeper.lock_holder()
+        if holder is not None:
+            self.out(f"{len(pending)} secondary index(es) are missing while a load_snana_fits (PostgreSQL "
+                     f"backend pid {holder}) is writing; it re-creates them when it ends")
+        else:
+            self.out(f"{len(pending)} secondary index(es) dropped by an interrupted load are missing (saved "
+                     f"in {keeper.state}); the next run with --do re-creates them first")
 
     def _restore_after_failure(self, keeper: IndexKeeper) -> None:
         """Re-create deferred indexes after an error or Ctrl-C; a failure here is reported, not raised."""
@@ -260,10 +274,10 @@ class SnanaLoad:
         if self.indexes == "defer":
             why = "--defer-indexes"
         else:
-            existing = rows_at_least(conn, self.family.forced, incoming)
+            existing = rows_at_least(conn, self.family.forced, incoming)  # reads at most `incoming` rows
             if not should_defer(incoming, existing):
                 return
-            why = (f"{incoming:,} incoming forced sources >= "
+            why = (f"{incoming:,} incoming forced sources > "
                    f"{'no' if existing == 0 else f'{existing:,}'} existing")
         if not self.write:
             n = len(secondary_indexes(conn, self.family.tables))
