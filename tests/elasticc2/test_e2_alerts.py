@@ -161,3 +161,12 @@ def test_unusual_band_names_survive(light_curve):
     assert [f["filterName"] for f in dicts[900002]["prvDiaForcedSources"]] == ["VR", "g"]
     for alert_id, alert in dicts.items():
         assert fast[alert_id] == encode(alert_schema(), alert)
+
+
+def test_batch_refuses_a_window_longer_than_it_fetched(light_curve):
+    from desctom.elasticc2.alerts import AlertBatch
+
+    batch = AlertBatch([light_curve["sources"][-1]["diasource_id"]], max_daysprevious=30.0)
+    assert len(batch.dicts(30.0)) == 1
+    with pytest.raises(ValueError, match="max_daysprevious"):
+        batch.avro(365.0)
