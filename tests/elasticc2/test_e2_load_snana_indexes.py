@@ -221,14 +221,33 @@ def test_saved_definitions_are_recreated_before_anything_else(elasticc2_test_dir
     assert table_counts() == totals([expected["dirs"][elasticc2_test_dirs[0].name]])
 
 
-def test_unbuildable_saved_definition_stops_the_run_and_is_kept(elasticc2_test_dirs, indexes_back):
-    state = drop_like_a_crashed_load(TRAIN_TABLES[:1])
+def test_unbuildable_saved_definition_stops_the_run_the_others_are_rebuilt(elasticc2_test_dirs, indexes_back):
+    state = drop_like_a_crashed_load(TRAIN_TABLES)
     data = json.loads(state.read_text())
-    data["indexes"][0]["definition"] = data["indexes"][0]["definition"].replace("(", "(no_such_column, ", 1)
+    bad = data["indexes"][0]
+    bad["definition"] = bad["definition"].replace("(", "(no_such_column, ", 1)
     state.write_text(json.dumps(data))
-    with pytest.raises(CommandError, match="could not re-create the secondary indexes .* next load_snana"):
+    with pytest.raises(CommandError, match=f"could not re-create 1 secondary index.*{bad['name']}: column "
+                                           '"no_such_column" does not exist.* next load_snana_fits --do'):
         load("--ppdb", "--do", dirs=elasticc2_test_dirs[:1])
+    assert set(indexes_back) - set(index_defs(TRAIN_TABLES + PPDB_TABLES)) == {bad["name"]}
     assert state.exists() and table_counts() == NOTHING
+
+
+def test_tables_in_use_keep_their_indexes(elasticc2_test_dirs, expected, monkeypatch):
+    from desctom.elasticc2.snana import indexes
+
+    monkeypatch.setattr(indexes, "DROP_LOCK_TIMEOUT", "1s")  # configuration: wait 1 s, not 10
+    before = index_defs()
+    db = connection.settings_dict
+    with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"],
+                         dbname=db["NAME"]) as reader:  # a long read of the forced sources, still open
+        reader.execute("SELECT count(*) FROM elasticc2_ppdbdiaforcedsource")
+        out = watched("--ppdb", "--do", "--defer-indexes", dirs=elasticc2_test_dirs)
+    assert "in use by other sessions (no lock within 1s): loading with the secondary indexes kept" \
+        in out.getvalue()
+    assert out.during == before and index_defs() == before and state_files() == []
+    assert table_counts() == expected["counts"]
 
 
 def cli(*args) -> subprocess.Popen:

@@ -40,6 +40,8 @@ from desctom.elasticc2.snana.reader import SnanaError
 
 #: Advisory lock key of ``load_snana_fits`` (any 64-bit constant; "SNANALOD" in ASCII).
 LOCK_KEY = 0x534E414E414C4F44
+#: How long dropping waits for other sessions' locks on the tables before giving up (indexes kept).
+DROP_LOCK_TIMEOUT = "10s"
 #: Memory for each index build (PostgreSQL's default, 64 MB, makes large sorts spill to disk).
 BUILD_MEMORY = "256MB"
 
@@ -143,6 +145,7 @@ class IndexKeeper:
         self.state = Path(state)
         self.out = out
         self.builders = max(1, builders)
+        self.lock_timeout = DROP_LOCK_TIMEOUT
         self.dropped = 0
 
     # -- the lock -------------------------------------------------------------------------------------
@@ -224,6 +227,7 @@ class IndexKeeper:
             return 0
         self._save(indexes)
         with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.execute(f"SET LOCAL lock_timeout = '{self.lock_timeout}'")  # not behind others' long queries
             for d in indexes:
                 cur.execute(sql.SQL("DROP INDEX {}.{}").format(sql.Identifier(d.schema),
                                                                sql.Identifier(d.name)))
@@ -233,24 +237,30 @@ class IndexKeeper:
     def restore(self, why: str = "") -> int:
         """Re-create every saved index that is missing, then remove the file. Returns how many.
 
-        Builds run on ``builders`` connections at once, biggest tables first. Ctrl-C cancels them:
-        the file stays and the next run finishes the job. A failure raises :class:`SnanaError`.
+        Builds run on ``builders`` connections at once, biggest tables first. A definition that
+        fails is reported and kept in the file, the others are built all the same (then
+        :class:`SnanaError`). Ctrl-C cancels the builds: the file stays, the next run finishes.
         """
-        todo = self.missing()
-        if not todo:
-            self._forget()
-            return 0
-        self.out(f"re-creating {len(todo)} secondary index(es){why}…")
-        start = time.monotonic()
-        sizes = self._table_sizes({d.table for d in todo})
-        todo.sort(key=lambda d: -sizes.get(d.table, 0))
-        errors: list[str] = []
-        self._build(todo, errors)
-        still = self.missing()
+        try:
+            todo = self.missing()
+            if not todo:
+                self._forget()
+                return 0
+            self.out(f"re-creating {len(todo)} secondary index(es){why}…")
+            start = time.monotonic()
+            sizes = self._table_sizes({d.table for d in todo})
+            todo.sort(key=lambda d: -sizes.get(d.table, 0))
+            errors = self._build(todo)
+            still = self.missing()
+        except KeyboardInterrupt:
+            self.out(f"interrupted while re-creating the secondary indexes: those still missing are saved in "
+                     f"{self.state}, the next load_snana_fits --do re-creates them")
+            raise
         if errors or still:
             reason = errors[0] if errors else f"{len(still)} still missing"
-            raise SnanaError(f"could not re-create the secondary indexes ({reason}); their definitions are "
-                             f"saved in {self.state} and the next load_snana_fits --do re-creates them")
+            raise SnanaError(f"could not re-create {len(still)} secondary index(es) ({reason}); their "
+                             f"definitions are saved in {self.state} and the next load_snana_fits --do "
+                             "re-creates them")
         self._forget()
         self.out(f"re-created {len(todo)} secondary index(es) in {time.monotonic() - start:.1f} s")
         return len(todo)
@@ -261,15 +271,17 @@ class IndexKeeper:
                         "AND relkind = 'r'", (list(tables),))
             return dict(cur.fetchall())
 
-    def _build(self, todo: list[IndexDef], errors: list[str]) -> None:
-        """Run the CREATE INDEX statements on ``builders`` connections (threads) at once."""
+    def _build(self, todo: list[IndexDef]) -> list[str]:
+        """Run the CREATE INDEX statements on ``builders`` connections (threads) at once; returns errors."""
         queue = list(todo)
         lock = threading.Lock()
+        stop = threading.Event()
         conns: list[psycopg.Connection] = []
-        parallel = max(0, os.cpu_count() or 1) // self.builders - 1  # parallel sort workers per build
+        errors: list[str] = []
+        parallel = max(0, (os.cpu_count() or 1) // self.builders - 1)  # parallel sort workers per build
 
         def work() -> None:
-            """One builder: takes indexes off the queue, all in one transaction (one commit, one fsync)."""
+            """One builder: indexes off the queue in one transaction (one commit), a savepoint each."""
             try:
                 conn = _connect(self.database)
             except psycopg.Error as exc:
@@ -277,23 +289,23 @@ class IndexKeeper:
                 return
             with lock:
                 conns.append(conn)
-            name = "?"
-            try:
-                with conn, conn.transaction():
-                    conn.execute(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
-                    conn.execute(f"SET LOCAL max_parallel_maintenance_workers = {max(parallel, 0)}")
-                    while not errors:
-                        with lock:
-                            if not queue:
-                                return
-                            d = queue.pop(0)
-                        name = d.name
-                        conn.execute(if_not_exists(d.definition))
-                    raise _Abandon  # another builder failed: roll back, the file keeps the definitions
-            except _Abandon:
-                pass
-            except psycopg.Error as exc:
-                errors.append(f"{name}: {one_line(exc)}")
+            with conn:
+                try:
+                    with conn.transaction():
+                        conn.execute(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
+                        conn.execute(f"SET LOCAL max_parallel_maintenance_workers = {parallel}")
+                        while not stop.is_set():
+                            with lock:
+                                if not queue:
+                                    break
+                                d = queue.pop(0)
+                            try:
+                                with conn.transaction():  # a failing definition loses only itself
+                                    conn.execute(if_not_exists(d.definition))
+                            except psycopg.Error as exc:
+                                errors.append(f"{d.name}: {one_line(exc)}")
+                except psycopg.Error as exc:  # the commit, or the connection
+                    errors.append(one_line(exc))
 
         threads = [threading.Thread(target=work, daemon=True) for _ in range(min(self.builders, len(todo)))]
         for t in threads:
@@ -303,7 +315,7 @@ class IndexKeeper:
                 while t.is_alive():
                     t.join(0.2)
         except KeyboardInterrupt:
-            errors.append("interrupted")
+            stop.set()
             with lock:
                 for conn in conns:
                     try:
@@ -312,16 +324,14 @@ class IndexKeeper:
                         pass
             for t in threads:
                 t.join(30)
-            self.out(f"interrupted while re-creating indexes: {len(self.missing())} still missing, saved in "
-                     f"{self.state}; the next load_snana_fits --do re-creates them")
             raise
+        return errors
 
     def _forget(self) -> None:
-        self.state.unlink(missing_ok=True)
-
-
-class _Abandon(Exception):
-    """Rolls a builder's transaction back."""
+        try:
+            self.state.unlink(missing_ok=True)
+        except OSError as exc:
+            self.out(f"could not remove {self.state} ({exc}); harmless, it names no missing index")
 
 
 def if_not_exists(definition: str) -> str:

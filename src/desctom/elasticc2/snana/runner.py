@@ -283,7 +283,15 @@ class SnanaLoad:
             n = len(secondary_indexes(conn, self.family.tables))
             self.out(f"would drop {n} secondary index(es) during the load and re-create them after ({why})")
             return
-        n = keeper.drop()
+        try:
+            n = keeper.drop()
+        except OSError as exc:
+            self.out(f"cannot save the index definitions ({exc}): loading with the secondary indexes kept")
+            return
+        except psycopg.errors.LockNotAvailable:
+            self.out("the tables are in use by other sessions (no lock within "
+                     f"{keeper.lock_timeout}): loading with the secondary indexes kept")
+            return
         if n:
             self.out(f"dropped {n} secondary index(es) for the load, re-created at the end ({why}); "
                      f"definitions saved in {keeper.state}")
