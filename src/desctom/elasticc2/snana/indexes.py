@@ -146,7 +146,6 @@ class IndexKeeper:
         self.out = out
         self.builders = max(1, builders)
         self.lock_timeout = DROP_LOCK_TIMEOUT
-        self.dropped = 0
 
     # -- the lock -------------------------------------------------------------------------------------
     def lock(self, wait: float = 5.0) -> None:
@@ -231,7 +230,6 @@ class IndexKeeper:
             for d in indexes:
                 cur.execute(sql.SQL("DROP INDEX {}.{}").format(sql.Identifier(d.schema),
                                                                sql.Identifier(d.name)))
-        self.dropped = len(indexes)
         return len(indexes)
 
     def restore(self, why: str = "") -> int:

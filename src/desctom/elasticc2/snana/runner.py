@@ -2,11 +2,15 @@
 
 Order of work, so that bad input is found before anything is written:
 
+0. (``--do`` only) the load's advisory lock is taken and any secondary index an interrupted
+   earlier load left missing is re-created (``indexes.py``);
 1. every directory, HEAD/PHOT pair and DUMP is found and the DUMPs are parsed (parent);
 2. every HEAD file is read and every PHOT file checked for completeness (worker pool);
 3. every DUMP must name at least one object of this load or of the database;
-4. the pairs are loaded, one transaction each, by the worker pool; the parent prints progress;
-5. when all pairs of a directory are in, its truth rows are written.
+4. (big loads) the secondary indexes of the five tables are saved and dropped;
+5. the pairs are loaded, one transaction each, by the worker pool; the parent prints progress;
+6. when all pairs of a directory are in, its truth rows are written;
+7. the dropped indexes are re-created, also after an error or Ctrl-C.
 
 Ctrl-C terminates the workers: their open transactions roll back, so every file is in the
 database whole or not at all, and rerunning the same command completes the load.
