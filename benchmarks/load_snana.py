@@ -159,19 +159,30 @@ def read_synthetic(folder: Path) -> dict:
     return expected
 
 
+def _cpu_ticks(pid: int) -> tuple[int, int] | None:
+    """(utime + stime, cutime + cstime) of a process, or None if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+
+
 def server_cpu(server) -> float:
-    """CPU seconds used so far by the PostgreSQL server: postmaster, live and finished backends."""
+    """CPU seconds used so far by the PostgreSQL server: postmaster, live and finished backends.
+
+    A backend reaped while the children are read would be counted nowhere, so the reading is
+    repeated until the postmaster's count of its finished children stayed the same throughout.
+    """
     ticks = os.sysconf("SC_CLK_TCK")
-    pids = [int((server.datadir / "postmaster.pid").read_text().split()[0])]
-    pids += [int(p) for p in Path(f"/proc/{pids[0]}/task/{pids[0]}/children").read_text().split()]
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
-    return total / ticks
+    pm = int((server.datadir / "postmaster.pid").read_text().split()[0])
+    for _ in range(10):
+        own, reaped = _cpu_ticks(pm)
+        children = [int(p) for p in Path(f"/proc/{pm}/task/{pm}/children").read_text().split()]
+        live = sum(sum(t) for t in map(_cpu_ticks, children) if t)
+        if _cpu_ticks(pm)[1] == reaped:
+            break
+    return (own + reaped + live) / ticks
 
 
 def phases(marks: list[tuple[float, float, str]], seconds: float, pg_cpu: float) -> str:
