@@ -38,8 +38,8 @@ class Command(BaseCommand):
         indexes = parser.add_mutually_exclusive_group()
         indexes.add_argument("--defer-indexes", action="store_true",
                              help="drop the secondary indexes of the five tables for the load and re-create "
-                                  "them at the end (default: only if the load at least doubles the "
-                                  "forced-source table); primary keys and constraints always stay")
+                                  "them at the end (default: only if the files hold more forced sources "
+                                  "than the table); primary keys and constraints always stay")
         indexes.add_argument("--keep-indexes", action="store_true",
                              help="never drop the secondary indexes (slower for big loads)")
         indexes.add_argument("--dont-disable-indexes-fks", action="store_true",
