@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('tom_targets', '0032_alter_basetarget_id_alter_persistentshare_id_and_more'),
+        ('tom_targets', '0031_basetarget_shared_by_basetarget_shared_from'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
