@@ -435,3 +435,18 @@ def test_ctrl_c_leaves_whole_batches_and_says_how_to_finish():
             proc.wait()
         with connect(autocommit=True) as conn, conn.cursor() as cur:
             delete_ids(cur, first, first + n)
+
+
+@pytest.mark.django_db
+def test_written_tables_have_planner_statistics():
+    from django.db import connection
+
+    from desctom.elasticc2.synth.runner import synthesize
+
+    synthesize(30, 5)
+    with connection.cursor() as cur:
+        cur.execute("SELECT relname FROM pg_stat_user_tables WHERE relname LIKE 'elasticc2_ppdb%%' "
+                    "AND last_analyze IS NOT NULL")
+        analysed = {r[0] for r in cur.fetchall()}
+    assert {"elasticc2_ppdbdiaobject", "elasticc2_ppdbdiasource", "elasticc2_ppdbdiaforcedsource",
+            "elasticc2_ppdbalert"} <= analysed

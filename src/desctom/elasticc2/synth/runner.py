@@ -121,7 +121,15 @@ def synthesize(n_objects: int, seed: int, *, start_mjd: float | None = None, day
     if batches:
         run = _run_parallel if workers > 1 and len(batches) > 1 else _run_here
         run(spec, batches, result, todo, min(workers, len(batches)), using, progress)
+        analyze(result.family, using)
     return result
+
+
+def analyze(family: str, using: str = "default") -> None:
+    """Refresh the planner's statistics of the family's tables: fresh bulk data misleads it."""
+    with connections[using].cursor() as cur:
+        for table in FAMILIES[family].values():
+            cur.execute(f"ANALYZE {table}")
 
 
 def _record(result: SynthResult, counts: dict[str, int], objects: int, started: float) -> None:
