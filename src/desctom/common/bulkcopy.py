@@ -57,6 +57,16 @@ def copy_rows(conn: psycopg.Connection, table: str, columns: Sequence[str], rows
     return count
 
 
+def _empty_stage(conn: psycopg.Connection, table: str) -> str:
+    """An empty temporary table shaped like ``table``, dropped at commit; returns its name."""
+    stage = f"_stage_{table}"
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP")
+                    .format(sql.Identifier(stage), sql.Identifier(table)))
+        cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(stage)))
+    return stage
+
+
 def insert_new_rows(conn: psycopg.Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence],
                     types: Sequence[str] | None = None) -> tuple[int, int]:
     """Write ``rows`` whose key is not in ``table`` yet. Returns ``(rows given, rows inserted)``.
@@ -65,12 +75,8 @@ def insert_new_rows(conn: psycopg.Connection, table: str, columns: Sequence[str]
     adds nothing. Must run inside a transaction (the staging table is dropped at commit).
     """
     types = list(types) if types is not None else column_types(conn, table, columns)
-    stage = f"_stage_{table}"
+    stage = _empty_stage(conn, table)
     cols = sql.SQL(", ").join(map(sql.Identifier, columns))
-    with conn.cursor() as cur:
-        cur.execute(sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP")
-                    .format(sql.Identifier(stage), sql.Identifier(table)))
-        cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(stage)))
     given = copy_rows(conn, stage, columns, rows, types)
     with conn.cursor() as cur:
         cur.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT DO NOTHING").format(
@@ -209,12 +215,8 @@ def insert_new_arrays(conn: psycopg.Connection, table: str, columns: Sequence[st
     safe: the later one waits for the earlier one and then skips those rows.
     """
     types = list(types) if types is not None else column_types(conn, table, columns)
-    stage = f"_stage_{table}"
+    stage = _empty_stage(conn, table)
     cols = sql.SQL(", ").join(map(sql.Identifier, columns))
-    with conn.cursor() as cur:
-        cur.execute(sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP")
-                    .format(sql.Identifier(stage), sql.Identifier(table)))
-        cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(stage)))
     copy_arrays(conn, stage, columns, arrays, types)
     where = sql.SQL("")
     if only_if_exists is not None:
