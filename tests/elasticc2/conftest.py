@@ -45,3 +45,19 @@ def _taxonomy_rows(request):
     from desctom.elasticc2.models import ClassIdOfGentype, GentypeOfClassId
 
     taxonomy.fill_tables(GentypeOfClassId, ClassIdOfGentype)
+
+
+@pytest.fixture
+def sample(db):
+    """The small sample of PPDB and local rows the API tests read (``test_e2_api_data``)."""
+    from test_e2_api_data import load_sample
+
+    return load_sample()
+
+
+@pytest.fixture
+def api(client):
+    """Django's test client, logged in as a new ordinary user."""
+    from test_e2_api_data import logged_in
+
+    return logged_in(client)

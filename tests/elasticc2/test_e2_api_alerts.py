@@ -9,8 +9,6 @@ from test_e2_api_data import (
     POSITIONS,
     assert_error,
     get_json,
-    load_sample,
-    logged_in,
     make_user,
     post_json,
     strict_json,
@@ -22,16 +20,6 @@ from desctom.elasticc2.alerts import reconstruct_alerts
 pytestmark = pytest.mark.django_db
 URL = "/elasticc2/getalert"
 PREFIX = "Exception in GetAlert: "
-
-
-@pytest.fixture
-def sample(db):
-    return load_sample()
-
-
-@pytest.fixture
-def api(client):
-    return logged_in(client)
 
 
 def test_alert_by_alertid(api, sample):

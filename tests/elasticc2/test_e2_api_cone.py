@@ -10,8 +10,6 @@ from test_e2_api_data import (
     OBJ_D,
     POSITIONS,
     assert_error,
-    load_sample,
-    logged_in,
     post_json,
     strict_json,
 )
@@ -20,16 +18,6 @@ from desctom.elasticc2.models import PPDBDiaObject
 
 pytestmark = pytest.mark.django_db
 URL = "/elasticc2/conesearch"
-
-
-@pytest.fixture
-def sample(db):
-    return load_sample()
-
-
-@pytest.fixture
-def api(client):
-    return logged_in(client)
 
 
 def separation_arcsec(ra1, dec1, ra2, dec2):

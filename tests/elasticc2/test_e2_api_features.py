@@ -11,8 +11,6 @@ from test_e2_api_data import (
     OBJ_D,
     assert_error,
     get_json,
-    load_sample,
-    logged_in,
     post_json,
     strict_json,
 )
@@ -23,16 +21,6 @@ PREFIX = "Exception in LtcvFeatures: "
 NAMES = ["anderson_darling_normal", "inter_percentile_range_5", "chi2", "stetson_K", "weighted_mean",
          "duration", "otsu_mean_diff", "otsu_std_lower", "otsu_std_upper", "otsu_lower_to_all_ratio",
          "linear_fit_slope", "linear_fit_slope_sigma", "linear_fit_reduced_chi2"]
-
-
-@pytest.fixture
-def sample(db):
-    return load_sample()
-
-
-@pytest.fixture
-def api(client):
-    return logged_in(client)
 
 
 def reference_features(rows):

@@ -10,8 +10,6 @@ from test_e2_api_data import (
     POSITIONS,
     assert_error,
     get_json,
-    load_sample,
-    logged_in,
     make_user,
     post_json,
     strict_json,
@@ -25,16 +23,6 @@ URL = "/elasticc2/ltcv"
 PREFIX = "Exception in LtcvsView: "
 HOST_KEYS = ([f"hostgal_mag_{b}" for b in BANDS] + [f"hostgal_magerr_{b}" for b in BANDS]
              + ["hostgal_ellipticity", "hostgal_sqradius", "hostgal_snsep"])
-
-
-@pytest.fixture
-def sample(db):
-    return load_sample()
-
-
-@pytest.fixture
-def api(client):
-    return logged_in(client)
 
 
 def photometry(rows, mjd_now=None):

@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 from django.urls import Resolver404, resolve
-from test_e2_api_data import OBJ_A, OBJ_B, OBJ_C, POSITIONS, load_sample, logged_in, make_user, token_header
+from test_e2_api_data import OBJ_A, OBJ_B, OBJ_C, POSITIONS, make_user, token_header
 
 from desctom.elasticc2.api.rest import PPDBPagination, estimated_rows
 from desctom.elasticc2.models import PPDBDiaObject
@@ -15,16 +15,6 @@ pytestmark = pytest.mark.django_db
 OBJECT_KEYS = set(OBJECT_COLUMNS)
 SOURCE_KEYS = set(SOURCE_COLUMNS) - {"diaobject_id"} | {"diaobject"}
 FORCED_KEYS = set(FORCED_COLUMNS) - {"diaobject_id"} | {"diaobject"}
-
-
-@pytest.fixture
-def sample(db):
-    return load_sample()
-
-
-@pytest.fixture
-def api(client):
-    return logged_in(client)
 
 
 def all_forced(sample):

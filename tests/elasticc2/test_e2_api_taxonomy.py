@@ -4,7 +4,7 @@ import csv
 
 import pytest
 from django.db import connection
-from test_e2_api_data import logged_in, make_user, post_json, refill_taxonomy, strict_json, token_header
+from test_e2_api_data import make_user, post_json, refill_taxonomy, strict_json, token_header
 
 from desctom.elasticc2.models import BrokerClassifier
 from desctom.testing.paths import SHARED_DATA
@@ -17,11 +17,6 @@ FLAGS = ("exactmatch", "categorymatch", "generalmatch", "broadmatch")
 @pytest.fixture(autouse=True)
 def taxonomy_tables(db):
     refill_taxonomy()  # only does something after another module's live-server test emptied them
-
-
-@pytest.fixture
-def api(client):
-    return logged_in(client)
 
 
 def expected_classids() -> dict:
