@@ -22,6 +22,7 @@ from desctom.elasticc2.models.photometry import (
     TrainingDiaSource,
 )
 from desctom.elasticc2.models.spectra import PlannedSpectra, SpectrumInfo, WantedSpectra
+from desctom.elasticc2.models.streaming import AlertSenderRun, BrokerPollerStatus
 from desctom.elasticc2.models.summary import DiaObjectClassification, DiaObjectInfo, DiaObjectOfTarget
 from desctom.elasticc2.models.taxonomy import ClassIdOfGentype, GentypeOfClassId
 
@@ -30,6 +31,7 @@ __all__ = [
     "DiaForcedSource", "DiaObject", "DiaObjectTruth", "DiaSource", "PPDBAlert", "PPDBDiaForcedSource",
     "PPDBDiaObject", "PPDBDiaSource", "TrainingAlert", "TrainingDiaForcedSource", "TrainingDiaObject",
     "TrainingDiaObjectTruth", "TrainingDiaSource",
+    "AlertSenderRun", "BrokerPollerStatus",
     "PlannedSpectra", "SpectrumInfo", "WantedSpectra",
     "DiaObjectClassification", "DiaObjectInfo", "DiaObjectOfTarget",
     "ClassIdOfGentype", "GentypeOfClassId",

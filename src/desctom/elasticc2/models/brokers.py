@@ -34,7 +34,17 @@ class BrokerClassifier(models.Model):
 
 
 class BrokerMessage(models.Model):
-    """One broker classification message: one alert, one classifier, arrays of classes and probabilities."""
+    """One broker classification message: one alert, one classifier, arrays of classes and probabilities.
+
+    Two partial unique indexes make ingest idempotent (the original had none):
+
+    * a message read from Kafka is identified by where it was read — topic, partition, offset —
+      plus its Kafka timestamp (an embedded broker that restarts reuses offsets for new messages);
+    * a message PUT over HTTP (``topicname = 'REST_push'``) by classifier, alert and
+      ``brokeringesttimestamp``.
+
+    ``kafkapartition`` is new (the original kept only the offset).
+    """
 
     brokermessage_id = models.BigAutoField(primary_key=True)
     streammessage_id = models.BigIntegerField(null=True)
@@ -48,6 +58,19 @@ class BrokerMessage(models.Model):
     classifier_id = models.BigIntegerField(db_index=True)
     classid = ArrayField(models.SmallIntegerField())
     probability = ArrayField(Float32Field())
+    kafkapartition = models.IntegerField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["topicname", "kafkapartition", "streammessage_id", "msghdrtimestamp"],
+                condition=models.Q(streammessage_id__gte=0),
+                name="elasticc2_brokermessage_kafka_unique", nulls_distinct=False),
+            models.UniqueConstraint(
+                fields=["classifier_id", "alert_id", "brokeringesttimestamp"],
+                condition=models.Q(topicname="REST_push"),
+                name="elasticc2_brokermessage_push_unique", nulls_distinct=False),
+        ]
 
 
 class BrokerSourceIds(models.Model):
