@@ -118,64 +118,112 @@ def _text_bytes(values: np.ndarray) -> np.ndarray:
 def copy_block(arrays: Sequence[np.ndarray | None], types: Sequence[str]) -> bytes:
     """The binary COPY tuples (no header) of equal-length columns.
 
-    ``None`` for a column writes NULL in every row. Text columns must be numpy bytes/str arrays;
-    rows are grouped by the byte lengths of their text values (row order in COPY is irrelevant),
-    so every group is one fixed-layout structured array.
+    ``None`` for a column writes NULL in every row; a numpy masked array writes NULL where masked.
+    Text columns must be numpy bytes/str arrays; ``timestamptz`` columns ``datetime64`` arrays (UTC);
+    array columns (``int2[]``, ``float4[]``, ...) 2-D arrays, one row per database row (every row
+    with the same number of elements). Rows are grouped by the byte lengths of their text values and
+    by which values are NULL (row order in COPY is irrelevant), so every group is one fixed-layout
+    structured array.
     """
     present = [a for a in arrays if a is not None]
     n = len(present[0]) if present else 0
-    text_idx = [i for i, (a, t) in enumerate(zip(arrays, types, strict=True))
-                if a is not None and t == "text"]
-    arrays = list(arrays)
-    for i in text_idx:
-        arrays[i] = _text_bytes(np.asarray(arrays[i]))
-    if not text_idx or n == 0:
-        return _fixed_block(arrays, types, {}, n)
-    lengths = np.stack([np.char.str_len(arrays[i]) for i in text_idx], axis=1)
-    if (lengths.min(axis=0) == lengths.max(axis=0)).all():
-        return _fixed_block(arrays, types, dict(zip(text_idx, lengths[0].tolist(), strict=True)), n)
-    keys, inverse = np.unique(lengths, axis=0, return_inverse=True)
-    parts = []
+    arrays = [a if a is None or isinstance(a, np.ma.MaskedArray) else np.asarray(a) for a in arrays]
+    keys = []
+    for i, (arr, typ) in enumerate(zip(arrays, types, strict=True)):
+        if arr is None:
+            continue
+        if isinstance(arr, np.ma.MaskedArray):
+            mask = np.ma.getmaskarray(arr)
+            if not mask.any():
+                arrays[i] = arr = arr.data
+            else:
+                keys.append(mask.reshape(n, -1).any(axis=1).astype(np.int64))
+        if typ == "text":
+            data = arr.data if isinstance(arr, np.ma.MaskedArray) else arr
+            data = _text_bytes(data)
+            arrays[i] = np.ma.MaskedArray(data, mask=arr.mask) if isinstance(arr, np.ma.MaskedArray) else data
+            keys.append(np.char.str_len(data).astype(np.int64))
+    if not keys or n == 0:
+        return _fixed_block(arrays, types, n)
+    key_matrix = np.stack(keys, axis=1)
+    if (key_matrix.min(axis=0) == key_matrix.max(axis=0)).all():
+        return _fixed_block(arrays, types, n)
+    groups, inverse = np.unique(key_matrix, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
-    for g, key in enumerate(keys):
+    parts = []
+    for g in range(len(groups)):
         rows = np.flatnonzero(inverse == g)
-        sub = [None if a is None else a[rows] for a in arrays]
-        parts.append(_fixed_block(sub, types, dict(zip(text_idx, key.tolist(), strict=True)), len(rows)))
+        parts.append(_fixed_block([None if a is None else a[rows] for a in arrays], types, len(rows)))
     return b"".join(parts)
 
 
-def _fixed_block(arrays: Sequence[np.ndarray | None], types: Sequence[str], text_len: dict[int, int],
-                 n: int) -> bytes:
+#: PostgreSQL's epoch (2000-01-01) in microseconds after the Unix epoch.
+_PG_EPOCH_US = 946_684_800_000_000
+#: Element type oids of the array types :func:`copy_block` writes.
+_ARRAY_OIDS = {"int2[]": 21, "int4[]": 23, "int8[]": 20, "float4[]": 700, "float8[]": 701}
+
+
+def _wire_values(arr: np.ndarray, typ: str) -> tuple[np.ndarray, str]:
+    """``arr`` as the values of a fixed-width binary COPY field, and their big-endian dtype."""
+    if typ == "timestamptz":
+        micros = arr.astype("datetime64[us]").astype(np.int64) - _PG_EPOCH_US
+        return micros, ">i8"
+    if typ not in _WIRE_DTYPES:
+        raise ValueError(f"copy_arrays cannot write type {typ}")
+    wire = np.dtype(_WIRE_DTYPES[typ])
+    if wire.kind == "i" and arr.dtype.kind in "iu" and arr.dtype.itemsize > wire.itemsize and len(arr):
+        limits = np.iinfo(wire)
+        if arr.min() < limits.min or arr.max() > limits.max:
+            raise ValueError(f"value out of range for a {typ} column")
+    return arr, wire.str
+
+
+def _fixed_block(arrays: Sequence[np.ndarray | None], types: Sequence[str], n: int) -> bytes:
     """COPY tuples where every field has the same byte length in every row."""
-    fields: list[tuple[str, str]] = [("nf", ">i2")]
-    fills: list[tuple[str, int, str | None, np.ndarray | None]] = []
+    fields: list[tuple] = [("nf", ">i2")]
+    fills: list[tuple[str, np.ndarray | int]] = [("nf", len(arrays))]
     for i, (arr, typ) in enumerate(zip(arrays, types, strict=True)):
         fields.append((f"l{i}", ">i4"))
+        if isinstance(arr, np.ma.MaskedArray):
+            arr = None if n and np.ma.getmaskarray(arr).reshape(n, -1).any() else arr.data
         if arr is None:
-            fills.append((f"l{i}", -1, None, None))
+            fills.append((f"l{i}", -1))
             continue
         if typ == "text":
-            width = text_len[i]
-            fills.append((f"l{i}", width, f"v{i}" if width else None, arr))
+            width = int(np.char.str_len(arr[:1])[0]) if n else 0
+            fills.append((f"l{i}", width))
             if width:
                 fields.append((f"v{i}", f"S{width}"))
+                fills.append((f"v{i}", arr.astype(f"S{width}")))
             continue
-        if typ not in _WIRE_DTYPES:
-            raise ValueError(f"copy_arrays cannot write type {typ}")
-        wire = np.dtype(_WIRE_DTYPES[typ])
-        if wire.kind == "i" and arr.dtype.kind in "iu" and arr.dtype.itemsize > wire.itemsize and len(arr):
-            limits = np.iinfo(wire)
-            if arr.min() < limits.min or arr.max() > limits.max:
-                raise ValueError(f"value out of range for a {typ} column")
-        fields.append((f"v{i}", wire.str))
-        fills.append((f"l{i}", wire.itemsize, f"v{i}", arr))
+        if typ in _ARRAY_OIDS:
+            values, wire = _wire_values(arr.reshape(n, -1) if n else arr.reshape(0, 0),
+                                        typ[:-2])
+            k = values.shape[1] if values.ndim == 2 else 0
+            size = np.dtype(wire).itemsize
+            if k == 0:  # an empty array: no dimensions
+                fields.append((f"h{i}", ">i4", 3))
+                fills += [(f"l{i}", 12), (f"h{i}", np.array([0, 0, _ARRAY_OIDS[typ]]))]
+                continue
+            fields += [(f"h{i}", ">i4", 5), (f"e{i}", [("len", ">i4"), ("v", wire)], k)]
+            fills += [(f"l{i}", 20 + k * (4 + size)), (f"h{i}", np.array([1, 0, _ARRAY_OIDS[typ], k, 1])),
+                      (f"e{i}", ("len", size)), (f"e{i}", ("v", values))]
+            continue
+        values, wire = _wire_values(arr, typ)
+        fields.append((f"v{i}", wire))
+        fills += [(f"l{i}", np.dtype(wire).itemsize), (f"v{i}", values)]
     block = np.empty(n, dtype=np.dtype(fields))
-    block["nf"] = len(arrays)
-    for length_field, length, value_field, arr in fills:
-        block[length_field] = length
-        if value_field is not None:
-            block[value_field] = arr
+    for name, value in fills:
+        if isinstance(value, tuple):
+            block[name][value[0]] = value[1]
+        else:
+            block[name] = value
     return block.tobytes()
+
+
+def _as_column(values) -> np.ndarray:
+    """``values`` as a numpy array, keeping a masked array's mask (its NULLs)."""
+    return values if isinstance(values, np.ma.MaskedArray) else np.asarray(values)
 
 
 def copy_arrays(conn: psycopg.Connection, table: str, columns: Sequence[str],
@@ -196,7 +244,7 @@ def copy_arrays(conn: psycopg.Connection, table: str, columns: Sequence[str],
     with conn.cursor() as cur, cur.copy(stmt) as copy:
         copy.write(_COPY_HEADER)
         for start in range(0, n, batch_rows):
-            part = [None if a is None else np.asarray(a)[start:start + batch_rows] for a in arrays]
+            part = [None if a is None else _as_column(a)[start:start + batch_rows] for a in arrays]
             copy.write(copy_block(part, types))
         copy.write(_COPY_TRAILER)
     return n
