@@ -1,0 +1,217 @@
+"""Copy what brokers classified from the PPDB into the local ("known") tables (reference §3.5).
+
+One call of :func:`update_known_tables` is one transaction:
+
+1. take the updater's lock: a transaction-level advisory lock, and the single row of
+   ``elasticc2_importppdbrunning`` locked ``FOR UPDATE NOWAIT`` (created if missing), so older
+   tools that honour that row also wait; either held elsewhere -> :class:`UpdateRunning`;
+2. the source ids to process: the ``elasticc2_brokersourceids`` queue (or, with ``doall``, every
+   ``diasource_id`` of ``elasticc2_brokermessage``); ids absent from the PPDB are counted and dropped;
+3. their objects, then the sources themselves, are copied (``ON CONFLICT DO NOTHING``);
+4. forced photometry of every affected object up to its latest known detection is copied, reading
+   the PPDB forced table through its ``diaobject_id`` index (an object's few hundred rows);
+5. ``elasticc2_diaobjectinfo`` gets the first and the latest detection per (object, band),
+   upserted on ``(diaobject_id, filtername)`` (rows already right are not rewritten);
+6. the processed ids leave the queue (not with ``doall``); ids queued meanwhile stay.
+
+Any error rolls the whole transaction back: every table stays exactly as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import psycopg
+
+from desctom.elasticc2.models.photometry import FORCED_COLUMNS, OBJECT_COLUMNS, SOURCE_COLUMNS
+
+#: Advisory lock key of the updater (any 64-bit constant; "E2KNOWN" in ASCII).
+LOCK_KEY = 0x45324B4E4F574E
+#: Temporary tables of one run (dropped at the end of the run, or at commit/rollback).
+_TEMP = ("_known_ids", "_known_src", "_known_obj", "_known_maxmjd")
+
+
+class UpdateRunning(Exception):
+    """Another update of the known tables holds the lock."""
+
+
+@dataclass
+class UpdateResult:
+    """What one update did."""
+
+    source_ids: int = 0          # source ids processed (taken from the queue, or all with doall)
+    unknown_ids: int = 0         # of those, ids not in the PPDB (ignored, still dequeued)
+    objects_added: int = 0
+    sources_added: int = 0
+    forced_added: int = 0
+    objectinfo_upserted: int = 0  # diaobjectinfo rows inserted or changed
+    seconds: float = 0.0
+    forced_plan: str | None = None  # EXPLAIN of the forced-source step, when asked for
+
+    def summary(self) -> str:
+        return (f"{self.source_ids:,} source ids processed ({self.unknown_ids:,} not in the PPDB, ignored); "
+                f"added {self.objects_added:,} objects, {self.sources_added:,} sources, "
+                f"{self.forced_added:,} forced sources; {self.objectinfo_upserted:,} diaobjectinfo rows "
+                f"upserted; {self.seconds:.2f} s")
+
+
+def _cols(columns, prefix: str = "") -> str:
+    return ", ".join(prefix + c for c in columns)
+
+
+_FORCED_STEP = (
+    f"INSERT INTO elasticc2_diaforcedsource ({_cols(FORCED_COLUMNS)}) "
+    f"SELECT {_cols(FORCED_COLUMNS, 'f.')} "
+    "FROM (SELECT * FROM _known_maxmjd ORDER BY diaobject_id) m CROSS JOIN LATERAL ("
+    # One lookup per object through the diaobject_id index, whatever the statistics say (the original
+    # forced this plan with pg_hint_plan, reference §7.1): "OFFSET 0" keeps the planner from turning
+    # the per-object subquery into a hash join over the whole table, "+ 0" from using the
+    # midpointtai index instead of (or AND-ed with) the diaobject_id one.
+    f"  SELECT {_cols(FORCED_COLUMNS)} FROM elasticc2_ppdbdiaforcedsource p "
+    "  WHERE p.diaobject_id = m.diaobject_id AND p.midpointtai + 0 <= m.maxmjd OFFSET 0) f "
+    "ON CONFLICT DO NOTHING")
+
+_INFO_STEP = """
+WITH ordered AS (
+    SELECT s.diaobject_id, s.filtername, s.diasource_id, s.psflux, s.psfluxerr, s.midpointtai,
+           row_number() OVER (PARTITION BY s.diaobject_id, s.filtername
+                              ORDER BY s.midpointtai, s.diasource_id) AS up,
+           row_number() OVER (PARTITION BY s.diaobject_id, s.filtername
+                              ORDER BY s.midpointtai DESC, s.diasource_id DESC) AS down
+    FROM elasticc2_diasource s JOIN _known_obj o ON o.diaobject_id = s.diaobject_id
+), summary AS (
+    SELECT diaobject_id, filtername,
+           max(diasource_id) FILTER (WHERE up = 1) AS first_id,
+           max(psflux) FILTER (WHERE up = 1) AS first_flux,
+           max(psfluxerr) FILTER (WHERE up = 1) AS first_fluxerr,
+           max(midpointtai) FILTER (WHERE up = 1) AS first_mjd,
+           max(diasource_id) FILTER (WHERE down = 1) AS latest_id,
+           max(psflux) FILTER (WHERE down = 1) AS latest_flux,
+           max(psfluxerr) FILTER (WHERE down = 1) AS latest_fluxerr,
+           max(midpointtai) FILTER (WHERE down = 1) AS latest_mjd
+    FROM ordered WHERE up = 1 OR down = 1 GROUP BY diaobject_id, filtername
+)
+INSERT INTO elasticc2_diaobjectinfo AS i
+    (diaobject_id, filtername, firstsource_id, firstsourceflux, firstsourcefluxerr, firstsourcemjd,
+     latestsource_id, latestsourceflux, latestsourcefluxerr, latestsourcemjd)
+SELECT diaobject_id, filtername, first_id, first_flux, first_fluxerr, first_mjd,
+       latest_id, latest_flux, latest_fluxerr, latest_mjd
+FROM summary
+ON CONFLICT (diaobject_id, filtername) DO UPDATE SET
+    firstsource_id = EXCLUDED.firstsource_id, firstsourceflux = EXCLUDED.firstsourceflux,
+    firstsourcefluxerr = EXCLUDED.firstsourcefluxerr, firstsourcemjd = EXCLUDED.firstsourcemjd,
+    latestsource_id = EXCLUDED.latestsource_id, latestsourceflux = EXCLUDED.latestsourceflux,
+    latestsourcefluxerr = EXCLUDED.latestsourcefluxerr, latestsourcemjd = EXCLUDED.latestsourcemjd
+WHERE (i.firstsource_id, i.firstsourceflux, i.firstsourcefluxerr, i.firstsourcemjd,
+       i.latestsource_id, i.latestsourceflux, i.latestsourcefluxerr, i.latestsourcemjd)
+      IS DISTINCT FROM
+      (EXCLUDED.firstsource_id, EXCLUDED.firstsourceflux, EXCLUDED.firstsourcefluxerr,
+       EXCLUDED.firstsourcemjd, EXCLUDED.latestsource_id, EXCLUDED.latestsourceflux,
+       EXCLUDED.latestsourcefluxerr, EXCLUDED.latestsourcemjd)
+"""
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a psycopg error, also when Django wrapped it."""
+    for e in (exc, exc.__cause__):
+        if isinstance(e, psycopg.Error) and e.sqlstate:
+            return e.sqlstate
+    return None
+
+
+def _lock(cur) -> None:
+    """Take the updater's advisory lock and the importppdbrunning row, or raise UpdateRunning.
+
+    A refused lock aborts the transaction; the caller's rollback undoes everything.
+    """
+    cur.execute("SELECT pg_try_advisory_xact_lock(%s)", (LOCK_KEY,))
+    if not cur.fetchone()[0]:
+        raise UpdateRunning("another update of the known tables is running (advisory lock held); "
+                            "try again when it has finished")
+    try:
+        cur.execute("SELECT id, running FROM elasticc2_importppdbrunning ORDER BY id LIMIT 1 "
+                    "FOR UPDATE NOWAIT")
+    except Exception as exc:
+        if _sqlstate(exc) != "55P03":  # lock_not_available
+            raise
+        raise UpdateRunning("another update is running (the elasticc2_importppdbrunning row is locked); "
+                            "try again when it has finished") from None
+    row = cur.fetchone()
+    if row is None:  # the original's migration made the row; make it if it is missing
+        cur.execute("INSERT INTO elasticc2_importppdbrunning (running) VALUES (false)")
+    elif row[1]:
+        raise UpdateRunning("another update is running: elasticc2_importppdbrunning.running is true (set by "
+                            "an older updater; if none runs, one crashed: set running to false)")
+
+
+def _run(cur, doall: bool, explain: bool) -> UpdateResult:
+    res = UpdateResult()
+    _lock(cur)
+    cur.execute("DROP TABLE IF EXISTS " + ", ".join(_TEMP))
+    cur.execute("CREATE TEMP TABLE _known_ids (diasource_id bigint PRIMARY KEY) ON COMMIT DROP")
+    queue = ("SELECT DISTINCT diasource_id FROM elasticc2_brokermessage" if doall
+             else "SELECT diasource_id FROM elasticc2_brokersourceids")
+    cur.execute(f"INSERT INTO _known_ids {queue}")
+    res.source_ids = cur.rowcount
+    cur.execute("ANALYZE _known_ids")
+    cur.execute("CREATE TEMP TABLE _known_src ON COMMIT DROP AS "
+                "SELECT s.diasource_id, s.diaobject_id FROM _known_ids i "
+                "JOIN elasticc2_ppdbdiasource s ON s.diasource_id = i.diasource_id")
+    res.unknown_ids = res.source_ids - cur.rowcount
+    cur.execute("ANALYZE _known_src")
+    cur.execute("CREATE TEMP TABLE _known_obj ON COMMIT DROP AS "
+                "SELECT DISTINCT diaobject_id FROM _known_src WHERE diaobject_id IS NOT NULL")
+    cur.execute("ALTER TABLE _known_obj ADD PRIMARY KEY (diaobject_id)")
+    cur.execute("ANALYZE _known_obj")
+
+    cur.execute(f"INSERT INTO elasticc2_diaobject ({_cols(OBJECT_COLUMNS)}) "
+                f"SELECT {_cols(OBJECT_COLUMNS, 'p.')} FROM _known_obj o "
+                "JOIN elasticc2_ppdbdiaobject p ON p.diaobject_id = o.diaobject_id ON CONFLICT DO NOTHING")
+    res.objects_added = cur.rowcount
+    cur.execute(f"INSERT INTO elasticc2_diasource ({_cols(SOURCE_COLUMNS)}) "
+                f"SELECT {_cols(SOURCE_COLUMNS, 'p.')} FROM _known_src k "
+                "JOIN elasticc2_ppdbdiasource p ON p.diasource_id = k.diasource_id ON CONFLICT DO NOTHING")
+    res.sources_added = cur.rowcount
+
+    cur.execute("CREATE TEMP TABLE _known_maxmjd ON COMMIT DROP AS "
+                "SELECT s.diaobject_id, max(s.midpointtai) AS maxmjd FROM _known_obj o "
+                "JOIN elasticc2_diasource s ON s.diaobject_id = o.diaobject_id GROUP BY s.diaobject_id")
+    cur.execute("ANALYZE _known_maxmjd")
+    if explain:
+        cur.execute("EXPLAIN " + _FORCED_STEP)
+        res.forced_plan = "\n".join(r[0] for r in cur.fetchall())
+    cur.execute(_FORCED_STEP)
+    res.forced_added = cur.rowcount
+
+    cur.execute(_INFO_STEP)
+    res.objectinfo_upserted = cur.rowcount
+    if not doall:
+        cur.execute("DELETE FROM elasticc2_brokersourceids q USING _known_ids i "
+                    "WHERE q.diasource_id = i.diasource_id")
+    cur.execute("DROP TABLE " + ", ".join(_TEMP))
+    return res
+
+
+def update_known_tables(*, doall: bool = False, connection=None, explain: bool = False) -> UpdateResult:
+    """Run one update in one transaction; see the module docstring.
+
+    ``connection``: a Django connection (default: ``django.db.connection``) or a psycopg one. Inside
+    an enclosing transaction the update is a savepoint (and the lock lasts until that transaction
+    ends). ``explain`` stores the plan of the forced-source step in the result. Raises
+    :class:`UpdateRunning` if another update holds the lock; any other error propagates after the
+    rollback.
+    """
+    start = time.perf_counter()
+    if isinstance(connection, psycopg.Connection):
+        with connection.transaction(), connection.cursor() as cur:
+            res = _run(cur, doall, explain)
+    else:
+        from django.db import connection as default_connection
+        from django.db import transaction
+
+        conn = connection or default_connection
+        with transaction.atomic(using=conn.alias), conn.cursor() as cur:
+            res = _run(cur, doall, explain)
+    res.seconds = time.perf_counter() - start
+    return res

@@ -1,0 +1,335 @@
+"""``update_elasticc2_sources`` on the real ELAsTiCC2 test data (346 objects loaded into the PPDB).
+
+Source ids are queued in ``elasticc2_brokersourceids`` as broker ingest would; the known tables are
+then checked against independent SQL over the PPDB. The command's lock, rollback and ``--loop``
+need committed data and other connections, hence ``django_db(transaction=True)``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from io import StringIO
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from desctom.common import bulkcopy
+from desctom.elasticc2.known import LOCK_KEY, update_known_tables
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DESCTOM = str(Path(sys.executable).parent / "desctom")
+INFO_COLUMNS = ("diaobject_id, filtername, firstsource_id, firstsourceflux, firstsourcefluxerr, "
+                "firstsourcemjd, latestsource_id, latestsourceflux, latestsourcefluxerr, latestsourcemjd")
+KNOWN = ("diaobject", "diasource", "diaforcedsource", "diaobjectinfo", "brokersourceids")
+
+
+# -- helpers --------------------------------------------------------------------------------------------
+def query(sql, params=()):
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall() if cur.description else None
+
+
+def ids(sql, params=()) -> set[int]:
+    return {r[0] for r in query(sql, params)}
+
+
+def queue(source_ids) -> None:
+    """Queue source ids as broker ingest does (duplicates ignored)."""
+    query("INSERT INTO elasticc2_brokersourceids (diasource_id) SELECT unnest(%s::bigint[]) "
+          "ON CONFLICT DO NOTHING", [sorted(source_ids)])
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command("update_elasticc2_sources", *args, stdout=out)
+    return out.getvalue()
+
+
+def snapshot() -> dict:
+    """Every row of the known tables and the queue (diaobjectinfo without its serial key)."""
+    tables = {}
+    for name in KNOWN:
+        cols = "*" if name != "diaobjectinfo" else INFO_COLUMNS
+        tables[name] = sorted(query(f"SELECT {cols} FROM elasticc2_{name}"), key=repr)
+    return tables
+
+
+def detections() -> dict[int, list[int]]:
+    """{object: its PPDB source ids in time order}."""
+    per_object: dict[int, list[int]] = {}
+    for oid, sid in query("SELECT diaobject_id, diasource_id FROM elasticc2_ppdbdiasource "
+                          "ORDER BY diaobject_id, midpointtai, diasource_id"):
+        per_object.setdefault(oid, []).append(sid)
+    return per_object
+
+
+def early_half(per_object, every=3) -> set[int]:
+    """The first half (at least one) of the detections of every ``every``-th object."""
+    chosen = set()
+    for k, (_, sids) in enumerate(sorted(per_object.items())):
+        if k % every == 0:
+            chosen.update(sids[:max(1, len(sids) // 2)])
+    return chosen
+
+
+def assert_known_tables_match(source_ids: set[int]) -> None:
+    """The known tables hold exactly what ``source_ids`` imply, by independent SQL over the PPDB."""
+    sids = sorted(source_ids)
+    want_objects = ids("SELECT DISTINCT diaobject_id FROM elasticc2_ppdbdiasource "
+                       "WHERE diasource_id = ANY(%s)", [sids])
+    assert ids("SELECT diaobject_id FROM elasticc2_diaobject") == want_objects
+    assert query("SELECT count(*) FROM (SELECT * FROM elasticc2_diaobject EXCEPT "
+                 "SELECT * FROM elasticc2_ppdbdiaobject) x") == [(0,)]
+    assert ids("SELECT diasource_id FROM elasticc2_diasource") == set(source_ids) & ids(
+        "SELECT diasource_id FROM elasticc2_ppdbdiasource")
+    assert query("SELECT count(*) FROM (SELECT * FROM elasticc2_diasource EXCEPT "
+                 "SELECT * FROM elasticc2_ppdbdiasource) x") == [(0,)]
+    want_forced = ids("""
+        SELECT f.diaforcedsource_id FROM elasticc2_ppdbdiaforcedsource f
+        JOIN (SELECT diaobject_id, max(midpointtai) AS mjd FROM elasticc2_ppdbdiasource
+              WHERE diasource_id = ANY(%s) GROUP BY diaobject_id) m ON m.diaobject_id = f.diaobject_id
+        WHERE f.midpointtai <= m.mjd""", [sids])
+    assert ids("SELECT diaforcedsource_id FROM elasticc2_diaforcedsource") == want_forced
+    assert query("SELECT count(*) FROM (SELECT * FROM elasticc2_diaforcedsource EXCEPT "
+                 "SELECT * FROM elasticc2_ppdbdiaforcedsource) x") == [(0,)]
+    picked = ("FROM elasticc2_ppdbdiasource WHERE diasource_id = ANY(%(s)s) "
+              "ORDER BY diaobject_id, filtername, ")
+    want_info = query(f"""
+        SELECT f.diaobject_id, f.filtername,
+               f.diasource_id, f.psflux::float8, f.psfluxerr::float8, f.midpointtai,
+               l.diasource_id, l.psflux::float8, l.psfluxerr::float8, l.midpointtai
+        FROM (SELECT DISTINCT ON (diaobject_id, filtername) * {picked} midpointtai, diasource_id) f
+        JOIN (SELECT DISTINCT ON (diaobject_id, filtername) * {picked} midpointtai DESC, diasource_id DESC) l
+          ON l.diaobject_id = f.diaobject_id AND l.filtername = f.filtername
+        ORDER BY 1, 2""", {"s": sids})
+    got_info = query(f"SELECT {INFO_COLUMNS} FROM elasticc2_diaobjectinfo ORDER BY 1, 2")
+    assert got_info == want_info
+    assert len(got_info) > len(want_objects)  # several bands per object: the check is not vacuous
+
+
+@pytest.fixture
+def ppdb(elasticc2_test_dirs):
+    """The real test data in the PPDB; the known tables and the queue empty."""
+    call_command("load_snana_fits", "-d", *map(str, elasticc2_test_dirs), "--ppdb", "--do", "-n", "1",
+                 stdout=StringIO())
+    assert all(query(f"SELECT count(*) FROM elasticc2_{t}") == [(0,)] for t in KNOWN)
+    return detections()
+
+
+def other_connection() -> psycopg.Connection:
+    return bulkcopy.connect(connection.settings_dict, autocommit=True)
+
+
+def cli_env() -> dict:
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env["DATABASE_URL"] = (f"postgresql://{quote(db['USER'])}:{quote(db['PASSWORD'], safe='')}@{db['HOST']}:"
+                           f"{db['PORT']}/{db['NAME']}")
+    return env
+
+
+# -- copying --------------------------------------------------------------------------------------------
+def test_queued_sources_are_copied_and_a_second_run_adds_nothing(ppdb):
+    chosen = early_half(ppdb)
+    queue(chosen)
+    out = run()
+    assert_known_tables_match(chosen)
+    n_obj = len(ids("SELECT diaobject_id FROM elasticc2_diaobject"))
+    n_forced = query("SELECT count(*) FROM elasticc2_diaforcedsource")[0][0]
+    n_info = query("SELECT count(*) FROM elasticc2_diaobjectinfo")[0][0]
+    assert n_forced < query("SELECT count(*) FROM elasticc2_ppdbdiaforcedsource WHERE diaobject_id IN "
+                            "(SELECT diaobject_id FROM elasticc2_diaobject)")[0][0]  # the future is left out
+    assert (f"{len(chosen):,} source ids processed (0 not in the PPDB, ignored); added {n_obj:,} objects, "
+            f"{len(chosen):,} sources, {n_forced:,} forced sources; {n_info:,} diaobjectinfo rows "
+            "upserted") in out
+    assert query("SELECT count(*) FROM elasticc2_brokersourceids") == [(0,)]
+    assert query("SELECT running FROM elasticc2_importppdbrunning") == [(False,)]  # row made, left idle
+
+    before = snapshot()
+    queue(chosen)  # the same ids again (brokers classify a source many times)
+    again = run()
+    assert snapshot() == before
+    assert (f"{len(chosen):,} source ids processed (0 not in the PPDB, ignored); added 0 objects, 0 sources, "
+            "0 forced sources; 0 diaobjectinfo rows upserted") in again
+    assert "0 source ids processed" in run()
+
+
+def test_later_sources_extend_the_forced_photometry_and_the_latest_detections(ppdb):
+    first = early_half(ppdb)
+    queue(first)
+    run()
+    before_forced = ids("SELECT diaforcedsource_id FROM elasticc2_diaforcedsource")
+    before_info = dict(((o, b), (f, la)) for o, b, f, la in query(
+        "SELECT diaobject_id, filtername, firstsource_id, latestsource_id FROM elasticc2_diaobjectinfo"))
+    known = ids("SELECT diaobject_id FROM elasticc2_diaobject")
+    later = {sids[-1] for oid, sids in ppdb.items() if oid in known and sids[-1] not in first}
+    assert len(later) > 10
+    queue(later)
+    result = update_known_tables()
+    assert_known_tables_match(first | later)
+    assert (result.source_ids, result.objects_added, result.sources_added) == (len(later), 0, len(later))
+    after_forced = ids("SELECT diaforcedsource_id FROM elasticc2_diaforcedsource")
+    assert before_forced < after_forced and result.forced_added == len(after_forced - before_forced)
+    changed = {(o, b) for o, b, f, la in query("SELECT diaobject_id, filtername, firstsource_id, "
+                                               "latestsource_id FROM elasticc2_diaobjectinfo")
+               if before_info.get((o, b)) != (f, la)}
+    assert changed and result.objectinfo_upserted == len(changed)
+
+
+def test_an_out_of_order_earlier_source_becomes_the_first_of_its_band(ppdb):
+    oid, sids = next((o, s) for o, s in sorted(ppdb.items()) if len(s) >= 4)
+    queue([sids[-1]])
+    run()
+    queue(sids[:-1])
+    run()
+    assert_known_tables_match(set(sids))
+
+
+def test_doall_reads_the_broker_messages_and_leaves_the_queue_alone(ppdb):
+    chosen = early_half(ppdb, every=4)
+    query("""INSERT INTO elasticc2_brokermessage (alert_id, diasource_id, descingesttimestamp, classifier_id,
+                                                  classid, probability)
+             SELECT s, s, now(), c, '{2222}', '{1.0}' FROM unnest(%s::bigint[]) s, generate_series(1, 2) c""",
+          [sorted(chosen)])
+    queue([12345])
+    out = run("--doall")
+    assert_known_tables_match(chosen)
+    assert f"{len(chosen):,} source ids processed" in out
+    assert ids("SELECT diasource_id FROM elasticc2_brokersourceids") == {12345}
+
+
+def test_unknown_source_ids_are_ignored_counted_and_dequeued(ppdb):
+    chosen = early_half(ppdb, every=5)
+    unknown = {7, 8, 99_999_999_999_999}
+    queue(chosen | unknown)
+    result = update_known_tables()
+    assert (result.source_ids, result.unknown_ids) == (len(chosen) + 3, 3)
+    assert_known_tables_match(chosen)
+    assert query("SELECT count(*) FROM elasticc2_brokersourceids") == [(0,)]
+
+
+def test_forced_step_reads_the_ppdb_forced_table_by_object(ppdb):
+    index = query("SELECT indexname FROM pg_indexes WHERE tablename = 'elasticc2_ppdbdiaforcedsource' "
+                  "AND indexdef LIKE '%%(diaobject_id)'")[0][0]
+    query("ANALYZE elasticc2_ppdbdiaforcedsource")
+    queue(early_half(ppdb, every=1))  # every object: a hash join over the whole table would be cheaper
+    result = update_known_tables(explain=True)
+    plan = result.forced_plan
+    assert f"Index Scan using {index} on elasticc2_ppdbdiaforcedsource" in plan or \
+        f"Bitmap Index Scan on {index}" in plan, plan
+    assert "Seq Scan on elasticc2_ppdbdiaforcedsource" not in plan
+    assert "midpointtai_" not in result.forced_plan
+
+
+def test_a_psycopg_connection_works_too(ppdb):
+    chosen = early_half(ppdb, every=7)
+    queue(chosen)
+    with other_connection() as conn:
+        conn.autocommit = False
+        result = update_known_tables(connection=conn)
+        conn.commit()
+    assert result.sources_added == len(chosen)
+    assert_known_tables_match(chosen)
+
+
+# -- locking and failures ----------------------------------------------------------------------------------
+def test_a_concurrent_run_is_refused_and_changes_nothing(ppdb):
+    queue(early_half(ppdb))
+    before = snapshot()
+    with other_connection() as other:
+        with other.transaction():
+            other.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            with pytest.raises(CommandError, match="another update of the known tables is running"):
+                run()
+            cli = subprocess.run([DESCTOM, "update_elasticc2_sources"], env=cli_env(), capture_output=True,
+                                 text=True, timeout=120)
+            assert cli.returncode != 0 and "another update" in cli.stderr
+        assert snapshot() == before
+        # an older updater's way: the importppdbrunning row locked, or its flag set
+        other.execute("INSERT INTO elasticc2_importppdbrunning (running) VALUES (false)")
+        with other.transaction():
+            other.execute("SELECT * FROM elasticc2_importppdbrunning FOR UPDATE")
+            with pytest.raises(CommandError, match="importppdbrunning row is locked"):
+                run()
+        other.execute("UPDATE elasticc2_importppdbrunning SET running = true")
+        with pytest.raises(CommandError, match="running is true"):
+            run()
+        assert snapshot() == before
+        other.execute("UPDATE elasticc2_importppdbrunning SET running = false")
+    assert "0 not in the PPDB" in run()
+    assert query("SELECT count(*) FROM elasticc2_importppdbrunning") == [(1,)]
+
+
+def test_a_failure_midway_leaves_every_table_as_it_was(ppdb):
+    first = early_half(ppdb)
+    queue(first)
+    run()
+    queue({sids[-1] for sids in ppdb.values()} | {42})
+    before = snapshot()
+    query("""CREATE FUNCTION _test_refuse() RETURNS trigger LANGUAGE plpgsql AS
+             $$ BEGIN RAISE EXCEPTION 'test trigger refuses forced sources'; END $$""")
+    query("CREATE TRIGGER _test_refuse BEFORE INSERT ON elasticc2_diaforcedsource "
+          "FOR EACH ROW EXECUTE FUNCTION _test_refuse()")
+    try:
+        with pytest.raises(CommandError, match="nothing was changed.*test trigger refuses forced sources"):
+            run()
+        assert snapshot() == before
+        cli = subprocess.run([DESCTOM, "update_elasticc2_sources"], env=cli_env(), capture_output=True,
+                             text=True, timeout=120)
+        assert cli.returncode != 0 and "test trigger refuses" in cli.stderr
+        assert snapshot() == before
+    finally:
+        query("DROP TRIGGER _test_refuse ON elasticc2_diaforcedsource")
+        query("DROP FUNCTION _test_refuse()")
+    run()
+    assert_known_tables_match(first | {sids[-1] for sids in ppdb.values()})
+
+
+# -- --loop ---------------------------------------------------------------------------------------------
+def wait_for(condition, what: str, limit: float = 60.0) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.1)
+
+
+def queue_empty() -> bool:
+    return query("SELECT count(*) FROM elasticc2_brokersourceids") == [(0,)]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_loop_repeats_until_a_signal_then_exits_cleanly(ppdb, sig):
+    chosen = early_half(ppdb)
+    proc = subprocess.Popen([DESCTOM, "update_elasticc2_sources", "--loop", "0.2"], env=cli_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        queue(chosen)
+        wait_for(queue_empty, "the first batch")
+        later = {sids[-1] for sids in ppdb.values()}
+        queue(later)
+        wait_for(queue_empty, "the second batch")
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert out.splitlines()[-1] == "stopped" and "source ids processed" in out
+    assert_known_tables_match(chosen | later)
+
+
+def test_loop_needs_a_positive_interval():
+    with pytest.raises(CommandError, match="positive"):
+        run("--loop", "0")
