@@ -171,7 +171,7 @@ def _wire_values(arr: np.ndarray, typ: str) -> tuple[np.ndarray, str]:
     if typ not in _WIRE_DTYPES:
         raise ValueError(f"copy_arrays cannot write type {typ}")
     wire = np.dtype(_WIRE_DTYPES[typ])
-    if wire.kind == "i" and arr.dtype.kind in "iu" and arr.dtype.itemsize > wire.itemsize and len(arr):
+    if wire.kind == "i" and arr.dtype.kind in "iu" and arr.dtype.itemsize > wire.itemsize and arr.size:
         limits = np.iinfo(wire)
         if arr.min() < limits.min or arr.max() > limits.max:
             raise ValueError(f"value out of range for a {typ} column")
