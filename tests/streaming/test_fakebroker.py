@@ -110,6 +110,13 @@ def test_kafka_timestamp_is_the_publish_time_and_missing_one_falls_back_to_inges
     assert broker.classify([]) == []
 
 
+def test_malformed_alerts_are_skipped():
+    broker = FakeBroker(["a"], "o", source="x:1", dest="x:1", seed=3)
+    out = broker.classify([(None, T0), (b"", T0), (b"\x80\x80", T0), (make_alert(5, 6), T0)], ingest_ms=T0)
+    assert [(m["alertId"], m["diaSourceId"]) for m in map(decode, out)] == [(5, 6), (5, 6)]
+    assert broker.skipped == 3
+
+
 # -- on the real broker -------------------------------------------------------------------------------
 
 

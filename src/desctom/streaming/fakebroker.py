@@ -109,13 +109,16 @@ class Summary:
     alerts: int = 0
     messages: int = 0
     seconds: float = 0.0
+    active_seconds: float = 0.0  # from the first alert received to the end
     reason: str = ""
 
     def line(self) -> str:
-        rate = self.alerts / self.seconds if self.seconds > 0 else 0.0
-        return (f"fakebroker stopped ({self.reason}): {self.alerts:,} alerts consumed, {self.messages:,} "
-                f"classifications produced in {self.seconds:.1f} s ({rate:,.0f} alerts/s, "
-                f"{2 * rate:,.0f} messages/s)")
+        text = (f"fakebroker stopped ({self.reason}): {self.alerts:,} alerts consumed, {self.messages:,} "
+                f"classifications produced in {self.seconds:.1f} s")
+        if self.alerts and self.active_seconds > 0:
+            text += (f"; since the first alert {self.alerts / self.active_seconds:,.0f} alerts/s, "
+                     f"{self.messages / self.active_seconds:,.0f} messages/s")
+        return text
 
 
 class FakeBroker:
@@ -137,6 +140,7 @@ class FakeBroker:
         self.batch = batch
         self._stop: str | None = None
         self._delivery_errors: list[str] = []
+        self.skipped = 0
         tail = _string(BROKER_NAME) + _string(BROKER_VERSION)
         nugent = _classification_block([NUGENT_CLASS])
         nugent[-5:-1] = np.frombuffer(np.float32(1.0).astype("<f4").tobytes(), dtype=np.uint8)
@@ -152,29 +156,36 @@ class FakeBroker:
         draws = self.rng.standard_exponential((n, len(RANDOM_CLASSES)))
         return (draws / draws.sum(axis=1, keepdims=True)).astype("<f4")
 
-    def classify(self, alerts: Sequence[tuple[bytes, int | None]],
+    def classify(self, alerts: Sequence[tuple[bytes | None, int | None]],
                  ingest_ms: int | None = None) -> list[bytes]:
         """Classification messages for ``(alert bytes, Kafka timestamp ms)`` pairs, two per alert.
 
         ``elasticcPublishTimestamp`` is the alert's Kafka timestamp (``ingest_ms`` if it has none);
-        ``brokerIngestTimestamp`` is ``ingest_ms`` (default: now).
+        ``brokerIngestTimestamp`` is ``ingest_ms`` (default: now). Alerts too short to hold the two
+        ids get no messages and are counted in ``self.skipped``.
         """
         if ingest_ms is None:
             ingest_ms = int(time.time() * 1000)
-        if not alerts:
-            return []
-        probs = self.probabilities(len(alerts))
-        rows = np.tile(self._random_row, (len(alerts), 1))
-        head = len(zigzag_long(len(RANDOM_CLASSES)))
-        width = self._prob_width
-        body = rows[:, head:-1].reshape(len(alerts), len(RANDOM_CLASSES), width)
-        body[:, :, width - 4:] = probs.view(np.uint8).reshape(len(alerts), len(RANDOM_CLASSES), 4)
-        blob, step = rows.tobytes(), rows.shape[1]
         ingest = b"\x02" + zigzag_long(ingest_ms)
+        starts = []
+        for value, timestamp in alerts:
+            try:
+                ids = _ids_prefix(value)
+            except (ValueError, TypeError):
+                self.skipped += 1
+                continue
+            starts.append(ids + zigzag_long(ingest_ms if timestamp is None else timestamp) + ingest)
+        if not starts:
+            return []
+        n, n_classes, width = len(starts), len(RANDOM_CLASSES), self._prob_width
+        rows = np.tile(self._random_row, (n, 1))
+        head = len(zigzag_long(n_classes))
+        body = rows[:, head:-1].reshape(n, n_classes, width)
+        body[:, :, width - 4:] = self.probabilities(n).view(np.uint8).reshape(n, n_classes, 4)
+        blob, step = rows.tobytes(), rows.shape[1]
         nugent_tail, random_tail = self._nugent_tail, self._random_tail
         out = []
-        for i, (value, timestamp) in enumerate(alerts):
-            start = _ids_prefix(value) + zigzag_long(ingest_ms if timestamp is None else timestamp) + ingest
+        for i, start in enumerate(starts):
             out.append(start + nugent_tail)
             out.append(start + random_tail + blob[i * step:(i + 1) * step])
         return out
@@ -206,7 +217,7 @@ class FakeBroker:
         self._stop = None
         summary = Summary()
         started = last_alert = last_report = time.monotonic()
-        reported_alerts, waiting = 0, set()
+        reported_alerts, waiting, first_alert = 0, set(), None
         self.log(f"fakebroker: group {self.group!r} reading {', '.join(self.alert_topics)} on "
                  f"{self.source}, writing {self.dest_topic} on {self.dest}")
         try:
@@ -218,6 +229,7 @@ class FakeBroker:
                 good = [m for m in msgs if not self._consumer_error(m, waiting)]
                 now = time.monotonic()
                 if good:
+                    first_alert = now if first_alert is None else first_alert
                     summary.messages += self._process(producer, consumer, good, ingest_ms)
                     summary.alerts += len(good)
                     last_alert = now = time.monotonic()
@@ -226,14 +238,17 @@ class FakeBroker:
                 elif idle_exit is not None and now - last_alert >= idle_exit:
                     self._stop = f"no alerts for {idle_exit:g} s"
                 if now - last_report >= self.progress_every:
-                    rate = (summary.alerts - reported_alerts) / (now - last_report)
-                    self.log(f"fakebroker: {summary.alerts:,} alerts consumed, {summary.messages:,} "
-                             f"messages produced ({rate:,.0f} alerts/s)")
+                    if summary.alerts > reported_alerts:  # quiet while idle
+                        rate = (summary.alerts - reported_alerts) / (now - last_report)
+                        self.log(f"fakebroker: {summary.alerts:,} alerts consumed, {summary.messages:,} "
+                                 f"messages produced ({rate:,.0f} alerts/s)")
                     last_report, reported_alerts = now, summary.alerts
         finally:
             consumer.close()
             self._restore_signals(handlers)
-        summary.seconds = time.monotonic() - started
+        end = time.monotonic()
+        summary.seconds = end - started
+        summary.active_seconds = 0.0 if first_alert is None else end - first_alert
         summary.reason = self._stop or ""
         return summary
 
@@ -253,7 +268,10 @@ class FakeBroker:
 
     def _process(self, producer, consumer, msgs: list, ingest_ms: int) -> int:
         """Classify and produce ``msgs``, wait for the acks, then commit their offsets."""
+        skipped = self.skipped
         out = self.classify([(m.value(), _timestamp_ms(m)) for m in msgs], ingest_ms)
+        if self.skipped > skipped:
+            self.log(f"fakebroker: skipped {self.skipped - skipped} malformed alert(s)")
         topic = self.dest_topic
         for value in out:
             while True:
