@@ -1,0 +1,208 @@
+"""Broker stream definitions: a TOML or YAML file, or the reference's built-in presets.
+
+File format (TOML shown; YAML has the same structure under a top-level ``brokers`` list)::
+
+    [[brokers]]
+    name = "alerce"                                  # required, unique
+    servers = "kafka.alerce.science:9093"            # default: the system's own Kafka
+    topic_regex = '^lc_classifier_.*_(\\d{8})$'       # or: topics = ["a", "b"]
+    topic_dates = [-4, 2]                            # only dated topics within today-4 .. today+2
+    exclude_topics = ["lc_classifier_balto_20230807"]
+    group = "elasticc-lbnl"                          # consumer group (default "desctom-<name>")
+    [brokers.kafka]                                  # any librdkafka setting
+    "security.protocol" = "SASL_SSL"
+    "sasl.mechanism" = "SCRAM-SHA-512"
+    [brokers.secrets]                                # librdkafka settings read at start-up
+    "sasl.username" = { file = "/secrets/alerce_username" }
+    "sasl.password" = { env = "ALERCE_PASSWORD" }
+
+Secrets never appear in the file itself, in logs or in error messages.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_KEYS = {"name", "servers", "topics", "topic_regex", "topic_dates", "exclude_topics", "group", "kafka",
+         "secrets"}
+
+
+class StreamConfigError(ValueError):
+    """A broker stream definition that cannot be used; the text says what and where."""
+
+
+@dataclass
+class BrokerStream:
+    """One broker's classification stream."""
+
+    name: str
+    servers: str | None = None
+    topics: list[str] = field(default_factory=list)
+    topic_regex: str | None = None
+    topic_dates: tuple[int, int] | None = None
+    exclude_topics: list[str] = field(default_factory=list)
+    group: str | None = None
+    kafka: dict = field(default_factory=dict)
+    secrets: dict = field(default_factory=dict)
+
+    @property
+    def group_id(self) -> str:
+        return self.group or f"desctom-{self.name}"
+
+    def resolve_topics(self, available: list[str], today: datetime.date | None = None) -> list[str]:
+        """The topics to subscribe to among ``available`` (explicit topics only if they exist)."""
+        if self.topics:
+            return sorted(t for t in self.topics if t in available and t not in self.exclude_topics)
+        pattern = re.compile(self.topic_regex)
+        today = today or datetime.datetime.now(datetime.UTC).date()
+        chosen = []
+        for topic in available:
+            match = pattern.search(topic)
+            if not match or topic in self.exclude_topics:
+                continue
+            if self.topic_dates is not None:
+                try:
+                    day = datetime.datetime.strptime(match.group(1), "%Y%m%d").date()
+                except (IndexError, ValueError):
+                    continue
+                if not (self.topic_dates[0] <= (day - today).days <= self.topic_dates[1]):
+                    continue
+            chosen.append(topic)
+        return sorted(chosen)
+
+    def client_config(self) -> dict:
+        """librdkafka settings: the stream's own plus its secrets, read now."""
+        conf = dict(self.kafka)
+        for key, source in self.secrets.items():
+            if "file" in source:
+                path = Path(source["file"])
+                try:
+                    conf[key] = path.read_text().strip()
+                except OSError as exc:
+                    raise StreamConfigError(f"broker {self.name}: cannot read the secret for {key} from "
+                                            f"{path}: {exc.strerror}") from None
+            else:
+                value = os.environ.get(source["env"])
+                if value is None:
+                    raise StreamConfigError(f"broker {self.name}: environment variable {source['env']} "
+                                            f"(secret for {key}) is not set")
+                conf[key] = value
+        return conf
+
+
+def _stream_from_dict(entry: dict, where: str) -> BrokerStream:
+    if not isinstance(entry, dict):
+        raise StreamConfigError(f"{where}: each broker must be a table/mapping")
+    unknown = sorted(set(entry) - _KEYS)
+    if unknown:
+        raise StreamConfigError(f"{where}: unknown key(s) {', '.join(unknown)} "
+                                f"(allowed: {', '.join(sorted(_KEYS))})")
+    name = entry.get("name")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name or ""):
+        raise StreamConfigError(f"{where}: 'name' is required (letters, digits, _ . -)")
+    where = f"{where} ({name})"
+    topics = entry.get("topics", [])
+    if isinstance(topics, str):
+        topics = [topics]
+    regex = entry.get("topic_regex")
+    if bool(topics) == bool(regex):
+        raise StreamConfigError(f"{where}: give exactly one of 'topics' or 'topic_regex'")
+    if not all(isinstance(t, str) and t for t in topics):
+        raise StreamConfigError(f"{where}: 'topics' must be a list of topic names")
+    if regex is not None:
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            raise StreamConfigError(f"{where}: bad 'topic_regex': {exc}") from None
+    dates = entry.get("topic_dates")
+    if dates is not None:
+        if regex is None or not (isinstance(dates, list) and len(dates) == 2
+                                 and all(isinstance(d, int) for d in dates) and dates[0] <= dates[1]):
+            raise StreamConfigError(f"{where}: 'topic_dates' is [first, last] days relative to today and "
+                                    "needs a 'topic_regex' whose first group is the YYYYMMDD date")
+        dates = (dates[0], dates[1])
+    for key in ("kafka", "secrets"):
+        if not isinstance(entry.get(key, {}), dict):
+            raise StreamConfigError(f"{where}: '{key}' must be a table/mapping")
+    secrets = entry.get("secrets", {})
+    for key, source in secrets.items():
+        if not (isinstance(source, dict) and len(source) == 1 and set(source) <= {"file", "env"}):
+            raise StreamConfigError(f"{where}: secret {key} must be {{file = PATH}} or {{env = NAME}}")
+    for key in ("servers", "group"):
+        if entry.get(key) is not None and not isinstance(entry[key], str):
+            raise StreamConfigError(f"{where}: '{key}' must be a string")
+    return BrokerStream(name=name, servers=entry.get("servers"), topics=list(topics), topic_regex=regex,
+                        topic_dates=dates, exclude_topics=list(entry.get("exclude_topics", [])),
+                        group=entry.get("group"), kafka={k: v for k, v in entry.get("kafka", {}).items()},
+                        secrets=secrets)
+
+
+def load_streams(path: str | Path) -> list[BrokerStream]:
+    """The broker streams defined in a TOML (``.toml``) or YAML (``.yaml``/``.yml``) file."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise StreamConfigError(f"cannot read broker configuration {path}: {exc.strerror}") from None
+    try:
+        if path.suffix in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text) or {}
+        else:
+            data = tomllib.loads(text)
+    except Exception as exc:  # the parsers' own messages name line and column
+        raise StreamConfigError(f"{path}: not valid {'YAML' if path.suffix != '.toml' else 'TOML'}: "
+                                f"{exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("brokers"), list) or not data["brokers"]:
+        raise StreamConfigError(f"{path}: expected a non-empty 'brokers' list")
+    streams = [_stream_from_dict(e, f"{path}: brokers[{i}]") for i, e in enumerate(data["brokers"])]
+    names = [s.name for s in streams]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise StreamConfigError(f"{path}: broker name(s) used twice: {', '.join(duplicated)}")
+    return streams
+
+
+def preset_streams(options: dict) -> list[BrokerStream]:
+    """The reference's ``--do-<broker>`` streams (§3.3), with secrets from /secrets files as there."""
+    tag = f"-{options['grouptag']}" if options.get("grouptag") else ""
+    streams = []
+    if options.get("do_test"):
+        streams.append(BrokerStream("test", servers=options.get("test_server"),
+                                    topics=[options.get("test_topic") or "classifications"],
+                                    group=f"testing{tag}"))
+    if options.get("do_brahms"):
+        if not options.get("brahms_topic"):
+            raise StreamConfigError("--do-brahms needs --brahms-topic")
+        streams.append(BrokerStream("brahms", servers="brahms.lbl.gov:9092", topics=[options["brahms_topic"]],
+                                    group=f"elasticc-lbnl{tag}"))
+    if options.get("do_antares"):
+        streams.append(BrokerStream(
+            "antares", servers="kafka.antares.noirlab.edu:9092",
+            topics=[options.get("antares_topic") or "elasticc2-st1-ddf-full"], group=f"elasticc-lbnl{tag}",
+            kafka={"security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN"},
+            secrets={"sasl.username": {"file": "/secrets/antares_username"},
+                     "sasl.password": {"file": "/secrets/antares_passwd"}}))
+    if options.get("do_fink"):
+        streams.append(BrokerStream("fink", servers="134.158.74.95:24499",
+                                    topics=[options.get("fink_topic") or "fink_elasticc-2022fall"],
+                                    group=f"elasticc-lbnl{tag}"))
+    if options.get("do_alerce"):
+        streams.append(BrokerStream(
+            "alerce", servers=os.environ.get("ALERCE_KAFKA_SERVER", "kafka.alerce.science:9093"),
+            topic_regex=options.get("alerce_topic_pattern") or r"^lc_classifier_.*_(\d{4}\d{2}\d{2})$",
+            topic_dates=(int(os.environ.get("ALERCE_TOPIC_RELDATEOFFSET", "-4")), 2),
+            exclude_topics=["lc_classifier_balto_20230807"], group=f"elasticc-lbnl{tag}",
+            kafka={"security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512"},
+            secrets={"sasl.username": {"file": "/secrets/alerce_username"},
+                     "sasl.password": {"file": "/secrets/alerce_passwd"}}))
+    if options.get("do_pitt"):
+        raise StreamConfigError("Pitt-Google delivers over Google Pub/Sub, which this TOM does not read; "
+                                "Pitt-Google can push classifications with PUT /elasticc2/brokermessage/")
+    return streams
