@@ -20,7 +20,7 @@ Any error rolls the whole transaction back: every table stays exactly as it was.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 
@@ -48,6 +48,7 @@ class UpdateResult:
     objectinfo_upserted: int = 0  # diaobjectinfo rows inserted or changed
     seconds: float = 0.0
     forced_plan: str | None = None  # EXPLAIN of the forced-source step, when asked for
+    step_seconds: dict[str, float] = field(default_factory=dict)  # where the time went
 
     def summary(self) -> str:
         return (f"{self.source_ids:,} source ids processed ({self.unknown_ids:,} not in the PPDB, ignored); "
@@ -145,51 +146,72 @@ def _lock(cur) -> None:
                             "an older updater; if none runs, one crashed: set running to false)")
 
 
+class _Steps:
+    """Runs the statements of one update, adding up the seconds of each step."""
+
+    def __init__(self, cur, res: UpdateResult):
+        self.cur, self.res, self.name, self.t = cur, res, "lock", time.perf_counter()
+
+    def step(self, name: str) -> None:
+        now = time.perf_counter()
+        self.res.step_seconds[self.name] = self.res.step_seconds.get(self.name, 0.0) + now - self.t
+        self.name, self.t = name, now
+
+    def sql(self, statement: str, params=None) -> int:
+        self.cur.execute(statement, params)
+        return self.cur.rowcount
+
+
 def _run(cur, doall: bool, explain: bool) -> UpdateResult:
     res = UpdateResult()
+    run = _Steps(cur, res)
     _lock(cur)
-    cur.execute("DROP TABLE IF EXISTS " + ", ".join(_TEMP))
-    cur.execute("CREATE TEMP TABLE _known_ids (diasource_id bigint PRIMARY KEY) ON COMMIT DROP")
+    run.step("ids")
+    run.sql("DROP TABLE IF EXISTS " + ", ".join(_TEMP))
+    run.sql("CREATE TEMP TABLE _known_ids (diasource_id bigint PRIMARY KEY) ON COMMIT DROP")
     queue = ("SELECT DISTINCT diasource_id FROM elasticc2_brokermessage" if doall
              else "SELECT diasource_id FROM elasticc2_brokersourceids")
-    cur.execute(f"INSERT INTO _known_ids {queue}")
-    res.source_ids = cur.rowcount
-    cur.execute("ANALYZE _known_ids")
-    cur.execute("CREATE TEMP TABLE _known_src ON COMMIT DROP AS "
-                "SELECT s.diasource_id, s.diaobject_id FROM _known_ids i "
-                "JOIN elasticc2_ppdbdiasource s ON s.diasource_id = i.diasource_id")
-    res.unknown_ids = res.source_ids - cur.rowcount
-    cur.execute("ANALYZE _known_src")
-    cur.execute("CREATE TEMP TABLE _known_obj ON COMMIT DROP AS "
-                "SELECT DISTINCT diaobject_id FROM _known_src WHERE diaobject_id IS NOT NULL")
-    cur.execute("ALTER TABLE _known_obj ADD PRIMARY KEY (diaobject_id)")
-    cur.execute("ANALYZE _known_obj")
+    res.source_ids = run.sql(f"INSERT INTO _known_ids {queue}")
+    run.sql("ANALYZE _known_ids")
+    found = run.sql("CREATE TEMP TABLE _known_src ON COMMIT DROP AS "
+                    "SELECT s.diasource_id, s.diaobject_id FROM _known_ids i "
+                    "JOIN elasticc2_ppdbdiasource s ON s.diasource_id = i.diasource_id")
+    res.unknown_ids = res.source_ids - found
+    run.sql("ANALYZE _known_src")
+    run.sql("CREATE TEMP TABLE _known_obj ON COMMIT DROP AS "
+            "SELECT DISTINCT diaobject_id FROM _known_src WHERE diaobject_id IS NOT NULL")
+    run.sql("ALTER TABLE _known_obj ADD PRIMARY KEY (diaobject_id)")
+    run.sql("ANALYZE _known_obj")
 
-    cur.execute(f"INSERT INTO elasticc2_diaobject ({_cols(OBJECT_COLUMNS)}) "
-                f"SELECT {_cols(OBJECT_COLUMNS, 'p.')} FROM _known_obj o "
-                "JOIN elasticc2_ppdbdiaobject p ON p.diaobject_id = o.diaobject_id ON CONFLICT DO NOTHING")
-    res.objects_added = cur.rowcount
-    cur.execute(f"INSERT INTO elasticc2_diasource ({_cols(SOURCE_COLUMNS)}) "
-                f"SELECT {_cols(SOURCE_COLUMNS, 'p.')} FROM _known_src k "
-                "JOIN elasticc2_ppdbdiasource p ON p.diasource_id = k.diasource_id ON CONFLICT DO NOTHING")
-    res.sources_added = cur.rowcount
+    run.step("objects")
+    res.objects_added = run.sql(
+        f"INSERT INTO elasticc2_diaobject ({_cols(OBJECT_COLUMNS)}) SELECT {_cols(OBJECT_COLUMNS, 'p.')} "
+        "FROM _known_obj o JOIN elasticc2_ppdbdiaobject p ON p.diaobject_id = o.diaobject_id "
+        "ON CONFLICT DO NOTHING")
+    run.step("sources")
+    res.sources_added = run.sql(
+        f"INSERT INTO elasticc2_diasource ({_cols(SOURCE_COLUMNS)}) SELECT {_cols(SOURCE_COLUMNS, 'p.')} "
+        "FROM _known_src k JOIN elasticc2_ppdbdiasource p ON p.diasource_id = k.diasource_id "
+        "ON CONFLICT DO NOTHING")
 
-    cur.execute("CREATE TEMP TABLE _known_maxmjd ON COMMIT DROP AS "
-                "SELECT s.diaobject_id, max(s.midpointtai) AS maxmjd FROM _known_obj o "
-                "JOIN elasticc2_diasource s ON s.diaobject_id = o.diaobject_id GROUP BY s.diaobject_id")
-    cur.execute("ANALYZE _known_maxmjd")
+    run.step("forced")
+    run.sql("CREATE TEMP TABLE _known_maxmjd ON COMMIT DROP AS "
+            "SELECT s.diaobject_id, max(s.midpointtai) AS maxmjd FROM _known_obj o "
+            "JOIN elasticc2_diasource s ON s.diaobject_id = o.diaobject_id GROUP BY s.diaobject_id")
+    run.sql("ANALYZE _known_maxmjd")
     if explain:
         cur.execute("EXPLAIN " + _FORCED_STEP)
         res.forced_plan = "\n".join(r[0] for r in cur.fetchall())
-    cur.execute(_FORCED_STEP)
-    res.forced_added = cur.rowcount
+    res.forced_added = run.sql(_FORCED_STEP)
 
-    cur.execute(_INFO_STEP)
-    res.objectinfo_upserted = cur.rowcount
+    run.step("objectinfo")
+    res.objectinfo_upserted = run.sql(_INFO_STEP)
+    run.step("dequeue")
     if not doall:
-        cur.execute("DELETE FROM elasticc2_brokersourceids q USING _known_ids i "
-                    "WHERE q.diasource_id = i.diasource_id")
-    cur.execute("DROP TABLE " + ", ".join(_TEMP))
+        run.sql("DELETE FROM elasticc2_brokersourceids q USING _known_ids i "
+                "WHERE q.diasource_id = i.diasource_id")
+    run.sql("DROP TABLE " + ", ".join(_TEMP))
+    run.step("")
     return res
 
 
