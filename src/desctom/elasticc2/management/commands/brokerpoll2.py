@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from desctom.elasticc2.brokerpoll.streams import StreamConfigError, load_streams, preset_streams
@@ -67,8 +68,11 @@ class Command(BaseCommand):
                             ("--heartbeat-timeout", opts["heartbeat_timeout"])):
             if value <= 0:
                 raise CommandError(f"{name} must be positive")
+        db = settings.DATABASES["default"]
         options = {"batch_size": opts["batch_size"], "batch_timeout": opts["batch_timeout"],
-                   "reset": opts["reset"], "idle_exit": opts["idle_exit"]}
+                   "reset": opts["reset"], "idle_exit": opts["idle_exit"],
+                   # the children use this very database (also when it is a test database)
+                   "database": {k: db.get(k) for k in ("NAME", "USER", "PASSWORD", "HOST", "PORT")}}
         supervisor = BrokerPollSupervisor(streams, options, heartbeat_timeout=opts["heartbeat_timeout"],
                                           out=self.stdout)
         self.stdout.write(f"brokerpoll2: polling {', '.join(names)}")
