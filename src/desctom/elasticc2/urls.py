@@ -7,6 +7,7 @@ left for the campaign's HTML front page (the REST router has no API-root view).
 from django.urls import path
 
 from desctom.elasticc2.api.alerts import GetAlertView
+from desctom.elasticc2.api.brokermessages import BrokerMessageView
 from desctom.elasticc2.api.cone import ConeSearchView
 from desctom.elasticc2.api.lightcurves import LtcvFeaturesView, LtcvView
 from desctom.elasticc2.api.rest import router
@@ -21,5 +22,8 @@ urlpatterns = [
     path("ltcv", LtcvView.as_view(), name="ltcv"),
     path("ltcvfeatures", LtcvFeaturesView.as_view(), name="ltcvfeatures"),
     path("conesearch", ConeSearchView.as_view(), name="conesearch"),
+    path("brokermessage/", BrokerMessageView.as_view(), name="brokermessage"),
+    path("brokermessage/<int:info>/", BrokerMessageView.as_view(), name="brokermessage_id"),
+    path("brokermessage/<path:info>/", BrokerMessageView.as_view(), name="brokermessage_query"),
     *router.urls,
 ]
