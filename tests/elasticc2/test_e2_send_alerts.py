@@ -126,6 +126,23 @@ def wait_until_lock_free() -> None:
         time.sleep(0.1)
 
 
+def wait_until_gone(tag: str) -> None:
+    """Wait until no process has ``tag`` on its command line."""
+    deadline = time.monotonic() + 20
+    while True:
+        alive = []
+        for entry in os.listdir("/proc"):
+            try:
+                if entry.isdigit() and tag.encode() in open(f"/proc/{entry}/cmdline", "rb").read():
+                    alive.append(entry)
+            except OSError:
+                continue
+        if not alive:
+            return
+        assert time.monotonic() < deadline, f"processes {alive} outlived the killed sender"
+        time.sleep(0.1)
+
+
 # -- the clock ---------------------------------------------------------------------------------------------
 def test_clock_arithmetic():
     assert through_day_after(60300.2, 1) == 60300.5 + 1
@@ -249,9 +266,10 @@ def test_dry_run_reconstructs_but_writes_nothing(ppdb, topics, kafka_server):
 
 
 @needs_db
-def test_worker_processes_send_the_same(ppdb, topics, kafka_server):
+def test_in_process_building_sends_the_same(ppdb, topics, kafka_server):
+    """``-n 0``: no worker processes (the default is 3)."""
     day = sorted(mjd for mjd, _ in ppdb.values())[len(ppdb) // 3]
-    send(topics, kafka_server, "-d", str(day), "--do", "-n", "2", "-f", "100")
+    send(topics, kafka_server, "-d", str(day), "--do", "-n", "0", "-f", "100")
     want = {a for a, (mjd, _) in ppdb.items() if mjd <= day}
     assert marked() == want
     ids = [m["alertId"] for m, _ in read_topic(kafka_server, topics["wfd"])]
@@ -291,7 +309,7 @@ def test_stale_running_row_is_cleared(ppdb, topics, kafka_server):
 @needs_db
 def test_sigkill_then_rerun_loses_nothing(ppdb, topics, kafka_server):
     day = max(mjd for mjd, _ in ppdb.values())
-    args = [*topic_args(topics, kafka_server), "-d", str(day), "--do", "-f", "5", "-l", "50"]
+    args = [*topic_args(topics, kafka_server), "-d", str(day), "--do", "-f", "5", "-l", "50", "-n", "1"]
     proc = start_cli(*args)
     for line in proc.stdout:
         if line.startswith("sent "):
@@ -299,6 +317,7 @@ def test_sigkill_then_rerun_loses_nothing(ppdb, topics, kafka_server):
             break
     proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGKILL
+    wait_until_gone(topics["wfd"])  # its worker process dies with it
     assert 0 < len(marked()) < len(ppdb)  # killed mid-run, after some marking
     assert AlertSenderRun.objects.get().status == "running"  # what the dead process left behind
     wait_until_lock_free()

@@ -58,7 +58,7 @@ class SenderOptions:
     ddf_limited_topic: str = "alerts-ddf-limited"
     flush_every: int = 1000
     log_every: int = 10000
-    nprocs: int = 0
+    nprocs: int = 3
     do: bool = False
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -38,14 +39,27 @@ def build_chunk(rows: list[tuple[int, float, bool]]) -> list[Built]:
     return [(aid, mjd, full[aid], limited.get(aid) if isddf else None) for aid, mjd, isddf in rows]
 
 
-def _worker_init() -> None:
+def _worker_init(parent: int) -> None:
     """In a forked worker: leave Ctrl-C to the parent and never use the parent's database sessions."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent(parent)
     from django.db import connections
 
     for conn in connections.all(initialized_only=True):
         conn.connection = None  # psycopg closes a session only in the process that opened it
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: get SIGKILL when the sender dies, even by SIGKILL (pool workers would wait forever)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 class Builder:
@@ -67,7 +81,8 @@ class Builder:
             from django.db import connections
 
             connections.close_all()
-            self.pool = multiprocessing.get_context("fork").Pool(self.nprocs, initializer=_worker_init)
+            self.pool = multiprocessing.get_context("fork").Pool(self.nprocs, initializer=_worker_init,
+                                                                 initargs=(os.getpid(),))
         return self
 
     def __exit__(self, *exc):
