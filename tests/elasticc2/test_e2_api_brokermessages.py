@@ -341,6 +341,7 @@ def test_get_defaults_caps_and_empty_answers(pushed, api):
 def test_get_errors(pushed, api):
     assert_error(api.get(f"{URL}999999999/"), 404, "No broker message with id 999999999")
     assert_error(api.get(f"{URL}-1/"), 404, "No broker message with id -1")
+    assert_error(api.get(f"{URL}{2**70}/"), 404, f"No broker message with id {2**70}")
     hint = (". Give one of alertid, sourceid, diasourceid, objectid, diaobjectid (comma-separated integers), "
             "and optionally offset and num.")
     assert_error(api.get(f"{URL}foo/"), 400, 'Can\'t parse argument string "foo"' + hint)
