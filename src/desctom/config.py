@@ -17,6 +17,11 @@ variable                   meaning                                 default
 ``DESCTOM_DEBUG``          Django debug pages (``1`` to enable)     off
 ``DESCTOM_ALLOWED_HOSTS``  comma-separated extra host names        ``127.0.0.1,localhost``
 ``DESCTOM_WEB_WORKERS``    gunicorn worker processes               ``2``
+``DESCTOM_BROKER_CONFIG``  broker streams file for the poller       (none: only the own Kafka)
+``DESCTOM_CLASSIFICATION_TOPIC`` topic of the system's own Kafka    ``classifications``
+                           the poller always reads (fake broker)
+``DESCTOM_SOURCE_UPDATE_SECONDS`` seconds between known-table       ``60``
+                           updates (``update_elasticc2_sources``)
 =========================  ======================================  ==========================
 """
 
@@ -64,6 +69,9 @@ class Config:
     debug: bool
     allowed_hosts: tuple[str, ...]
     web_workers: int
+    broker_config: Path | None = None
+    classification_topic: str = "classifications"
+    source_update_seconds: int = 60
 
     @property
     def embedded_db(self) -> bool:
@@ -171,7 +179,29 @@ def load() -> Config:
         debug=os.environ.get("DESCTOM_DEBUG", "").strip().lower() in ("1", "true", "yes", "on"),
         allowed_hosts=tuple(["127.0.0.1", "localhost", "[::1]", *hosts]),
         web_workers=int(workers_raw),
+        broker_config=_existing_file("DESCTOM_BROKER_CONFIG"),
+        classification_topic=os.environ.get("DESCTOM_CLASSIFICATION_TOPIC", "").strip() or "classifications",
+        source_update_seconds=_positive_int("DESCTOM_SOURCE_UPDATE_SECONDS", 60),
     )
+
+
+def _existing_file(name: str) -> Path | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser().absolute()
+    if not path.is_file():
+        raise ConfigError(f"{name}={raw!r}: no such file")
+    return path
+
+
+def _positive_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name}={raw!r} must be a positive integer")
+    return int(raw)
 
 
 def write_private(path: Path, text: str) -> None:

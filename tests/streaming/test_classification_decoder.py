@@ -77,6 +77,9 @@ def test_negative_block_counts_and_several_blocks():
     (lambda b: b + b"\0", "trailing bytes"),
     (lambda b: b[:2], "truncated"),
     (lambda b: b.replace(b"FakeBroker", b"Fake\xffroker"), "not valid UTF-8"),
+    (lambda b: b.replace(b"FakeBroker", b"Fake\x00roker"), "NUL character"),
+    (lambda b: b.replace(b"\x18RandomSNType", b"\xa4\x03" + b"R" * 210), "classifierName longer than 200"),
+    (lambda b: b.replace(b"\x0ePerfect", b"\xa0\x1f" + b"P" * 2000), "longer than 2000 bytes together"),
 ])
 def test_malformed_messages_are_flagged_not_guessed(mangle, reason):
     rng = np.random.default_rng(2)

@@ -90,5 +90,20 @@ def web_service(cfg: Config) -> Service:
 
 
 def background_workers(cfg: Config) -> list[Service]:
-    """Workers started with the system. None exist yet; campaign apps register theirs here."""
-    return []
+    """Workers started with the system (each restarted with back-off if it dies).
+
+    * ``brokerpoll``: the broker poller, always reading the system Kafka's classification topic
+      (where the fake broker writes), plus the streams of ``DESCTOM_BROKER_CONFIG`` if set;
+    * ``source-updater``: copies what brokers classified into the known tables every
+      ``DESCTOM_SOURCE_UPDATE_SECONDS``.
+    """
+    poll = ["brokerpoll2", "--do-test", "--test-topic", cfg.classification_topic,
+            "--test-server", cfg.kafka_bootstrap]
+    if cfg.broker_config is not None:
+        poll += ["--config", str(cfg.broker_config)]
+    return [
+        Service("brokerpoll", desctom_command(*poll), cfg.log_dir / "brokerpoll.log"),
+        Service("source-updater",
+                desctom_command("update_elasticc2_sources", "--loop", str(cfg.source_update_seconds)),
+                cfg.log_dir / "source-updater.log"),
+    ]

@@ -336,7 +336,7 @@ def format_status(status: dict) -> str:
         state = "running" if comp["running"] else "stopped"
         health = "healthy" if comp["healthy"] else "unhealthy"
         pid = f"pid {comp['pid']}" if comp.get("pid") else ""
-        lines.append(f"  {name:<10} {state:<8} {health:<10} {comp.get('address', ''):<32} {pid}")
+        lines.append(f"  {name:<14} {state:<8} {health:<10} {comp.get('address', ''):<32} {pid}")
     return "\n".join(lines)
 
 

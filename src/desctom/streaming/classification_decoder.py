@@ -105,6 +105,24 @@ class _Reader:
         return out
 
 
+#: Limits of the classifier registry's columns and of its unique index (PostgreSQL btree rows
+#: cannot exceed ~2.7 kB): longer names could never be stored.
+NAME_LIMITS = {0: ("brokerName", 100), 2: ("classifierName", 200)}
+MAX_CLASSIFIER_BYTES = 2000
+
+
+def _string_problem(texts: list[str]) -> str | None:
+    """Why these four strings cannot name a classifier, or None."""
+    for i, (name, limit) in NAME_LIMITS.items():
+        if len(texts[i]) > limit:
+            return f"{name} longer than {limit} characters"
+    if sum(len(t.encode()) for t in texts) > MAX_CLASSIFIER_BYTES:
+        return f"broker and classifier names longer than {MAX_CLASSIFIER_BYTES} bytes together"
+    if any("\x00" in t for t in texts):
+        return "a broker or classifier name contains a NUL character"
+    return None
+
+
 def _classifier_keys(reader: _Reader, start: np.ndarray, values_end: np.ndarray,
                      lengths: list[np.ndarray]) -> tuple[np.ndarray, list]:
     """Index of each message's four strings among the distinct 4-tuples, decoded once each."""
@@ -132,6 +150,12 @@ def _classifier_keys(reader: _Reader, start: np.ndarray, values_end: np.ndarray,
             bad = np.zeros(len(start), dtype=bool)
             bad[rows] = True
             reader.fail(bad, "a broker or classifier name is not valid UTF-8")
+            continue
+        problem = _string_problem(texts)
+        if problem:
+            bad = np.zeros(len(start), dtype=bool)
+            bad[rows] = True
+            reader.fail(bad, problem)
             continue
         index[span] = len(keys)
         keys.append(tuple(texts))
