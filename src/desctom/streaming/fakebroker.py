@@ -40,6 +40,10 @@ BATCH = 5000
 METADATA_REFRESH_MS = 3000
 
 
+#: With --idle-exit: how long to wait at least for the consumer group to assign partitions.
+UNASSIGNED_IDLE_S = 30.0
+
+
 class FakeBrokerError(RuntimeError):
     """The fake broker cannot go on (Kafka refused or lost its output)."""
 
@@ -217,7 +221,7 @@ class FakeBroker:
         self._stop = None
         summary = Summary()
         started = last_alert = last_report = time.monotonic()
-        reported_alerts, waiting, first_alert = 0, set(), None
+        reported_alerts, waiting, first_alert, assigned = 0, set(), None, False
         self.log(f"fakebroker: group {self.group!r} reading {', '.join(self.alert_topics)} on "
                  f"{self.source}, writing {self.dest_topic} on {self.dest}")
         try:
@@ -228,6 +232,8 @@ class FakeBroker:
                 ingest_ms = int(time.time() * 1000)
                 good = [m for m in msgs if not self._consumer_error(m, waiting)]
                 now = time.monotonic()
+                if not assigned and consumer.assignment():
+                    assigned, last_alert = True, now  # the idle clock starts once partitions are ours
                 if good:
                     first_alert = now if first_alert is None else first_alert
                     summary.messages += self._process(producer, consumer, good, ingest_ms)
@@ -235,7 +241,8 @@ class FakeBroker:
                     last_alert = now = time.monotonic()
                 if max_alerts is not None and summary.alerts >= max_alerts:
                     self._stop = f"--max-alerts {max_alerts}"
-                elif idle_exit is not None and now - last_alert >= idle_exit:
+                elif idle_exit is not None and now - last_alert >= (
+                        idle_exit if assigned else max(idle_exit, UNASSIGNED_IDLE_S)):
                     self._stop = f"no alerts for {idle_exit:g} s"
                 if now - last_report >= self.progress_every:
                     if summary.alerts > reported_alerts:  # quiet while idle

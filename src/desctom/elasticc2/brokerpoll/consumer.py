@@ -95,7 +95,8 @@ class BrokerStreamConsumer:
         return True
 
     def _on_assign(self, consumer, partitions) -> None:
-        """With ``reset``: start each partition from its beginning, once per process."""
+        """The idle clock starts at assignment; with ``reset``: each partition from its beginning, once."""
+        self._last_message = time.monotonic()
         if not self.reset:
             return
         for tp in partitions:
@@ -160,7 +161,12 @@ class BrokerStreamConsumer:
         return self.counts
 
     def _idle_expired(self) -> bool:
-        return self.idle_exit is not None and time.monotonic() - self._last_message > self.idle_exit
+        """``idle_exit`` seconds without messages once partitions are assigned (30 s at least before)."""
+        if self.idle_exit is None:
+            return False
+        assigned = self._consumer is not None and bool(self._consumer.assignment())
+        limit = self.idle_exit if assigned else max(self.idle_exit, 30.0)
+        return time.monotonic() - self._last_message > limit
 
     def _sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds
