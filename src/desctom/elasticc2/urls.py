@@ -9,8 +9,16 @@ from django.urls import path
 from desctom.elasticc2.api.alerts import GetAlertView
 from desctom.elasticc2.api.brokermessages import BrokerMessageView
 from desctom.elasticc2.api.cone import ConeSearchView
+from desctom.elasticc2.api.hot import GetHotSNeView
 from desctom.elasticc2.api.lightcurves import LtcvFeaturesView, LtcvView
 from desctom.elasticc2.api.rest import router
+from desctom.elasticc2.api.spectra import AskForSpectrumView, SpectraWantedView
+from desctom.elasticc2.api.spectra_reports import (
+    GetKnownSpectrumInfoView,
+    PlanSpectrumView,
+    RemoveSpectrumPlanView,
+    ReportSpectrumInfoView,
+)
 from desctom.elasticc2.api.taxonomy import ClassIdsView, ClassifiersJsonView
 
 app_name = "elasticc2"
@@ -25,5 +33,12 @@ urlpatterns = [
     path("brokermessage/", BrokerMessageView.as_view(), name="brokermessage"),
     path("brokermessage/<int:info>/", BrokerMessageView.as_view(), name="brokermessage_id"),
     path("brokermessage/<path:info>/", BrokerMessageView.as_view(), name="brokermessage_query"),
+    path("gethottransients", GetHotSNeView.as_view(), name="gethottransients"),
+    path("askforspectrum", AskForSpectrumView.as_view(), name="askforspectrum"),
+    path("spectrawanted", SpectraWantedView.as_view(), name="spectrawanted"),
+    path("planspectrum", PlanSpectrumView.as_view(), name="planspectrum"),
+    path("removespectrumplan", RemoveSpectrumPlanView.as_view(), name="removespectrumplan"),
+    path("reportspectruminfo", ReportSpectrumInfoView.as_view(), name="reportspectruminfo"),
+    path("getknownspectruminfo", GetKnownSpectrumInfoView.as_view(), name="getknownspectruminfo"),
     *router.urls,
 ]

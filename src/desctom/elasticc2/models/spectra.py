@@ -1,4 +1,8 @@
-"""Spectrum coordination: requests, plans and reports (reference §2.2.6)."""
+"""Spectrum coordination: requests, plans and reports (reference §2.2.6).
+
+Every row records the user who made it (``user_id``; new for plans and reports, nullable so that
+rows restored from the original, and rows of deleted users, stay).
+"""
 
 from django.contrib.auth.models import User
 from django.db import models
@@ -9,7 +13,7 @@ from desctom.elasticc2.models.photometry import DiaObject
 
 
 class WantedSpectra(models.Model):
-    """A request for a spectrum of an object; one per (object, requester)."""
+    """A request for a spectrum of an object; one per (object, requester): ``"<objectid> ; <requester>"``."""
 
     wantspec_id = models.TextField(primary_key=True)
     wanttime = models.DateTimeField(default=timezone.now, db_index=True)
@@ -20,7 +24,7 @@ class WantedSpectra(models.Model):
 
 
 class PlannedSpectra(models.Model):
-    """A facility's plan to take a spectrum of an object."""
+    """A facility's plan to take a spectrum of an object; one per (object, facility)."""
 
     reqspec_id = models.AutoField(primary_key=True)
     diaobject = models.ForeignKey(DiaObject, db_column="diaobject_id", on_delete=models.CASCADE)
@@ -28,6 +32,11 @@ class PlannedSpectra(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     plantime = models.DateTimeField(null=True)
     comment = models.TextField(default="", blank=True)
+    user = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["diaobject", "facility"],
+                                               name="elasticc2_plannedspectra_unique")]
 
 
 class SpectrumInfo(models.Model):
@@ -36,7 +45,8 @@ class SpectrumInfo(models.Model):
     specinfo_id = models.AutoField(primary_key=True)
     diaobject = models.ForeignKey(DiaObject, db_column="diaobject_id", on_delete=models.CASCADE)
     facility = models.TextField(null=True)
-    inserted_at = models.DateTimeField(default=timezone.now)
+    inserted_at = models.DateTimeField(default=timezone.now, db_index=True)
     mjd = models.FloatField(db_index=True)
     z = Float32Field(null=True)
     classid = models.IntegerField(null=True, db_index=True)
+    user = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")

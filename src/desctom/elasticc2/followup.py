@@ -1,0 +1,132 @@
+"""What follow-up endpoints share: the TOM's best redshift and class of an object, and time parsing.
+
+Best current knowledge of a known object (``redshift``, ``sncode`` in ``gethottransients``):
+
+* **redshift**: the latest reported spectrum's ``z`` (by spectrum ``mjd``), else the first host
+  galaxy's spectroscopic redshift, else its photometric redshift, else ``-99``. Host values that
+  are NULL, NaN or negative (SNANA writes -9 for "none") do not count.
+* **sncode**: the latest reported spectrum's ``classid`` (300 NotClassified and NULL do not count),
+  else the consensus of the broker classifiers: for each classifier its latest message about the
+  object (the one about the latest detection; ties: the latest stored), the probability vectors
+  averaged over those classifiers (a class a classifier did not mention counts 0), and the leaf
+  class of the taxonomy (a class id >= 1000 with no sub-classes) with the highest mean (ties: the
+  lower class id); else ``-99``.
+
+With ``mjd_now`` only spectra taken and detections made up to ``mjd_now`` count.
+Everything is one set-based SQL statement over the ids asked about.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.db import connection
+
+from desctom.elasticc2.taxonomy import CLASSES
+
+UNKNOWN = -99
+#: classid of "the spectrum could not tell" (reference README).
+NOT_CLASSIFIED = 300
+#: Unix epoch as MJD.
+MJD_UNIX_EPOCH = 40587.0
+
+
+def _parent(classid: int) -> int | None:
+    for step in (10, 100, 1000):
+        parent = classid // step * step
+        if parent != classid:
+            return parent
+    return None
+
+
+#: Leaf classes of the taxonomy that name a kind of object (the Meta classes 0-999 do not).
+LEAF_CLASSES: tuple[int, ...] = tuple(sorted(set(CLASSES) - {_parent(c) for c in CLASSES} - set(range(1000))))
+
+
+def mjd_of(when: dt.datetime) -> float:
+    """MJD of an aware datetime."""
+    return when.timestamp() / 86400.0 + MJD_UNIX_EPOCH
+
+
+def now_mjd() -> float:
+    return mjd_of(dt.datetime.now(dt.UTC))
+
+
+_DATETIME = re.compile(r"\s*(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?))?"
+                       r"\s*(Z|[+-]\d{2}:?\d{2})?\s*")
+
+
+def parse_utc(text) -> dt.datetime | None:
+    """``YYYY-MM-DD`` optionally followed by `` ``/``T`` and ``HH:MM:SS[.ffffff]`` and an optional zone
+    (``Z`` or ``+hh:mm``; none means UTC) as an aware datetime; ``None`` if it is not that."""
+    if not isinstance(text, str):
+        return None
+    match = _DATETIME.fullmatch(text)
+    if match is None:
+        return None
+    date, time, zone = match.groups()
+    try:
+        value = dt.datetime.fromisoformat(f"{date}T{time or '00:00:00'}{zone or '+00:00'}"
+                                          .replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value.astimezone(dt.UTC)
+
+
+_HOST_Z = "CASE WHEN {c} >= 0 AND {c} <> 'NaN'::real THEN {c} END"
+
+_KNOWLEDGE_SQL = f"""
+WITH ids AS (SELECT DISTINCT unnest(%(ids)s::bigint[]) AS diaobject_id),
+spec_z AS (
+    SELECT DISTINCT ON (i.diaobject_id) i.diaobject_id, i.z
+    FROM elasticc2_spectruminfo i JOIN ids USING (diaobject_id)
+    WHERE i.z IS NOT NULL AND i.z <> 'NaN'::real {{spec_until}}
+    ORDER BY i.diaobject_id, i.mjd DESC, i.inserted_at DESC, i.specinfo_id DESC
+),
+spec_class AS (
+    SELECT DISTINCT ON (i.diaobject_id) i.diaobject_id, i.classid
+    FROM elasticc2_spectruminfo i JOIN ids USING (diaobject_id)
+    WHERE i.classid IS NOT NULL AND i.classid <> {NOT_CLASSIFIED} {{spec_until}}
+    ORDER BY i.diaobject_id, i.mjd DESC, i.inserted_at DESC, i.specinfo_id DESC
+),
+latest AS (
+    SELECT DISTINCT ON (s.diaobject_id, m.classifier_id) s.diaobject_id, m.classid, m.probability
+    FROM ids JOIN elasticc2_diasource s ON s.diaobject_id = ids.diaobject_id
+    JOIN elasticc2_brokermessage m ON m.diasource_id = s.diasource_id
+    WHERE TRUE {{source_until}}
+    ORDER BY s.diaobject_id, m.classifier_id, s.midpointtai DESC, m.descingesttimestamp DESC,
+             m.brokermessage_id DESC
+),
+mean AS (
+    SELECT l.diaobject_id, c.classid, sum(c.probability) AS total
+    FROM latest l CROSS JOIN LATERAL unnest(l.classid, l.probability) AS c(classid, probability)
+    WHERE c.classid = ANY(%(leaves)s::smallint[]) AND c.probability > 0
+    GROUP BY l.diaobject_id, c.classid
+),
+consensus AS (
+    SELECT DISTINCT ON (diaobject_id) diaobject_id, classid FROM mean
+    ORDER BY diaobject_id, total DESC, classid
+)
+SELECT o.diaobject_id,
+       COALESCE(sz.z, {_HOST_Z.format(c="o.hostgal_zspec")}, {_HOST_Z.format(c="o.hostgal_zphot")},
+                {UNKNOWN}::real) AS redshift,
+       COALESCE(sc.classid, c.classid, {UNKNOWN}) AS sncode
+FROM ids JOIN elasticc2_diaobject o USING (diaobject_id)
+LEFT JOIN spec_z sz USING (diaobject_id)
+LEFT JOIN spec_class sc USING (diaobject_id)
+LEFT JOIN consensus c USING (diaobject_id)
+"""
+
+
+def best_knowledge(object_ids, mjd_now: float | None = None) -> dict[int, tuple[float, int]]:
+    """``{objectid: (redshift, sncode)}`` for the known objects among ``object_ids`` (see the module doc)."""
+    ids = list(object_ids)
+    if not ids:
+        return {}
+    sql = _KNOWLEDGE_SQL.format(
+        spec_until="AND i.mjd <= %(mjd_now)s" if mjd_now is not None else "",
+        source_until="AND s.midpointtai <= %(mjd_now)s" if mjd_now is not None else "")
+    with connection.cursor() as cur:
+        cur.execute(sql, {"ids": ids, "leaves": list(LEAF_CLASSES), "mjd_now": mjd_now})
+        return {oid: (z, code) for oid, z, code in cur.fetchall()}
