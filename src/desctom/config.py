@@ -22,12 +22,20 @@ variable                   meaning                                 default
                            the poller always reads (fake broker)
 ``DESCTOM_SOURCE_UPDATE_SECONDS`` seconds between known-table       ``60``
                            updates (``update_elasticc2_sources``)
+``DESCTOM_SQL_ROLE``       PostgreSQL login role of the SQL API    ``desctom_ro``
+``DESCTOM_SQL_PASSWORD``   that role's password                    generated, kept in the data dir
+``DESCTOM_SQL_TIMEOUT``    seconds a ``db/runsqlquery/`` may run   ``60``
+``DESCTOM_SQL_MAX_ROWS``   rows ``db/runsqlquery/`` may return     ``100000``
+``DESCTOM_SQL_QUEUE_TIMEOUT`` seconds a queued query may run       ``14400``
+``DESCTOM_SQL_RESULTS_DIR`` folder of queued queries' results      ``<DESCTOM_HOME>/query_results``
+``DESCTOM_SQL_TEMP_FILE_LIMIT`` temporary disk space per SQL query ``20GB``
 =========================  ======================================  ==========================
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +80,12 @@ class Config:
     broker_config: Path | None = None
     classification_topic: str = "classifications"
     source_update_seconds: int = 60
+    sql_role: str = "desctom_ro"
+    sql_timeout: int = 60
+    sql_max_rows: int = 100_000
+    sql_queue_timeout: int = 14_400
+    sql_results: Path | None = None
+    sql_temp_file_limit: str = "20GB"
 
     @property
     def embedded_db(self) -> bool:
@@ -108,6 +122,14 @@ class Config:
     @property
     def secret_key_file(self) -> Path:
         return self.home / "secrets" / "django_secret_key"
+
+    @property
+    def sql_password_file(self) -> Path:
+        return self.home / "secrets" / "sql_ro_password"
+
+    @property
+    def sql_results_dir(self) -> Path:
+        return self.sql_results or self.home / "query_results"
 
     @property
     def web_url(self) -> str:
@@ -182,7 +204,45 @@ def load() -> Config:
         broker_config=_existing_file("DESCTOM_BROKER_CONFIG"),
         classification_topic=os.environ.get("DESCTOM_CLASSIFICATION_TOPIC", "").strip() or "classifications",
         source_update_seconds=_positive_int("DESCTOM_SOURCE_UPDATE_SECONDS", 60),
+        sql_role=_sql_role(),
+        sql_timeout=_positive_int("DESCTOM_SQL_TIMEOUT", 60),
+        sql_max_rows=_positive_int("DESCTOM_SQL_MAX_ROWS", 100_000),
+        sql_queue_timeout=_positive_int("DESCTOM_SQL_QUEUE_TIMEOUT", 14_400),
+        sql_results=_optional_dir("DESCTOM_SQL_RESULTS_DIR"),
+        sql_temp_file_limit=_temp_file_limit(),
     )
+
+
+def _sql_role() -> str:
+    raw = os.environ.get("DESCTOM_SQL_ROLE", "").strip() or "desctom_ro"
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", raw):
+        raise ConfigError(f"DESCTOM_SQL_ROLE={raw!r} must be a lower-case PostgreSQL identifier")
+    return raw
+
+
+def _optional_dir(name: str) -> Path | None:
+    raw = os.environ.get(name, "").strip()
+    return Path(raw).expanduser().absolute() if raw else None
+
+
+def _temp_file_limit() -> str:
+    raw = os.environ.get("DESCTOM_SQL_TEMP_FILE_LIMIT", "").strip() or "20GB"
+    if not re.fullmatch(r"-1|\d+\s*(kB|MB|GB|TB)?", raw):
+        raise ConfigError(f"DESCTOM_SQL_TEMP_FILE_LIMIT={raw!r} must be a size such as 20GB (-1: none)")
+    return raw
+
+
+def sql_password(cfg: Config) -> str:
+    """``DESCTOM_SQL_PASSWORD`` if set, else a password generated once and kept in the data dir."""
+    env = os.environ.get("DESCTOM_SQL_PASSWORD", "").strip()
+    if env:
+        return env
+    path = cfg.sql_password_file
+    if path.exists():
+        return path.read_text().strip()
+    password = secrets.token_urlsafe(24)
+    write_private(path, password + "\n")
+    return password
 
 
 def _existing_file(name: str) -> Path | None:

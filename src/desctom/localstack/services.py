@@ -106,4 +106,6 @@ def background_workers(cfg: Config) -> list[Service]:
         Service("source-updater",
                 desctom_command("update_elasticc2_sources", "--loop", str(cfg.source_update_seconds)),
                 cfg.log_dir / "source-updater.log"),
+        Service("long-query-runner", desctom_command("long_query_runner", "--loop"),
+                cfg.log_dir / "long-query-runner.log"),
     ]

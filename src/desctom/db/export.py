@@ -1,0 +1,212 @@
+"""Writing a query's rows to a result file (csv, pickled pandas DataFrame, parquet) in bounded memory.
+
+Fast path: when the last statement is a single row-returning statement whose columns are all of
+simple types, PostgreSQL itself formats the rows (``COPY (...) TO STDOUT (FORMAT csv)``) and
+pyarrow's multi-threaded CSV reader turns them into typed record batches. Otherwise the rows are
+streamed through psycopg in chunks and converted column by column. Either way only one batch is
+in memory at a time (except for ``pandas``: a pickled DataFrame is one object).
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+from pathlib import Path
+
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from psycopg import pq as libpq
+from psycopg.types.string import TextLoader
+
+from desctom.db.sqlexec import SqlError, check_still_in_transaction
+
+CHUNK_ROWS = 50_000
+BLOCK_BYTES = 4 << 20
+
+#: PostgreSQL type OID -> Arrow type, for scalar types.
+SCALAR_TYPES = {16: pa.bool_(), 21: pa.int16(), 23: pa.int32(), 20: pa.int64(), 26: pa.int64(),
+                700: pa.float32(), 701: pa.float64(), 1700: pa.float64(), 25: pa.string(),
+                1043: pa.string(), 1042: pa.string(), 19: pa.string(), 2950: pa.string(),
+                1184: pa.timestamp("us", tz="UTC"), 1114: pa.timestamp("us"), 1082: pa.date32()}
+#: Array type OID -> element type OID.
+ARRAY_TYPES = {1000: 16, 1005: 21, 1007: 23, 1016: 20, 1021: 700, 1022: 701, 1231: 1700, 1009: 25,
+               1015: 1043, 1185: 1184, 1115: 1114, 1182: 1082}
+#: Types PostgreSQL's CSV output renders in a form the Arrow CSV reader parses exactly.
+COPY_SAFE = set(SCALAR_TYPES) - {1700}
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "pandas": "application/octet-stream",
+                 "parquet": "application/vnd.apache.parquet"}
+
+
+def arrow_type(oid: int) -> pa.DataType:
+    if oid in SCALAR_TYPES:
+        return SCALAR_TYPES[oid]
+    if oid in ARRAY_TYPES:
+        return pa.list_(SCALAR_TYPES[ARRAY_TYPES[oid]])
+    return pa.string()
+
+
+class Sink:
+    """Writes record batches to ``path`` in one of the result formats."""
+
+    PROGRESS_EVERY = 1_000_000
+
+    def __init__(self, path: Path, fmt: str, progress=None):
+        self.path, self.fmt = Path(path), fmt
+        self.rows = 0
+        self._progress = progress
+        self._writer = None
+        self._fh = None
+        self._tables: list[pa.Table] = []
+
+    def write(self, table: pa.Table) -> None:
+        if self.fmt == "csv":
+            table = _csv_ready(table)
+        if self.fmt == "pandas":
+            self._tables.append(table)
+        elif self._writer is None:
+            if self.fmt == "parquet":
+                self._writer = pq.ParquetWriter(self.path, table.schema)
+            else:
+                self._fh = open(self.path, "wb")  # noqa: SIM115  (closed in close())
+                options = pacsv.WriteOptions(quoting_style="needed")
+                self._writer = pacsv.CSVWriter(self._fh, table.schema, write_options=options)
+            self._writer.write_table(table)
+        else:
+            self._writer.write_table(table.cast(self._writer.schema) if self.fmt == "parquet" else table)
+        before, self.rows = self.rows, self.rows + table.num_rows
+        if self._progress and before // self.PROGRESS_EVERY != self.rows // self.PROGRESS_EVERY:
+            self._progress(self.rows)
+
+    def close(self) -> None:
+        if self.fmt == "pandas":
+            frame = pa.concat_tables(self._tables).to_pandas() if self._tables else None
+            self._tables = []
+            frame.to_pickle(self.path)
+            return
+        self._writer.close()
+        if self._fh is not None:
+            self._fh.close()
+
+
+def _csv_ready(table: pa.Table) -> pa.Table:
+    """Arrays (which CSV cannot hold) as JSON text: ``[1, 2, 3]``."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_list(field.type):
+            text = pa.array([None if v is None else json.dumps(v, default=str)
+                             for v in table.column(i).to_pylist()], type=pa.string())
+            table = table.set_column(i, field.name, text)
+    return table
+
+
+class _CopyStream(io.RawIOBase):
+    """A readable byte stream over the data of a psycopg ``COPY ... TO STDOUT``."""
+
+    def __init__(self, copy: psycopg.Copy):
+        self._copy = copy
+        self._pending = bytearray()
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        want, pending, read = len(buf), self._pending, self._copy.read
+        while len(pending) < want and not self._eof:
+            data = read()
+            if not data:
+                self._eof = True
+                break
+            pending += data
+        n = min(want, len(pending))
+        buf[:n] = pending[:n]
+        del pending[:n]
+        return n
+
+
+def describe(conn: psycopg.Connection, text: str) -> list[tuple[str, int]] | None:
+    """``[(name, type oid)]`` of a single statement, or None if PostgreSQL will not prepare it alone.
+
+    The statement is only parsed (``PQprepare``), never executed; the caller wraps this in a savepoint.
+    """
+    pgconn = conn.pgconn
+    res = pgconn.prepare(b"", text.encode())
+    if res.status != libpq.ExecStatus.COMMAND_OK:
+        return None
+    res = pgconn.describe_prepared(b"")
+    if res.status != libpq.ExecStatus.COMMAND_OK:
+        return None
+    return [(res.fname(i).decode(), res.ftype(i)) for i in range(res.nfields)]
+
+
+def export_last(conn: psycopg.Connection, text: str, sink: Sink) -> int:
+    """Run the last statement ``text`` and write its rows to ``sink``; returns the row count."""
+    cur = conn.cursor()
+    cur.execute("SAVEPOINT desctom_probe")
+    columns = describe(conn, text)
+    if columns is None:
+        cur.execute("ROLLBACK TO SAVEPOINT desctom_probe")
+    elif columns and all(oid in COPY_SAFE for _, oid in columns):
+        try:
+            return _copy_path(cur, text, columns, sink)
+        except psycopg.errors.SyntaxError:  # not a statement COPY can wrap (EXPLAIN, SHOW, ...)
+            cur.execute("ROLLBACK TO SAVEPOINT desctom_probe")
+    return _stream_path(cur, text, sink)
+
+
+def _copy_path(cur: psycopg.Cursor, text: str, columns: list[tuple[str, int]], sink: Sink) -> int:
+    names = [name for name, _ in columns]
+    types = {f"c{i}": SCALAR_TYPES[oid] for i, (_, oid) in enumerate(columns)}
+    # `text` is one complete statement (PostgreSQL parsed it alone); the newline ends a trailing comment.
+    with cur.copy(f"COPY (\n{text}\n) TO STDOUT (FORMAT csv)") as copy:
+        stream = io.BufferedReader(_CopyStream(copy), BLOCK_BYTES)
+        if not stream.peek(1):
+            empty = {n: pa.array([], type=t) for n, t in zip(names, types.values(), strict=True)}
+            sink.write(pa.table(empty))
+            return 0
+        reader = pacsv.open_csv(
+            stream, read_options=pacsv.ReadOptions(column_names=list(types), block_size=BLOCK_BYTES),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types, null_values=[""], strings_can_be_null=True,
+                quoted_strings_can_be_null=False, true_values=["t"], false_values=["f"]))
+        for batch in reader:
+            sink.write(pa.Table.from_batches([batch]).rename_columns(names))
+    check_still_in_transaction(cur.connection)
+    return sink.rows
+
+
+def _stream_path(cur: psycopg.Cursor, text: str, sink: Sink) -> int:
+    for name in ("json", "jsonb"):
+        cur.adapters.register_loader(name, TextLoader)  # JSON values stay text in files
+    stream = cur.stream(text, size=CHUNK_ROWS)
+    wrote = False
+    while True:
+        rows = list(itertools.islice(stream, CHUNK_ROWS))
+        if cur.description is None:
+            break
+        if not rows and wrote:
+            break
+        sink.write(_rows_table(cur.description, rows))
+        wrote = True
+        if not rows:
+            break
+    check_still_in_transaction(cur.connection)
+    if cur.description is None:
+        raise SqlError("no results to fetch")
+    return sink.rows
+
+
+def _rows_table(description, rows: list[tuple]) -> pa.Table:
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(description)
+    arrays = {}
+    for col, values in zip(description, columns, strict=True):
+        typ = arrow_type(col.type_code)
+        if col.type_code == 1700:
+            values = [None if v is None else float(v) for v in values]
+        try:
+            arrays[col.name] = pa.array(values, type=typ, from_pandas=False)
+        except (pa.ArrowException, TypeError, ValueError):
+            arrays[col.name] = pa.array([None if v is None else str(v) for v in values], type=pa.string())
+    return pa.table(arrays)

@@ -1,0 +1,165 @@
+"""The long-query runner: claim queued queries, run them as the read-only role, write the result files.
+
+Claiming uses ``FOR UPDATE SKIP LOCKED``, so any number of runners can work side by side and
+never run the same query. The claiming statement also takes a session advisory lock on the
+query, held while it runs: a query marked started whose lock nobody holds belongs to a runner
+that died, and is marked as errored (not re-run: it might be what killed the runner).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pyarrow as pa
+
+from desctom import config
+from desctom.common.bulkcopy import connect as app_connect
+from desctom.db import sqlexec
+from desctom.db.export import Sink, export_last
+
+log = logging.getLogger("desctom.long_query_runner")
+
+_LOCK_KEY = "hashtextextended(queryid::text, 0)"
+ABANDONED = "the runner running this query stopped before it finished; submit it again"
+
+
+@dataclass
+class Claimed:
+    queryid: str
+    queries: list[str]
+    subdicts: list[dict]
+    format: str
+
+
+def result_path(cfg: config.Config, queryid) -> Path:
+    return cfg.sql_results_dir / str(queryid)
+
+
+class Runner:
+    """One runner process: its own bookkeeping connection (autocommit) holds the advisory locks."""
+
+    def __init__(self, cfg: config.Config | None = None):
+        self.cfg = cfg or config.load()
+        self.conn = app_connect(autocommit=True)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- queue bookkeeping ------------------------------------------------------------------
+    def claim(self) -> Claimed | None:
+        """Mark the oldest queued query started and lock it; None if nothing is queued."""
+        row = self.conn.execute(
+            "UPDATE db_queryqueue SET started = now() WHERE queryid = ("
+            " SELECT queryid FROM db_queryqueue WHERE started IS NULL ORDER BY submitted"
+            " LIMIT 1 FOR UPDATE SKIP LOCKED) "
+            f"RETURNING queryid, queries, subdicts, format, pg_advisory_lock({_LOCK_KEY})").fetchone()
+        if row is None:
+            return None
+        return Claimed(str(row[0]), list(row[1]), [s or {} for s in row[2]], row[3])
+
+    def _finish(self, queryid: str, errortext: str | None = None) -> None:
+        self.conn.execute("UPDATE db_queryqueue SET finished = now(), error = %s, errortext = %s "
+                          "WHERE queryid = %s", (errortext is not None, errortext, queryid))
+
+    def _requeue(self, queryid: str) -> None:
+        self.conn.execute("UPDATE db_queryqueue SET started = NULL WHERE queryid = %s AND finished IS NULL",
+                          (queryid,))
+
+    def _unlock(self, queryid: str) -> None:
+        self.conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s::text, 0))", (queryid,))
+
+    def recover_abandoned(self) -> int:
+        """Mark as errored the started, unfinished queries whose runner is gone."""
+        count = 0
+        rows = self.conn.execute("SELECT queryid FROM db_queryqueue "
+                                 "WHERE started IS NOT NULL AND finished IS NULL").fetchall()
+        for (queryid,) in rows:
+            got = self.conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s::text, 0))",
+                                    (str(queryid),)).fetchone()[0]
+            if got:
+                try:
+                    cur = self.conn.execute("UPDATE db_queryqueue SET finished = now(), error = true, "
+                                            "errortext = %s WHERE queryid = %s AND finished IS NULL "
+                                            "AND started IS NOT NULL", (ABANDONED, queryid))
+                    count += cur.rowcount
+                finally:
+                    self._unlock(str(queryid))
+        if count:
+            log.warning("marked %d abandoned queries as errored", count)
+        return count
+
+    def prune(self, days: float) -> tuple[int, int]:
+        """Delete finished queries older than ``days`` and their files; returns (rows, files)."""
+        ids = [str(r[0]) for r in self.conn.execute(
+            "DELETE FROM db_queryqueue WHERE finished IS NOT NULL AND finished < now() - make_interval("
+            "secs => %s) RETURNING queryid", (days * 86400,)).fetchall()]
+        files = 0
+        for queryid in ids:
+            path = result_path(self.cfg, queryid)
+            try:
+                path.unlink()
+                files += 1
+            except FileNotFoundError:
+                pass
+        log.info("pruned %d queries finished more than %g days ago (%d result files)", len(ids), days, files)
+        return len(ids), files
+
+    # -- running -----------------------------------------------------------------------------
+    def run_once(self) -> Claimed | None:
+        """Run the oldest queued query, if any; returns it. Ctrl-C puts it back in the queue."""
+        self.recover_abandoned()
+        job = self.claim()
+        if job is None:
+            return None
+        try:
+            self._run(job)
+        finally:
+            self._unlock(job.queryid)
+        return job
+
+    def _run(self, job: Claimed) -> None:
+        seconds = self.cfg.sql_queue_timeout
+        final = result_path(self.cfg, job.queryid)
+        part = final.with_name(final.name + ".part")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        log.info("query %s: started (%d statements, format %s)", job.queryid, len(job.queries), job.format)
+        t0 = time.monotonic()
+        fired = None
+        try:
+            conn = sqlexec.connect(seconds, self.cfg)
+            try:
+                with sqlexec.guarded(conn, seconds) as fired, conn.cursor() as cur:
+                    for query, subdict in zip(job.queries[:-1], job.subdicts[:-1], strict=True):
+                        sqlexec.run_statement(cur, sqlexec.render(conn, query, subdict))
+                    sink = Sink(part, job.format, progress=self._progress(job.queryid))
+                    rows = export_last(conn, sqlexec.render(conn, job.queries[-1], job.subdicts[-1]), sink)
+                    sink.close()
+            finally:
+                conn.close()
+            os.replace(part, final)
+        except KeyboardInterrupt:
+            part.unlink(missing_ok=True)
+            self._requeue(job.queryid)
+            log.warning("query %s: interrupted; put back in the queue", job.queryid)
+            raise
+        except (psycopg.Error, sqlexec.SqlError, pa.ArrowException, OSError, ValueError) as exc:
+            part.unlink(missing_ok=True)
+            text = sqlexec.error_text(exc, fired, seconds)
+            self._finish(job.queryid, text)
+            log.info("query %s: error: %s", job.queryid, text)
+            return
+        self._finish(job.queryid)
+        elapsed = time.monotonic() - t0
+        log.info("query %s: finished, %d rows in %.1f s (%.0f rows/s)", job.queryid, rows, elapsed,
+                 rows / elapsed if elapsed else 0)
+
+    @staticmethod
+    def _progress(queryid: str):
+        def report(rows: int) -> None:
+            log.info("query %s: %d rows written", queryid, rows)
+        return report
