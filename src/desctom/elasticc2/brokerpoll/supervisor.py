@@ -104,8 +104,15 @@ class BrokerPollSupervisor:
 
     def run(self) -> int:
         """Supervise until a stop signal (or until every child finished on its own). Exit status."""
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
-            signal.signal(sig, self._request_stop)
+        previous = {sig: signal.signal(sig, self._request_stop)
+                    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1)}
+        try:
+            return self._supervise()
+        finally:  # a caller in the same process (tests, call_command) keeps its own handlers
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _supervise(self) -> int:
         for child in self.children:
             self._start(child)
         last_report = time.monotonic()

@@ -182,8 +182,10 @@ _worker: dict = {}  # per worker process: the configuration, its connection and 
 
 
 def ignore_sigint() -> None:
-    """Pool initializer: Ctrl-C is the parent's business (it terminates the workers)."""
+    """Pool initializer: Ctrl-C is the parent's business (it terminates the workers with SIGTERM,
+    which must kill them whatever handler the parent had installed when it forked)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _writer(config: WorkerConfig) -> FileWriter:

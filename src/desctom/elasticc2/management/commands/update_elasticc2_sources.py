@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
@@ -36,9 +37,16 @@ class Command(BaseCommand):
         previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             self._say(f"updating the known tables every {every:g} s; SIGTERM or SIGINT stops")
+            last_idle_report = None
             while not stop.is_set():
                 try:
-                    self._say(self._once(doall).summary())
+                    result = self._once(doall)
+                    if result.source_ids:
+                        self._say(result.summary())
+                        last_idle_report = None
+                    elif last_idle_report is None or time.monotonic() - last_idle_report >= 3600:
+                        self._say(f"{result.summary()} (an empty queue is reported once an hour)")
+                        last_idle_report = time.monotonic()
                 except CommandError as exc:
                     self.stderr.write(f"update failed: {exc}")
                 connection.close_if_unusable_or_obsolete()
