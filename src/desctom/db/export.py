@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from psycopg import pq as libpq
 from psycopg.types.string import TextLoader
 
+from desctom.db import sqlexec
 from desctom.db.sqlexec import SqlError, check_still_in_transaction
 
 CHUNK_ROWS = 50_000
@@ -153,7 +154,7 @@ def export_last(conn: psycopg.Connection, text: str, sink: Sink) -> int:
             return _copy_path(cur, text, columns, sink)
         except psycopg.errors.SyntaxError:  # not a statement COPY can wrap (EXPLAIN, SHOW, ...)
             cur.execute("ROLLBACK TO SAVEPOINT desctom_probe")
-    return _stream_path(cur, text, sink)
+    return _stream_path(cur, text, sink, columns)
 
 
 def _copy_path(cur: psycopg.Cursor, text: str, columns: list[tuple[str, int]], sink: Sink) -> int:
@@ -177,36 +178,30 @@ def _copy_path(cur: psycopg.Cursor, text: str, columns: list[tuple[str, int]], s
     return sink.rows
 
 
-def _stream_path(cur: psycopg.Cursor, text: str, sink: Sink) -> int:
+def _stream_path(cur: psycopg.Cursor, text: str, sink: Sink, columns) -> int:
     for name in ("json", "jsonb"):
         cur.adapters.register_loader(name, TextLoader)  # JSON values stay text in files
-    stream = cur.stream(text, size=CHUNK_ROWS)
-    wrote = False
-    while True:
-        rows = list(itertools.islice(stream, CHUNK_ROWS))
-        if cur.description is None:
-            break
-        if not rows and wrote:
-            break
-        sink.write(_rows_table(cur.description, rows))
-        wrote = True
-        if not rows:
-            break
+    rows_in = sqlexec.Rows(cur, text, CHUNK_ROWS)
+    chunks = iter(rows_in)
+    while rows := list(itertools.islice(chunks, CHUNK_ROWS)):
+        sink.write(_rows_table([(c.name, c.type_code) for c in cur.description], rows))
     check_still_in_transaction(cur.connection)
-    if cur.description is None:
+    if rows_in.no_result:
         raise SqlError("no results to fetch")
+    if sink.rows == 0:
+        sink.write(_rows_table(columns or [], []))
     return sink.rows
 
 
-def _rows_table(description, rows: list[tuple]) -> pa.Table:
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(description)
+def _rows_table(columns: list[tuple[str, int]], rows: list[tuple]) -> pa.Table:
+    values_by_column = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
     arrays = {}
-    for col, values in zip(description, columns, strict=True):
-        typ = arrow_type(col.type_code)
-        if col.type_code == 1700:
+    for (name, oid), values in zip(columns, values_by_column, strict=True):
+        typ = arrow_type(oid)
+        if oid == 1700:
             values = [None if v is None else float(v) for v in values]
         try:
-            arrays[col.name] = pa.array(values, type=typ, from_pandas=False)
+            arrays[name] = pa.array(values, type=typ, from_pandas=False)
         except (pa.ArrowException, TypeError, ValueError):
-            arrays[col.name] = pa.array([None if v is None else str(v) for v in values], type=pa.string())
+            arrays[name] = pa.array([None if v is None else str(v) for v in values], type=pa.string())
     return pa.table(arrays)

@@ -133,9 +133,9 @@ class Runner:
         try:
             conn = sqlexec.connect(seconds, self.cfg)
             try:
-                with sqlexec.guarded(conn, seconds) as fired, conn.cursor() as cur:
+                with sqlexec.guarded(conn, seconds) as fired:
                     for query, subdict in zip(job.queries[:-1], job.subdicts[:-1], strict=True):
-                        sqlexec.run_statement(cur, sqlexec.render(conn, query, subdict))
+                        sqlexec.run_statement(conn, sqlexec.render(conn, query, subdict))
                     sink = Sink(part, job.format, progress=self._progress(job.queryid))
                     rows = export_last(conn, sqlexec.render(conn, job.queries[-1], job.subdicts[-1]), sink)
                     sink.close()

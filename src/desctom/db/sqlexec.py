@@ -21,6 +21,7 @@ from contextlib import contextmanager
 import psycopg
 from django.core.serializers.json import DjangoJSONEncoder
 from psycopg import pq
+from psycopg.adapt import Dumper, Transformer
 
 from desctom import config
 from desctom.db.models import FORMATS
@@ -71,9 +72,24 @@ def extract_queries(data, with_format: bool = False) -> tuple[list[str], list[di
     return queries, subdicts, fmt
 
 
+class _InList(tuple):
+    """A subdict list: rendered ``(v1, v2, ...)`` as psycopg2 rendered tuples, so ``IN %(x)s`` works."""
+
+
+class _InListDumper(Dumper):
+    def dump(self, obj):  # only client-side (literal) rendering is used
+        return self.quote(obj)
+
+    def quote(self, obj) -> bytes:
+        if not obj:
+            raise SqlError("an empty list in subdict cannot be rendered (IN () is not valid SQL)")
+        tx = Transformer(self.connection)
+        return b"(" + b", ".join(tx.as_literal(v) for v in obj) + b")"
+
+
 def substitutions(subdict: dict) -> dict:
     """The subdict as psycopg parameters: lists become tuples (so ``IN %(x)s`` works)."""
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in subdict.items()}
+    return {k: _InList(v) if isinstance(v, list) else v for k, v in subdict.items()}
 
 
 def connect(statement_timeout: int, cfg: config.Config | None = None) -> psycopg.Connection:
@@ -122,8 +138,10 @@ def render(conn: psycopg.Connection, query: str, subdict: dict) -> str:
     """The statement with its parameters substituted client-side (psycopg2 style)."""
     if not subdict:
         return query
+    cur = psycopg.ClientCursor(conn)
+    cur.adapters.register_dumper(_InList, _InListDumper)
     try:
-        return psycopg.ClientCursor(conn).mogrify(query, substitutions(subdict))
+        return cur.mogrify(query, substitutions(subdict))
     except KeyError as exc:
         raise SqlError(f"query parameter {exc} is missing from subdict") from None
     except (psycopg.ProgrammingError, TypeError, ValueError) as exc:
@@ -137,11 +155,37 @@ def check_still_in_transaction(conn: psycopg.Connection) -> None:
                        "the queries run in one transaction that is always rolled back")
 
 
-def run_statement(cur: psycopg.Cursor, text: str) -> None:
-    """Execute one statement (extended protocol) and discard any rows it returns."""
-    for _ in cur.stream(text, size=10_000):
-        pass
-    check_still_in_transaction(cur.connection)
+class Rows:
+    """The rows of one statement, sent with the extended protocol (so one statement only).
+
+    After iteration, ``no_result`` tells a statement without a result set (``CREATE TEMP TABLE``).
+    """
+
+    def __init__(self, cur: psycopg.Cursor, text: str, size: int):
+        self.no_result = False
+        self._gen = self._rows(cur, text, size)
+
+    def _rows(self, cur, text, size) -> Iterator[tuple]:
+        try:
+            yield from cur.stream(text, size=size)
+        except psycopg.ProgrammingError as exc:
+            if exc.sqlstate is not None or "didn't produce a result" not in str(exc):
+                raise
+            self.no_result = True
+
+    def __iter__(self):
+        return self._gen
+
+    def close(self) -> None:
+        self._gen.close()
+
+
+def run_statement(conn: psycopg.Connection, text: str) -> None:
+    """Execute one statement and discard any rows it returns."""
+    with conn.cursor() as cur:
+        for _ in Rows(cur, text, 10_000):
+            pass
+    check_still_in_transaction(conn)
 
 
 def error_text(exc: BaseException, fired: threading.Event | None, seconds: int) -> str:
@@ -163,18 +207,21 @@ def run_fast(queries: list[str], subdicts: list[dict], cfg: config.Config | None
     fired = None
     conn = connect(seconds, cfg)
     try:
-        with guarded(conn, seconds) as fired, conn.cursor() as cur:
+        with guarded(conn, seconds) as fired:
             for query, subdict in zip(queries[:-1], subdicts[:-1], strict=True):
-                run_statement(cur, render(conn, query, subdict))
-            stream = cur.stream(render(conn, queries[-1], subdicts[-1]), size=1000)
-            rows = list(itertools.islice(stream, cap + 1))
+                run_statement(conn, render(conn, query, subdict))
+            cur = conn.cursor()
+            rows_in = Rows(cur, render(conn, queries[-1], subdicts[-1]), 1000)
+            rows = list(itertools.islice(iter(rows_in), cap + 1))
             if len(rows) > cap:
-                stream.close()
+                rows_in.close()
                 raise SqlError(f"the query returned more than {cap} rows, the limit of db/runsqlquery/: "
                                f"add a LIMIT, or {QUEUE_HINT}")
             check_still_in_transaction(conn)
-            if cur.description is None:
+            if rows_in.no_result:
                 raise SqlError("no results to fetch")
+            if not rows:
+                return []
             names = [col.name for col in cur.description]
             return [{name: jsonable(v) for name, v in zip(names, row, strict=True)} for row in rows]
     except (psycopg.Error, SqlError) as exc:
