@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/whoami/", WhoAmIView.as_view(), name="whoami"),
     path("healthz", web_views.healthz, name="healthz"),
     path("elasticc2/", include("desctom.elasticc2.urls")),
+    path("elasticc/", include("desctom.elasticc.urls")),
     path("db/", include("desctom.db.urls")),
     path("", include("tom_common.urls")),
 ]
