@@ -30,7 +30,6 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "desctom.elasticc2",
     "desctom.elasticc",
-    "desctom.elasticc",
     "desctom.db",  # SQL API and long-query queue (label "db": table db_queryqueue)
     "bootstrap",  # django-bootstrap-static: Bootstrap served from the installed package
 ]
