@@ -1,17 +1,16 @@
 """Fixtures for the ELAsTiCC 1 tests: the shared SNANA test data (unpacked once), users, clients."""
 
-import json
 import shutil
 import tarfile
 import tempfile
 from pathlib import Path
 
 import pytest
+from e1_helpers import JsonClient, make_user
 
 from desctom.testing.paths import SHARED_DATA
 
 TEST_DATA_TAR = SHARED_DATA / "elasticc2_alert_test_data.tar.bz2"
-PASSWORD = "an elasticc test password"
 
 
 @pytest.fixture(scope="session")
@@ -37,33 +36,6 @@ def _taxonomy_rows(request):
     from desctom.elasticc.models import ClassIdOfGentype, GentypeOfClassId
 
     taxonomy.fill_tables(GentypeOfClassId, ClassIdOfGentype)
-
-
-def make_user(name: str, group: str | None = None, superuser: bool = False):
-    from django.contrib.auth.models import Group, User
-
-    user = (User.objects.create_superuser(name, "", PASSWORD) if superuser
-            else User.objects.create_user(name, "", PASSWORD))
-    if group:
-        user.groups.add(Group.objects.get_or_create(name=group)[0])
-    return user
-
-
-class JsonClient:
-    """Django's test client with JSON helpers."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def post(self, url, data=None, **kw):
-        body = "" if data is None else json.dumps(data)
-        return self.client.post(url, body, content_type="application/json", **kw)
-
-    def get(self, url, **kw):
-        return self.client.get(url, **kw)
-
-    def put(self, url, data=None):
-        return self.client.put(url, json.dumps(data), content_type="application/json")
 
 
 @pytest.fixture
