@@ -90,8 +90,8 @@ spec_class AS (
     WHERE i.classid IS NOT NULL AND i.classid <> {NOT_CLASSIFIED} {{spec_until}}
     ORDER BY i.diaobject_id, i.mjd DESC, i.inserted_at DESC, i.specinfo_id DESC
 ),
-latest AS (
-    SELECT DISTINCT ON (s.diaobject_id, m.classifier_id) s.diaobject_id, m.classid, m.probability
+latest AS (  -- narrow rows to sort; the arrays are read afterwards, once per (object, classifier)
+    SELECT DISTINCT ON (s.diaobject_id, m.classifier_id) s.diaobject_id, m.brokermessage_id
     FROM ids JOIN elasticc2_diasource s ON s.diaobject_id = ids.diaobject_id
     JOIN elasticc2_brokermessage m ON m.diasource_id = s.diasource_id
     WHERE TRUE {{source_until}}
@@ -100,7 +100,8 @@ latest AS (
 ),
 mean AS (
     SELECT l.diaobject_id, c.classid, sum(c.probability) AS total
-    FROM latest l CROSS JOIN LATERAL unnest(l.classid, l.probability) AS c(classid, probability)
+    FROM latest l JOIN elasticc2_brokermessage m ON m.brokermessage_id = l.brokermessage_id
+    CROSS JOIN LATERAL unnest(m.classid, m.probability) AS c(classid, probability)
     WHERE c.classid = ANY(%(leaves)s::smallint[]) AND c.probability > 0
     GROUP BY l.diaobject_id, c.classid
 ),
@@ -119,14 +120,18 @@ LEFT JOIN consensus c USING (diaobject_id)
 """
 
 
+def knowledge_sql(mjd_now: float | None = None) -> str:
+    """The statement behind :func:`best_knowledge` (parameters ``ids``, ``leaves``, ``mjd_now``)."""
+    return _KNOWLEDGE_SQL.format(
+        spec_until="AND i.mjd <= %(mjd_now)s" if mjd_now is not None else "",
+        source_until="AND s.midpointtai <= %(mjd_now)s" if mjd_now is not None else "")
+
+
 def best_knowledge(object_ids, mjd_now: float | None = None) -> dict[int, tuple[float, int]]:
     """``{objectid: (redshift, sncode)}`` for the known objects among ``object_ids`` (see the module doc)."""
     ids = list(object_ids)
     if not ids:
         return {}
-    sql = _KNOWLEDGE_SQL.format(
-        spec_until="AND i.mjd <= %(mjd_now)s" if mjd_now is not None else "",
-        source_until="AND s.midpointtai <= %(mjd_now)s" if mjd_now is not None else "")
     with connection.cursor() as cur:
-        cur.execute(sql, {"ids": ids, "leaves": list(LEAF_CLASSES), "mjd_now": mjd_now})
+        cur.execute(knowledge_sql(mjd_now), {"ids": ids, "leaves": list(LEAF_CLASSES), "mjd_now": mjd_now})
         return {oid: (z, code) for oid, z, code in cur.fetchall()}

@@ -21,25 +21,20 @@ HOT_KEYS = ("detected_since_mjd", "detected_in_last_days", "mjd_now", "include_h
 DEFAULT_DAYS = 30.0
 
 
-def hot_transients(since: float, mjd_now: float | None = None, include_hostinfo: bool = False,
-                   gentypes: list[int] | None = None) -> list[dict]:
-    """Known objects with a detection at ``midpointtai >= since`` (``<= mjd_now``), ascending id.
-
-    Each: ``objectid, ra, dec`` (+ host columns), time-ordered ``mjd, band, flux, fluxerr`` of the
-    local forced photometry (``<= mjd_now``; empty lists if there is none), ``redshift``, ``sncode``.
-    """
+def hot_sql(mjd_now: float | None = None, include_hostinfo: bool = False, cheat: bool = False) -> str:
+    """The statement behind :func:`hot_transients` (parameters ``since``, ``mjd_now``, ``gentypes``)."""
     host = "".join(f", o.{c}" for c in HOST_COLUMNS) if include_hostinfo else ""
     until_s = "AND s.midpointtai <= %(mjd_now)s" if mjd_now is not None else ""
     until_f = "AND f.midpointtai <= %(mjd_now)s" if mjd_now is not None else ""
-    cheat = ("AND EXISTS (SELECT 1 FROM elasticc2_diaobjecttruth t WHERE t.diaobject_id = h.diaobject_id "
-             "AND t.gentype = ANY(%(gentypes)s))") if gentypes is not None else ""
+    cheat_sql = ("AND EXISTS (SELECT 1 FROM elasticc2_diaobjecttruth t WHERE t.diaobject_id = h.diaobject_id "
+                 "AND t.gentype = ANY(%(gentypes)s))") if cheat else ""
     order = "ORDER BY f.midpointtai, f.diaforcedsource_id"
-    sql = f"""
+    return f"""
         WITH hot AS MATERIALIZED (
             SELECT h.diaobject_id FROM (
                 SELECT DISTINCT s.diaobject_id FROM elasticc2_diasource s
                 WHERE s.midpointtai >= %(since)s {until_s}) h
-            WHERE TRUE {cheat})
+            WHERE TRUE {cheat_sql})
         SELECT o.diaobject_id, o.ra, o.decl{host},
                COALESCE(p.mjd, '{{}}'), COALESCE(p.band, '{{}}'), COALESCE(p.flux, '{{}}'),
                COALESCE(p.fluxerr, '{{}}')
@@ -49,6 +44,16 @@ def hot_transients(since: float, mjd_now: float | None = None, include_hostinfo:
                    array_agg(f.psflux {order}) AS flux, array_agg(f.psfluxerr {order}) AS fluxerr
             FROM elasticc2_diaforcedsource f WHERE f.diaobject_id = h.diaobject_id {until_f}) p ON TRUE
         ORDER BY o.diaobject_id"""
+
+
+def hot_transients(since: float, mjd_now: float | None = None, include_hostinfo: bool = False,
+                   gentypes: list[int] | None = None) -> list[dict]:
+    """Known objects with a detection at ``midpointtai >= since`` (``<= mjd_now``), ascending id.
+
+    Each: ``objectid, ra, dec`` (+ host columns), time-ordered ``mjd, band, flux, fluxerr`` of the
+    local forced photometry (``<= mjd_now``; empty lists if there is none), ``redshift``, ``sncode``.
+    """
+    sql = hot_sql(mjd_now, include_hostinfo, gentypes is not None)
     with connection.cursor() as cur:
         cur.execute(sql, {"since": since, "mjd_now": mjd_now, "gentypes": gentypes})
         rows = cur.fetchall()

@@ -1,0 +1,212 @@
+"""Benchmark: ``gethottransients`` (1-day and 10-day windows) and ``spectrawanted`` latency.
+
+    .venv/bin/python benchmarks/hot.py [--objects 100000] [--requests 30] [--explain]
+
+Builds a synthetic survey (`desctom synth_survey`) in a throwaway PostgreSQL, then puts it in the
+state the alert cycle leaves it in at mid-survey (simulated "now" T) **with set-based SQL instead of
+running the cycle's commands** (sending 1.2 M alerts through Kafka would take the benchmark hours):
+
+* alerts of detections up to T marked sent;
+* two fake-broker classifiers and two messages per sent alert, as ``desctom fakebroker`` makes them
+  (NugentClassifier: 2222 with probability 1; RandomSNType: a random vector over the 20 leaves);
+* the known tables as ``update_elasticc2_sources`` fills them: objects with a sent detection, those
+  detections, and forced photometry up to each object's latest sent detection
+  (``elasticc2_diaobjectinfo`` is not filled: no endpoint here reads it).
+
+Then, as an SRS would, asks for spectra of every object detected in the 14 days before T (through
+the API), plans and reports a few, and times requests through Django's test client (URL routing,
+middleware, login, view, SQL, JSON; no network): each request a different night before T.
+Prints p50/p95 and the answer sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+
+from _harness import Timer, django_on_throwaway_postgres
+
+LEAVES = [2222, 2223, 2224, 2225, 2226, 2232, 2233, 2234, 2235, 2242, 2243, 2244, 2245, 2246, 2322, 2323,
+          2324, 2325, 2326, 2332]
+
+
+def run(sql: str, params=None) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.rowcount
+
+
+def scalar(sql: str, params=None):
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchone()[0]
+
+
+def cycle_state(now: float) -> None:
+    """What the alert cycle would have produced by simulated time ``now`` (see the module doc)."""
+    from desctom.elasticc2.models.photometry import FORCED_COLUMNS, OBJECT_COLUMNS, SOURCE_COLUMNS
+
+    steps = [
+        ("alerts marked sent", "UPDATE elasticc2_ppdbalert a SET alertsenttimestamp = now() "
+         "FROM elasticc2_ppdbdiasource s WHERE s.diasource_id = a.diasource_id AND s.midpointtai <= %(now)s"),
+        ("known objects", f"INSERT INTO elasticc2_diaobject ({', '.join(OBJECT_COLUMNS)}) "
+         f"SELECT {', '.join('o.' + c for c in OBJECT_COLUMNS)} FROM elasticc2_ppdbdiaobject o "
+         "WHERE EXISTS (SELECT 1 FROM elasticc2_ppdbdiasource s WHERE s.diaobject_id = o.diaobject_id "
+         "AND s.midpointtai <= %(now)s)"),
+        ("known sources", f"INSERT INTO elasticc2_diasource ({', '.join(SOURCE_COLUMNS)}) "
+         f"SELECT {', '.join(SOURCE_COLUMNS)} FROM elasticc2_ppdbdiasource WHERE midpointtai <= %(now)s"),
+        ("known forced sources", f"INSERT INTO elasticc2_diaforcedsource ({', '.join(FORCED_COLUMNS)}) "
+         f"SELECT {', '.join('f.' + c for c in FORCED_COLUMNS)} FROM elasticc2_ppdbdiaforcedsource f "
+         "JOIN (SELECT diaobject_id, max(midpointtai) AS m FROM elasticc2_diasource GROUP BY 1) k "
+         "ON k.diaobject_id = f.diaobject_id WHERE f.midpointtai <= k.m"),
+        ("classifiers", "INSERT INTO elasticc2_brokerclassifier (brokername, brokerversion, classifiername, "
+         "classifierparams, modified) VALUES ('FakeBroker', 'v1.0', 'NugentClassifier', '100%%', now()), "
+         "('FakeBroker', 'v1.0', 'RandomSNType', 'Perfect', now())"),
+        ("NugentClassifier messages", """
+         INSERT INTO elasticc2_brokermessage (streammessage_id, topicname, kafkapartition, alert_id,
+             diasource_id, msghdrtimestamp, descingesttimestamp, elasticcpublishtimestamp,
+             brokeringesttimestamp, classifier_id, classid, probability)
+         SELECT row_number() OVER (ORDER BY s.midpointtai, s.diasource_id), 'classifications', 0,
+                s.diasource_id, s.diasource_id, now(), now(), now(), now(),
+                (SELECT classifier_id FROM elasticc2_brokerclassifier
+                 WHERE classifiername = 'NugentClassifier'),
+                '{2222}', '{1}'
+         FROM elasticc2_diasource s"""),
+        ("RandomSNType messages", """
+         INSERT INTO elasticc2_brokermessage (streammessage_id, topicname, kafkapartition, alert_id,
+             diasource_id, msghdrtimestamp, descingesttimestamp, elasticcpublishtimestamp,
+             brokeringesttimestamp, classifier_id, classid, probability)
+         SELECT 1000000000 + row_number() OVER (ORDER BY s.midpointtai, s.diasource_id), 'classifications', 0,
+                s.diasource_id, s.diasource_id, now(), now(), now(), now(),
+                (SELECT classifier_id FROM elasticc2_brokerclassifier WHERE classifiername = 'RandomSNType'),
+                %(leaves)s::smallint[], p.probs
+         FROM elasticc2_diasource s CROSS JOIN LATERAL (
+             SELECT array_agg((w / total)::real ORDER BY i) AS probs FROM (
+                 SELECT i, w, sum(w) OVER () AS total FROM (
+                     SELECT i, random() + 0 * s.diasource_id AS w FROM generate_series(1, 20) i) a) b) p"""),
+    ]
+    for name, sql in steps:
+        with Timer() as t:
+            n = run(sql, {"now": now, "leaves": LEAVES})
+        print(f"  {name}: {n:,} rows, {t.seconds:.0f} s", flush=True)
+    with Timer() as t:
+        run("VACUUM ANALYZE")
+    print(f"  VACUUM ANALYZE: {t.seconds:.0f} s", flush=True)
+
+
+def percentiles(seconds: list[float]) -> str:
+    ms = sorted(s * 1000 for s in seconds)
+    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+    return f"p50 {statistics.median(ms):.0f} ms, p95 {p95:.0f} ms (min {ms[0]:.0f}, max {ms[-1]:.0f})"
+
+
+def timed(client, page: str, bodies: list[dict]):
+    """POST each body (after one warm-up); the seconds of each, and the answers' sizes."""
+    client.post(f"/elasticc2/{page}", json.dumps(bodies[0]), content_type="application/json")
+    seconds, sizes, counts = [], [], []
+    for body in bodies:
+        with Timer() as t:
+            res = client.post(f"/elasticc2/{page}", json.dumps(body), content_type="application/json")
+        if res.status_code != 200:
+            raise SystemExit(f"{page} {body}: HTTP {res.status_code} {res.content[:300]!r}")
+        out = res.json()
+        counts.append(len(out.get("diaobject", out.get("wantedspectra", []))))
+        seconds.append(t.seconds)
+        sizes.append(len(res.content))
+    return seconds, sizes, counts
+
+
+def explain(now: float, days: float) -> None:
+    """EXPLAIN ANALYZE of gethottransients' two statements for a ``days`` window ending at ``now``."""
+    from django.db import connection
+
+    from desctom.elasticc2.api.hot import hot_sql
+    from desctom.elasticc2.followup import LEAF_CLASSES, knowledge_sql
+
+    ids = _ids(now - days, now)
+    for name, sql, params in [
+            ("hot objects and photometry", hot_sql(now), {"since": now - days, "mjd_now": now}),
+            ("redshift and sncode", knowledge_sql(now), {"ids": ids, "leaves": list(LEAF_CLASSES),
+                                                          "mjd_now": now})]:
+        with connection.cursor() as cur:
+            cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            print(f"--- {name}, {days}-day window:")
+            print("\n".join("    " + r[0] for r in cur.fetchall()))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--objects", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=30, help="timed requests per case")
+    parser.add_argument("--explain", action="store_true", help="print the plan of the hot-transient query")
+    args = parser.parse_args()
+
+    with django_on_throwaway_postgres():
+        from django.contrib.auth.models import User
+        from django.core.management import call_command
+        from django.test import Client
+        from django.test.utils import setup_test_environment
+
+        print(f"building a synthetic survey of {args.objects:,} objects ...", flush=True)
+        with Timer() as t:
+            call_command("synth_survey", "--objects", str(args.objects), "--seed", "42", "--workers", "2")
+        print(f"  done in {t.seconds:.0f} s", flush=True)
+        lo, hi = (scalar(f"SELECT {f}(midpointtai) FROM elasticc2_ppdbdiasource") for f in ("min", "max"))
+        now = round((lo + hi) / 2) + 0.5  # noon UTC: mid-survey, between two nights
+        print(f"alert-cycle state at T = MJD {now} (set-based SQL, see the docstring):", flush=True)
+        cycle_state(now)
+
+        setup_test_environment()
+        client = Client()
+        client.force_login(User.objects.create_user("bench", password="x"))
+        nights = [now - k for k in range(args.requests)]
+        results = {}
+        for days in (1, 10):
+            bodies = [{"mjd_now": t, "detected_in_last_days": days} for t in nights]
+            results[f"gethottransients, {days}-day window"] = timed(client, "gethottransients", bodies)
+
+        recent = _ids(now - 14, now)
+        prios = [i % 5 + 1 for i in range(len(recent))]
+        body = json.dumps({"requester": "RESSPECT", "objectids": recent, "priorities": prios})
+        with Timer() as t:
+            res = client.post("/elasticc2/askforspectrum", body, content_type="application/json")
+        print(f"askforspectrum of {len(recent):,} objects: {res.json()['num']:,} rows, "
+              f"{t.seconds * 1000:.0f} ms")
+        for oid in recent[:200]:
+            client.post("/elasticc2/planspectrum", json.dumps({"objectid": oid, "facility": "Keck"}),
+                        content_type="application/json")
+        for oid in recent[200:300]:
+            client.post("/elasticc2/reportspectruminfo", json.dumps(
+                {"objectid": oid, "facility": "SOAR", "mjd": now - 1, "z": 0.1, "classid": 2222}),
+                content_type="application/json")
+        bodies = [{"mjd_now": t} for t in nights]
+        results["spectrawanted (14 days, all requests)"] = timed(client, "spectrawanted", bodies)
+        bodies = [{"mjd_now": t, "lim_mag": 22.0, "lim_mag_band": "r"} for t in nights]
+        results["spectrawanted, lim_mag 22 in r"] = timed(client, "spectrawanted", bodies)
+
+        print(f"\n{args.requests} requests each, one per night before T:")
+        for name, (seconds, sizes, counts) in results.items():
+            print(f"  {name}: {percentiles(seconds)}; {statistics.median(counts):,.0f} objects, "
+                  f"{statistics.median(sizes) / 1e6:.2f} MB per answer (medians)")
+        if args.explain:
+            explain(now, 10)
+    return 0
+
+
+def _ids(since: float, until: float) -> list[int]:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT DISTINCT diaobject_id FROM elasticc2_diasource "
+                    "WHERE midpointtai BETWEEN %s AND %s ORDER BY 1", [since, until])
+        return [r[0] for r in cur.fetchall()]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Every Python example of docs/api_followup.md runs, in order, over HTTP against the follow-up sample."""
+
+import re
+
+import pytest
+from test_e2_api_data import PASSWORD, make_user, refill_taxonomy
+from test_e2_followup_data import O1, O2, load_followup_sample
+
+from desctom.elasticc2.models import PlannedSpectra, SpectrumInfo, WantedSpectra
+from desctom.testing.paths import REPO_ROOT
+
+DOC = REPO_ROOT / "docs" / "api_followup.md"
+API_DOC = REPO_ROOT / "docs" / "api.md"
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def taxonomy_back_afterwards(django_db_setup, django_db_blocker):
+    """The live server's flush empties the taxonomy: put it back for the tests after this module."""
+    yield
+    with django_db_blocker.unblock():
+        refill_taxonomy()
+
+
+def test_the_manual_examples_run(live_server, capsys):
+    load_followup_sample()
+    make_user("doctester")
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
+    assert len(blocks) >= 8
+    setup = 'TomClient("http://127.0.0.1:8080", username="admin", passwordfile="var/secrets/admin_password")'
+    assert setup in blocks[0]
+    blocks[0] = blocks[0].replace(setup, f"TomClient({live_server.url!r}, username='doctester', "
+                                         f"password={PASSWORD!r})")
+    namespace = {}
+    for block in blocks:
+        exec(compile(block, str(DOC), "exec"), namespace)  # noqa: S102 - our own manual
+    out = capsys.readouterr().out
+    assert namespace["objids"] == [O1, O2]
+    assert "'num': 2" in out and "Unknown objectid 42" in out and "'n_deleted': 1" in out
+    assert [w["oid"] for w in namespace["wanted"]] == [O1, O2]
+    assert SpectrumInfo.objects.get().classid == 2222 and not WantedSpectra.objects.filter(diaobject_id=O1)
+    assert not PlannedSpectra.objects.exists()
+    assert [s["objectid"] for s in namespace["spectra"]["spectra"]] == [O1]
+
+
+def test_api_md_links_the_manual():
+    assert "(api_followup.md)" in API_DOC.read_text()
