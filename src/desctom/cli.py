@@ -1,6 +1,7 @@
 """``desctom``: every Django management command, plus ``up``, ``down`` and ``status``.
 
-    desctom up [--detach]     start PostgreSQL, Kafka, the web server and the workers
+    desctom up [--detach] [--demo ...]  start PostgreSQL, Kafka, the web server and the workers
+                              (--demo: and a simulated campaign; see `desctom up --help`)
     desctom down              stop what `up` started
     desctom status [--json]   each component: running or not, address, health
     desctom <command> ...     any management command (migrate, createsuperuser, shell, ...)
@@ -18,6 +19,7 @@ STACK_COMMANDS = ("up", "down", "status")
 
 def _stack_main(argv: list[str]) -> int:
     from desctom import config
+    from desctom.localstack.demo import DemoOptions
     from desctom.localstack.procs import StackError
     from desctom.localstack.stack import AlreadyRunning, SystemStack, exit_with, format_status
 
@@ -25,14 +27,39 @@ def _stack_main(argv: list[str]) -> int:
     if argv[0] == "up":
         parser.add_argument("--detach", "-d", action="store_true",
                             help="run in the background and return once everything answers")
+        demo = DemoOptions()
+        parser.add_argument("--demo", action="store_true",
+                            help="run a simulated campaign: data on an empty database, the fake broker, "
+                                 "one night of alerts every --night-seconds")
+        parser.add_argument("--demo-objects", type=int, default=demo.objects, metavar="N",
+                            help=f"objects of the demo's synthetic survey (default {demo.objects})")
+        parser.add_argument("--demo-seed", type=int, default=demo.seed, metavar="S",
+                            help=f"its random seed (default {demo.seed})")
+        parser.add_argument("--snana", action="extend", nargs="+", default=[], metavar="PATH",
+                            help="demo with this SNANA output (directories or .tar.bz2 files) instead")
+        parser.add_argument("--night-seconds", type=float, default=demo.night_seconds, metavar="S",
+                            help=f"real seconds per simulated night (default {demo.night_seconds:g})")
     if argv[0] == "status":
         parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(argv[1:])
+    demo_options = None
+    if argv[0] == "up" and args.demo:
+        if args.demo_objects < 1 or args.demo_seed < 0 or args.night_seconds <= 0:
+            return exit_with("--demo-objects must be positive, --demo-seed not negative, --night-seconds "
+                             "positive", 2)
+        missing = [p for p in args.snana if not os.path.exists(p)]
+        if missing:
+            return exit_with(f"--snana: no such file or directory: {', '.join(missing)}", 2)
+        demo_options = DemoOptions(objects=args.demo_objects, seed=args.demo_seed,
+                                   snana=[os.path.abspath(p) for p in args.snana],
+                                   night_seconds=args.night_seconds)
+    elif argv[0] == "up" and args.snana:
+        return exit_with("--snana needs --demo", 2)
     try:
         cfg = config.load()
     except config.ConfigError as exc:
         return exit_with(str(exc), 2)
-    stack = SystemStack(cfg)
+    stack = SystemStack(cfg, demo_options)
     try:
         if argv[0] == "up":
             return stack.start_detached() if args.detach else stack.run()

@@ -98,3 +98,17 @@ def test_invalid_class_ids_are_rejected_before_anything_is_added():
     with pytest.raises(InvalidMessage, match="classId out of range"):
         batch.add(message(1, classes=((40000, 1.0),)), topic="t")
     assert len(batch) == 0 and store_messages(raw(), batch).given == 0
+
+
+def test_an_emptied_registry_is_noticed_by_a_long_lived_ingester():
+    registry = ClassifierRegistry()
+    batch = MessageBatch()
+    batch.add(message(1), topic="t", offset=0, partition=0, header_ms=T0)
+    store_messages(raw(), batch, registry)
+    with connection.cursor() as cur:
+        cur.execute("TRUNCATE elasticc2_brokerclassifier CASCADE")
+    later = MessageBatch()
+    later.add(message(2), topic="t", offset=1, partition=0, header_ms=T0)
+    assert store_messages(raw(), later, registry).new_classifiers == 1
+    assert rows("SELECT count(*) FROM elasticc2_brokermessage m JOIN elasticc2_brokerclassifier c "
+                "USING (classifier_id) WHERE m.alert_id = 2") == [(1,)]

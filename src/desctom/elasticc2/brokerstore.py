@@ -3,7 +3,7 @@
 The reference's ``BrokerMessage.load_batch`` (§3.4), made idempotent and fast:
 
 1. the classifiers of the batch are registered with ``INSERT ... ON CONFLICT DO NOTHING`` against
-   the unique 4-tuple (two ingesters can never register one twice) and cached per process;
+   the unique 4-tuple (two ingesters can never register one twice) and looked up;
 2. the messages are binary-COPYed into a temporary table, column-wise from numpy arrays, then
    ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` into ``elasticc2_brokermessage``: a message
    already stored (same topic/partition/offset/Kafka timestamp, or for ``REST_push`` the same
@@ -106,40 +106,44 @@ class MessageBatch:
 
 
 class ClassifierRegistry:
-    """Classifier ids by 4-tuple, cached; unknown classifiers are registered race-free."""
+    """Classifier ids by 4-tuple; unknown classifiers are registered race-free.
+
+    Every call looks its (few) keys up in the database rather than trusting a cache: a batch
+    holds a handful of distinct classifiers, and the registry may have been emptied meanwhile
+    (``desctom demo reset``), which a cached id would silently survive.
+    """
 
     def __init__(self):
-        self._ids: dict[ClassifierKey, int] = {}
+        self.known: dict[ClassifierKey, int] = {}
 
     def ids_for(self, conn: psycopg.Connection,
                 keys: set[ClassifierKey]) -> tuple[dict[ClassifierKey, int], int]:
         """``({key: classifier_id}, number newly registered)`` for ``keys``."""
-        missing = [k for k in keys if k not in self._ids]
-        created = 0
-        if missing:
-            columns = [list(col) for col in zip(*missing, strict=True)]
-            with conn.cursor() as cur:
-                cur.execute("""
-                    INSERT INTO elasticc2_brokerclassifier
-                        (brokername, brokerversion, classifiername, classifierparams, modified)
-                    SELECT b, v, c, p, now() FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[])
-                        AS t(b, v, c, p)
-                    ON CONFLICT DO NOTHING""", columns)
-                created = cur.rowcount
-                cur.execute("""
-                    SELECT k.b, k.v, k.c, k.p, bc.classifier_id
-                    FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) AS k(b, v, c, p)
-                    JOIN elasticc2_brokerclassifier bc
-                      ON bc.brokername = k.b AND bc.brokerversion IS NOT DISTINCT FROM k.v
-                     AND bc.classifiername = k.c AND bc.classifierparams IS NOT DISTINCT FROM k.p""",
-                            columns)
-                for b, v, c, p, cid in cur.fetchall():
-                    self._ids[(b, v, c, p)] = cid
-        return {k: self._ids[k] for k in keys}, created
+        if not keys:
+            return {}, 0
+        columns = [list(col) for col in zip(*keys, strict=True)]
+        with conn.cursor() as cur:
+            cur.execute("""
+                INSERT INTO elasticc2_brokerclassifier
+                    (brokername, brokerversion, classifiername, classifierparams, modified)
+                SELECT b, v, c, p, now() FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[])
+                    AS t(b, v, c, p)
+                ON CONFLICT DO NOTHING""", columns)
+            created = cur.rowcount
+            cur.execute("""
+                SELECT k.b, k.v, k.c, k.p, bc.classifier_id
+                FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) AS k(b, v, c, p)
+                JOIN elasticc2_brokerclassifier bc
+                  ON bc.brokername = k.b AND bc.brokerversion IS NOT DISTINCT FROM k.v
+                 AND bc.classifiername = k.c AND bc.classifierparams IS NOT DISTINCT FROM k.p""",
+                        columns)
+            found = {(b, v, c, p): cid for b, v, c, p, cid in cur.fetchall()}
+        self.known.update(found)
+        return found, created
 
     def forget(self) -> None:
-        """Drop the cache (after a rollback, classifiers registered in it may not exist)."""
-        self._ids.clear()
+        """Drop what was learnt (after a rollback the registrations may not exist)."""
+        self.known.clear()
 
 
 _DEFAULT_REGISTRY = ClassifierRegistry()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from desctom.config import Config
+from desctom.localstack.demo import DemoOptions
 from desctom.localstack.procs import StackError, pid_alive, terminate
 
 
@@ -89,23 +90,34 @@ def web_service(cfg: Config) -> Service:
     return Service("web", argv, log, ready_url=f"{cfg.web_url}/healthz")
 
 
-def background_workers(cfg: Config) -> list[Service]:
+def background_workers(cfg: Config, demo: DemoOptions | None = None) -> list[Service]:
     """Workers started with the system (each restarted with back-off if it dies).
 
     * ``brokerpoll``: the broker poller, always reading the system Kafka's classification topic
       (where the fake broker writes), plus the streams of ``DESCTOM_BROKER_CONFIG`` if set;
     * ``source-updater``: copies what brokers classified into the known tables every
-      ``DESCTOM_SOURCE_UPDATE_SECONDS``.
+      ``DESCTOM_SOURCE_UPDATE_SECONDS`` (with ``demo``: every simulated night);
+    * with ``demo``: ``fakebroker`` (classifies the alert topics into the classification topic)
+      and ``demo`` (creates the campaign's data if needed, then sends one night per tick).
     """
     poll = ["brokerpoll2", "--do-test", "--test-topic", cfg.classification_topic,
             "--test-server", cfg.kafka_bootstrap]
     if cfg.broker_config is not None:
         poll += ["--config", str(cfg.broker_config)]
-    return [
+    workers = [
         Service("brokerpoll", desctom_command(*poll), cfg.log_dir / "brokerpoll.log"),
         Service("source-updater",
-                desctom_command("update_elasticc2_sources", "--loop", str(cfg.source_update_seconds)),
+                desctom_command("update_elasticc2_sources", "--loop",
+                                f"{demo.night_seconds if demo else cfg.source_update_seconds:g}"),
                 cfg.log_dir / "source-updater.log"),
         Service("long-query-runner", desctom_command("long_query_runner", "--loop"),
                 cfg.log_dir / "long-query-runner.log"),
     ]
+    if demo is not None:
+        workers += [
+            Service("fakebroker", desctom_command(
+                "fakebroker", "--alert-topics", "alerts-wfd", "alerts-ddf-full", "--dest-topic",
+                cfg.classification_topic, "--seed", str(demo.seed)), cfg.log_dir / "fakebroker.log"),
+            Service("demo", desctom_command(*demo.service_argv()), cfg.log_dir / "demo.log"),
+        ]
+    return workers

@@ -11,6 +11,8 @@ import uuid
 from pathlib import Path
 
 from desctom.config import EMBEDDED_DB_NAME, EMBEDDED_DB_USER, Config, redact_url
+from desctom.localstack.campaign import campaign_status, format_campaign
+from desctom.localstack.demo import DemoOptions
 from desctom.localstack.kafka import LocalKafka
 from desctom.localstack.postgres import LocalPostgres
 from desctom.localstack.procs import StackError, StateFile, pid_alive, port_in_use, tcp_answers, terminate
@@ -58,8 +60,9 @@ def check_kafka_servers(servers: str) -> None:
 class SystemStack:
     """Everything one installation runs: PostgreSQL, Kafka, the web server and the workers."""
 
-    def __init__(self, cfg: Config):
+    def __init__(self, cfg: Config, demo: DemoOptions | None = None):
         self.cfg = cfg
+        self.demo = demo
         self.state = StateFile(cfg.run_dir / "desctom.json")
         self.error_file = cfg.run_dir / "last_error"
         self.postgres = LocalPostgres(cfg.pg_dir, cfg.pg_port, EMBEDDED_DB_USER, cfg.pg_password_file,
@@ -133,7 +136,7 @@ class SystemStack:
         cfg.run_dir.mkdir(parents=True, exist_ok=True)
         self.error_file.unlink(missing_ok=True)
         self.state.write({"supervisor_pid": os.getpid(), "status": "starting", "home": str(cfg.home),
-                          "started": time.time()})
+                          "started": time.time(), "demo": self.demo.argv() if self.demo else None})
         try:
             self._start_all()
         except StackError as exc:
@@ -177,7 +180,7 @@ class SystemStack:
                 self._say(admin_notice(cfg))
         if self._stopping:
             return
-        self.services = [web_service(cfg), *background_workers(cfg)]
+        self.services = [web_service(cfg), *background_workers(cfg, self.demo)]
         env = self.child_env()
         for service in self.services:
             pid = service.start(env)
@@ -217,7 +220,7 @@ class SystemStack:
               f"(password in {cfg.pg_password_file})" if cfg.embedded_db else redact_url(cfg.database_url))
         return "\n".join([
             "",
-            "DESC TOM is running",
+            "DESC TOM is running" + (" a demo campaign" if self.demo else ""),
             f"  web UI      {cfg.web_url}/   (admin pages {cfg.web_url}/admin/)",
             f"  API         {cfg.web_url}/api/   token: POST {cfg.web_url}/api/token-auth/",
             f"  admin user  {cfg.admin_user}   (password file, if generated: {cfg.admin_password_file})",
@@ -225,6 +228,8 @@ class SystemStack:
             f"  kafka       {cfg.kafka_bootstrap}" + ("   (embedded tansu)" if cfg.embedded_kafka else ""),
             f"  data dir    {cfg.home}",
             f"  logs        {cfg.log_dir}",
+            *([f"  campaign    one simulated night every {self.demo.night_seconds:g} s: "
+               f"{cfg.web_url}/elasticc2/ (log {cfg.log_dir / 'demo.log'})"] if self.demo else []),
             "  stop        Ctrl-C here, or `desctom down` from another shell",
             "",
         ])
@@ -238,7 +243,8 @@ class SystemStack:
         logpath = self.cfg.log_dir / "desctom.log"
         with open(logpath, "ab") as log:
             env = {**self.child_env(), "DESCTOM_DETACHED": "1"}
-            proc = subprocess.Popen(desctom_command("up"), stdout=log, stderr=subprocess.STDOUT,
+            argv = desctom_command("up", *(self.demo.argv() if self.demo else []))
+            proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, env=env, start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
@@ -318,7 +324,9 @@ class SystemStack:
             if name != "web":
                 comps[name] = {"running": pid_alive(spid), "pid": spid, "healthy": pid_alive(spid)}
         return {"running": bool(sup) and all(c["running"] and c["healthy"] for c in comps.values()),
-                "supervisor_pid": sup, "home": str(cfg.home), "components": comps}
+                "supervisor_pid": sup, "home": str(cfg.home), "components": comps,
+                "demo": state.get("demo") if sup else None,
+                "campaign": campaign_status(cfg) if comps["postgres"]["healthy"] else None}
 
 
 def admin_notice(cfg: Config) -> str:
@@ -336,7 +344,8 @@ def format_status(status: dict) -> str:
         state = "running" if comp["running"] else "stopped"
         health = "healthy" if comp["healthy"] else "unhealthy"
         pid = f"pid {comp['pid']}" if comp.get("pid") else ""
-        lines.append(f"  {name:<14} {state:<8} {health:<10} {comp.get('address', ''):<32} {pid}")
+        lines.append(f"  {name:<18} {state:<8} {health:<10} {comp.get('address', ''):<32} {pid}")
+    lines += format_campaign(status.get("campaign"))
     return "\n".join(lines)
 
 
