@@ -13,8 +13,10 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/whoami/", WhoAmIView.as_view(), name="whoami"),
     path("healthz", web_views.healthz, name="healthz"),
+    path("", web_views.HomeView.as_view(), name="home"),  # live counts; shadows the TOM Toolkit's home
     path("elasticc2/", include("desctom.elasticc2.urls")),
     path("elasticc/", include("desctom.elasticc.urls")),
     path("db/", include("desctom.db.urls")),
+    path("metrics/", include("desctom.metrics.urls")),
     path("", include("tom_common.urls")),
 ]
