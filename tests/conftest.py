@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from desctom.localstack.procs import free_port
+from desctom.testing.cli import DESCTOM
 from desctom.testing.services import ThrowawayKafka, ThrowawayPostgres
 
 
@@ -60,3 +64,18 @@ def browser(chromium_path):
         browser = pw.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def stack_env():
+    """Environment for a private installation: its own data dir and free ports."""
+    home = Path(tempfile.mkdtemp(prefix="desctom-e2e-"))
+    home.chmod(0o755)
+    dropped = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "DESCTOM_ADMIN_PASSWORD", "DJANGO_SECRET_KEY")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    env.update(DESCTOM_HOME=str(home), DESCTOM_WEB_PORT=str(free_port()), DESCTOM_PG_PORT=str(free_port()),
+               DESCTOM_KAFKA_PORT=str(free_port()), DESCTOM_WEB_WORKERS="1")
+    env.pop("DESCTOM_DB_CONN_MAX_AGE", None)
+    yield env
+    subprocess.run([DESCTOM, "down"], env=env, capture_output=True, timeout=120)
+    shutil.rmtree(home, ignore_errors=True)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,21 +18,6 @@ import pytest
 from desctom.localstack.procs import free_port, pid_alive
 
 DESCTOM = str(Path(sys.executable).parent / "desctom")
-
-
-@pytest.fixture
-def stack_env():
-    """Environment for a private installation: its own data dir and free ports."""
-    home = Path(tempfile.mkdtemp(prefix="desctom-e2e-"))
-    home.chmod(0o755)
-    dropped = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "DESCTOM_ADMIN_PASSWORD", "DJANGO_SECRET_KEY")
-    env = {k: v for k, v in os.environ.items() if k not in dropped}
-    env.update(DESCTOM_HOME=str(home), DESCTOM_WEB_PORT=str(free_port()), DESCTOM_PG_PORT=str(free_port()),
-               DESCTOM_KAFKA_PORT=str(free_port()), DESCTOM_WEB_WORKERS="1")
-    env.pop("DESCTOM_DB_CONN_MAX_AGE", None)
-    yield env
-    subprocess.run([DESCTOM, "down"], env=env, capture_output=True, timeout=120)
-    shutil.rmtree(home, ignore_errors=True)
 
 
 def run(env, *args, timeout=300):

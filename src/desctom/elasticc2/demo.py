@@ -101,6 +101,24 @@ class DemoCampaign:
         self._through = None
         return True
 
+    def resend_lost(self) -> int:
+        """Unmark alerts that were sent but never classified; the next night sends them again.
+
+        The embedded Kafka keeps nothing across restarts: alerts (and classifications) in flight
+        when the system stopped are gone. Only alerts without any broker message are unmarked, so
+        nothing that was classified is sent twice.
+        """
+        with connection.cursor() as cur:
+            cur.execute("""
+                UPDATE elasticc2_ppdbalert a SET alertsenttimestamp = NULL
+                WHERE a.alertsenttimestamp IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM elasticc2_brokermessage m WHERE m.alert_id = a.alert_id)""")
+            lost = cur.rowcount
+        if lost:
+            self.out(f"demo: {lost:,} alerts sent before the restart never reached a broker (the embedded "
+                     "Kafka keeps nothing across restarts); they go out again with the next night")
+        return lost
+
     def night(self) -> int:
         """Send the next night's alerts; the number sent.
 
@@ -127,6 +145,8 @@ class DemoCampaign:
         previous = {s: signal.signal(s, lambda *_: self._stop.set()) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
             self.out(f"demo: one night every {self.options.night_seconds:g} s")
+            if not ppdb_is_empty():
+                self.resend_lost()
             while not self._stop.is_set():
                 tick = time.monotonic()
                 try:

@@ -1,0 +1,100 @@
+"""`desctom up --demo`: a living campaign, watched through the API; it survives a restart.
+
+A real `up --demo --detach` (PostgreSQL, tansu, gunicorn, poller, fake broker, updater, demo
+clock) with a small synthetic survey and 3-second nights; everything is checked through HTTP
+with the project's client, as a user would.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from desctom.client import TomClient
+
+NIGHT = 3
+
+
+def run(env, *args, timeout=300):
+    import subprocess
+
+    from desctom.testing.cli import DESCTOM
+
+    return subprocess.run([DESCTOM, *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def sql(tom: TomClient, query: str) -> list[dict]:
+    answer = tom.post("db/runsqlquery/", json={"query": query}).json()
+    assert answer["status"] == "ok", answer
+    return answer["rows"]
+
+
+def one(tom: TomClient, query: str):
+    [row] = sql(tom, query)
+    return next(iter(row.values()))
+
+
+def wait_until(condition, what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(1)
+
+
+def campaign(tom: TomClient) -> dict:
+    return sql(tom, """
+        SELECT (SELECT count(*) FROM elasticc2_alertsenderrun WHERE alerts_sent > 0) AS nights,
+               (SELECT max(last_mjd) FROM elasticc2_alertsenderrun) AS clock,
+               (SELECT count(*) FROM elasticc2_ppdbalert WHERE alertsenttimestamp IS NOT NULL) AS sent,
+               (SELECT count(*) FROM elasticc2_brokermessage) AS messages,
+               (SELECT count(DISTINCT (alert_id, classifier_id)) FROM elasticc2_brokermessage)
+                   AS distinct_messages,
+               (SELECT count(*) FROM elasticc2_diaobject) AS known""")[0]
+
+
+def test_demo_campaign_lives_and_continues_after_a_restart(stack_env):
+    home = Path(stack_env["DESCTOM_HOME"])
+    web = f"http://127.0.0.1:{stack_env['DESCTOM_WEB_PORT']}"
+    up = ["up", "--detach", "--demo", "--demo-objects", "400", "--night-seconds", str(NIGHT)]
+    res = run(stack_env, *up)
+    assert res.returncode == 0, res.stderr
+    assert "one simulated night every 3 s" in res.stdout
+    tom = TomClient(web, username="admin", passwordfile=str(home / "secrets" / "admin_password"))
+
+    wait_until(lambda: campaign(tom)["nights"] >= 3, "three nights", 180)
+    wait_until(lambda: (lambda c: c["messages"] == 2 * c["sent"] and c["known"] > 0)(campaign(tom)),
+               "the nights' classifications and known objects", 120)
+    first = campaign(tom)
+    classifiers = {(c["classifiername"], c["classifierparams"]) for c in sql(
+        tom, "SELECT classifiername, classifierparams FROM elasticc2_brokerclassifier")}
+    assert classifiers == {("NugentClassifier", "100%"), ("RandomSNType", "Perfect")}
+    assert one(tom, "SELECT count(DISTINCT classifier_id) FROM elasticc2_brokermessage") == 2
+
+    hot = tom.post("elasticc2/gethottransients",
+                   json={"mjd_now": first["clock"], "detected_in_last_days": 30})
+    assert hot.status_code == 200, hot.text
+    assert len(hot.json()["diaobject"]) > 0
+
+    status = run(stack_env, "status")
+    assert "simulated MJD" in status.stdout and "broker messages ingested" in status.stdout
+
+    # known objects grow night after night
+    wait_until(lambda: campaign(tom)["known"] > first["known"], "more known objects", 120)
+
+    assert run(stack_env, "down").returncode == 0
+    res = run(stack_env, *up)
+    assert res.returncode == 0, res.stderr
+    tom = TomClient(web, username="admin", passwordfile=str(home / "secrets" / "admin_password"))
+    before = campaign(tom)
+    wait_until(lambda: campaign(tom)["nights"] >= before["nights"] + 2, "two more nights", 180)
+    wait_until(lambda: (lambda c: c["messages"] == 2 * c["sent"])(campaign(tom)), "their classifications",
+               120)
+    after = campaign(tom)
+    assert after["clock"] > before["clock"] >= first["clock"]  # the clock continued, not restarted
+    assert after["messages"] == after["distinct_messages"]  # nothing stored twice
+    assert one(tom, "SELECT count(*) FROM elasticc2_ppdbdiaobject") == 400  # no second survey
+    log = (home / "log" / "demo.log").read_text()
+    assert log.count("campaign data ready") == 1
