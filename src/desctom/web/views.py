@@ -3,6 +3,7 @@
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
+from django.views.generic import TemplateView
 
 from desctom import __version__
 
@@ -19,3 +20,35 @@ def healthz(request):
         return JsonResponse({"status": "error", "database": f"unreachable: {exc.__class__.__name__}"},
                             status=503)
     return JsonResponse({"status": "ok", "database": "ok" if db_ok else "error", "version": __version__})
+
+
+def home_counts() -> dict:
+    """What this TOM holds, counted live (estimates on big tables): shown on the home page."""
+    from desctom.elasticc2.views.common import count, simulation_clock
+
+    return {
+        "e2_ppdb_objects": count("elasticc2_ppdbdiaobject"),
+        "e2_objects": count("elasticc2_diaobject"),
+        "e2_alerts_sent": count("elasticc2_ppdbalert", "alertsenttimestamp IS NOT NULL"),
+        "e2_messages": count("elasticc2_brokermessage"),
+        "e2_classifiers": count("elasticc2_brokerclassifier"),
+        "e2_wanted": count("elasticc2_wantedspectra"),
+        "e2_planned": count("elasticc2_plannedspectra"),
+        "e2_reported": count("elasticc2_spectruminfo"),
+        "e2_clock": simulation_clock(),
+        "e1_objects": count("elasticc_diaobject"),
+        "e1_messages": count("elasticc_brokermessage"),
+        "targets": count("tom_targets_target"),
+    }
+
+
+class HomeView(TemplateView):
+    """``/``: what this TOM holds; live counts for logged-in users."""
+
+    template_name = "tom_common/index.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.request.user.is_authenticated:
+            context["counts"] = home_counts()
+        return context
