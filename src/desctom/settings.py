@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "desctom.elasticc2",
     "desctom.elasticc",
     "desctom.db",  # SQL API and long-query queue (label "db": table db_queryqueue)
+    "desctom.metrics",  # campaign metrics computed by update_metrics (tables metrics_*)
     "bootstrap",  # django-bootstrap-static: Bootstrap served from the installed package
 ]
 
