@@ -22,6 +22,8 @@ variable                   meaning                                 default
                            the poller always reads (fake broker)
 ``DESCTOM_SOURCE_UPDATE_SECONDS`` seconds between known-table       ``60``
                            updates (``update_elasticc2_sources``)
+``DESCTOM_METRICS_SECONDS`` seconds between metric updates       ``600``
+                           (``update_metrics``)
 ``DESCTOM_SQL_ROLE``       PostgreSQL login role of the SQL API    ``desctom_ro``
 ``DESCTOM_SQL_PASSWORD``   that role's password                    generated, kept in the data dir
 ``DESCTOM_SQL_TIMEOUT``    seconds a ``db/runsqlquery/`` may run   ``60``
@@ -80,6 +82,7 @@ class Config:
     broker_config: Path | None = None
     classification_topic: str = "classifications"
     source_update_seconds: int = 60
+    metrics_seconds: int = 600
     sql_role: str = "desctom_ro"
     sql_timeout: int = 60
     sql_max_rows: int = 100_000
@@ -204,6 +207,7 @@ def load() -> Config:
         broker_config=_existing_file("DESCTOM_BROKER_CONFIG"),
         classification_topic=os.environ.get("DESCTOM_CLASSIFICATION_TOPIC", "").strip() or "classifications",
         source_update_seconds=_positive_int("DESCTOM_SOURCE_UPDATE_SECONDS", 60),
+        metrics_seconds=_positive_int("DESCTOM_METRICS_SECONDS", 600),
         sql_role=_sql_role(),
         sql_timeout=_positive_int("DESCTOM_SQL_TIMEOUT", 60),
         sql_max_rows=_positive_int("DESCTOM_SQL_MAX_ROWS", 100_000),

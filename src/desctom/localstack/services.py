@@ -97,6 +97,7 @@ def background_workers(cfg: Config, demo: DemoOptions | None = None) -> list[Ser
       (where the fake broker writes), plus the streams of ``DESCTOM_BROKER_CONFIG`` if set;
     * ``source-updater``: copies what brokers classified into the known tables every
       ``DESCTOM_SOURCE_UPDATE_SECONDS`` (with ``demo``: every simulated night);
+    * ``metrics``: recomputes the metric tables every ``DESCTOM_METRICS_SECONDS``;
     * with ``demo``: ``fakebroker`` (classifies the alert topics into the classification topic)
       and ``demo`` (creates the campaign's data if needed, then sends one night per tick).
     """
@@ -112,6 +113,8 @@ def background_workers(cfg: Config, demo: DemoOptions | None = None) -> list[Ser
                 cfg.log_dir / "source-updater.log"),
         Service("long-query-runner", desctom_command("long_query_runner", "--loop"),
                 cfg.log_dir / "long-query-runner.log"),
+        Service("metrics", desctom_command("update_metrics", "--loop", str(cfg.metrics_seconds)),
+                cfg.log_dir / "metrics.log"),
     ]
     if demo is not None:
         workers += [
