@@ -7,6 +7,7 @@ from desctom.metrics import delays
 from desctom.metrics.confusion import UNKNOWN
 
 MARGIN = {"t": 50, "r": 20, "b": 60, "l": 70}
+BLUES = [[0, "#f7fbff"], [0.5, "#6baed6"], [1, "#08306b"]]  # light = few, dark = many
 
 
 def class_label(classid: int) -> str:
@@ -30,7 +31,7 @@ def hours_heatmap(days: list, table: dict[tuple, int]) -> dict:
     """Days (rows) by UTC hour (columns)."""
     z = [[table.get((d, h), 0) for h in range(24)] for d in days]
     return {"data": [{"type": "heatmap", "x": list(range(24)), "y": [d.isoformat() for d in days], "z": z,
-                      "colorscale": "Blues", "hovertemplate": "%{y} %{x}h: %{z}<extra></extra>"}],
+                      "colorscale": BLUES, "hovertemplate": "%{y} %{x}h: %{z}<extra></extra>"}],
             "layout": {"title": {"text": "Alerts sent per UTC hour"}, "margin": {**MARGIN, "l": 100},
                        "xaxis": {"title": {"text": "UTC hour"}, "dtick": 1},
                        "yaxis": {"type": "category", "autorange": "reversed"},
@@ -83,7 +84,7 @@ def confusion_heatmap(cells: dict[tuple, int], norm: str, title: str) -> dict:
         text.append(tr)
     return {"data": [{"type": "heatmap", "z": z, "text": text, "texttemplate": "%{text}",
                       "x": [class_label(p) for p in preds], "y": [class_label(t) for t in trues],
-                      "colorscale": "Blues", "zmin": 0, "zmax": 1,
+                      "colorscale": BLUES, "zmin": 0, "zmax": 1,
                       "hovertemplate": "true %{y}<br>predicted %{x}<br>%{z:.3f}<extra></extra>"}],
             "layout": {"title": {"text": title}, "margin": {"t": 60, "r": 20, "b": 140, "l": 140},
                        "xaxis": {"title": {"text": "predicted class"}, "type": "category"},
