@@ -7,3 +7,8 @@ class Elasticc2Config(AppConfig):
     name = "desctom.elasticc2"
     label = "elasticc2"  # table names elasticc2_* are part of the public contract
     verbose_name = "ELAsTiCC2"
+
+    def target_detail_buttons(self):
+        """TOM Toolkit hook: a button on a target's page back to its ELAsTiCC2 object page."""
+        return [{"partial": "elasticc2/_target_button.html",
+                 "context": "desctom.elasticc2.views.objects.target_button_context"}]

@@ -20,10 +20,22 @@ from desctom.elasticc2.api.spectra_reports import (
     ReportSpectrumInfoView,
 )
 from desctom.elasticc2.api.taxonomy import ClassIdsView, ClassifiersJsonView
+from desctom.elasticc2.views import followup as followup_pages
+from desctom.elasticc2.views import front as front_pages
+from desctom.elasticc2.views import objects as object_pages
 
 app_name = "elasticc2"
 
 urlpatterns = [
+    # HTML pages
+    path("", front_pages.FrontPageView.as_view(), name="index"),
+    path("classifiers", front_pages.ClassifiersView.as_view(), name="classifiers"),
+    path("adminsummary", front_pages.AdminSummaryView.as_view(), name="adminsummary"),
+    path("objects/", object_pages.ObjectSearchView.as_view(), name="objects"),
+    path("object/<int:objectid>/", object_pages.ObjectView.as_view(), name="object"),
+    path("object/<int:objectid>/target", object_pages.CreateTargetView.as_view(), name="object_target"),
+    path("followup/", followup_pages.FollowupBoardView.as_view(), name="followup"),
+    # JSON endpoints
     path("classids", ClassIdsView.as_view(), name="classids"),
     path("classifiers_json", ClassifiersJsonView.as_view(), name="classifiers_json"),
     path("getalert", GetAlertView.as_view(), name="getalert"),

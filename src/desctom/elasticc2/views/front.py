@@ -1,0 +1,153 @@
+"""The ELAsTiCC2 front page, the classifier registry and the admin summary."""
+
+from __future__ import annotations
+
+from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.views.generic import TemplateView
+
+from desctom.elasticc2.views.common import EXACT_LIMIT, Count, count, dict_rows, is_admin, rows
+from desctom.elasticc2.views.common import simulation_clock as sim_clock
+
+SENT = "alertsenttimestamp IS NOT NULL"
+UNSENT = "alertsenttimestamp IS NULL"
+
+
+def campaign_counts() -> dict[str, Count]:
+    """Live counts of the campaign's tables (estimates on big tables)."""
+    return {
+        "ppdb_objects": count("elasticc2_ppdbdiaobject"),
+        "ppdb_sources": count("elasticc2_ppdbdiasource"),
+        "ppdb_forced": count("elasticc2_ppdbdiaforcedsource"),
+        "alerts_sent": count("elasticc2_ppdbalert", SENT),
+        "alerts_unsent": count("elasticc2_ppdbalert", UNSENT),
+        "objects": count("elasticc2_diaobject"),
+        "sources": count("elasticc2_diasource"),
+        "forced": count("elasticc2_diaforcedsource"),
+        "messages": count("elasticc2_brokermessage"),
+        "classifiers": count("elasticc2_brokerclassifier"),
+    }
+
+
+def streaming_status() -> dict:
+    """The latest sender run, and each broker poller's state with its messages of the last hour."""
+    runs = dict_rows("SELECT id, started, finished, status, through_day, alerts_sent, last_mjd, error, host "
+                     "FROM elasticc2_alertsenderrun ORDER BY started DESC LIMIT 5")
+    pollers = dict_rows("SELECT broker, started, heartbeat, consumed, stored, skipped, last_message, "
+                        "last_error "
+                        "FROM elasticc2_brokerpollerstatus ORDER BY broker")
+    recent = dict_rows("""
+        SELECT c.brokername, sum(m.n)::bigint AS messages, max(m.latest) AS latest
+        FROM (SELECT classifier_id, count(*) AS n, max(descingesttimestamp) AS latest
+              FROM elasticc2_brokermessage WHERE descingesttimestamp > now() - interval '1 hour'
+              GROUP BY classifier_id) m
+        JOIN elasticc2_brokerclassifier c ON c.classifier_id = m.classifier_id
+        GROUP BY c.brokername ORDER BY c.brokername""")
+    return {"sender_runs": runs, "last_run": runs[0] if runs else None, "pollers": pollers,
+            "last_hour": recent}
+
+
+class Elasticc2Page(LoginRequiredMixin, TemplateView):
+    """A logged-in page; POST renders like GET, as in the original."""
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "is_admin": is_admin(self.request.user)}
+
+    def post(self, request, *args, **kwargs):
+        return self.get(request, *args, **kwargs)
+
+
+class FrontPageView(Elasticc2Page):
+    """``/elasticc2/``: live counts, the simulation clock, streaming and poller status, links."""
+
+    template_name = "elasticc2/index.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "counts": campaign_counts(), "clock": sim_clock(),
+                **streaming_status()}
+
+
+def classifier_table() -> tuple[list[dict], bool]:
+    """Every registered classifier with its message count and latest message time.
+
+    Exact on a small message table; on a big one the counts come from the planner's statistics
+    (``pg_stats`` most common values) and the latest time is searched in the last 30 days only.
+    """
+    classifiers = dict_rows("SELECT classifier_id, brokername, brokerversion, classifiername, "
+                            "classifierparams "
+                            "FROM elasticc2_brokerclassifier "
+                            "ORDER BY brokername, brokerversion, classifiername, classifierparams, 1")
+    total = count("elasticc2_brokermessage")
+    if not total.estimated:
+        stats = {cid: (n, latest) for cid, n, latest in rows(
+            "SELECT classifier_id, count(*), max(descingesttimestamp) FROM elasticc2_brokermessage "
+            "GROUP BY classifier_id")}
+    else:
+        freqs = dict(rows("""
+            SELECT v::bigint, f FROM pg_stats s,
+                   unnest(s.most_common_vals::text::bigint[], s.most_common_freqs) AS u(v, f)
+            WHERE s.tablename = 'elasticc2_brokermessage' AND s.attname = 'classifier_id'"""))
+        latest = dict(rows("""
+            SELECT c.classifier_id, l.t FROM elasticc2_brokerclassifier c CROSS JOIN LATERAL (
+                SELECT m.descingesttimestamp AS t FROM elasticc2_brokermessage m
+                WHERE m.classifier_id = c.classifier_id AND m.descingesttimestamp > now() - interval '30 days'
+                ORDER BY m.descingesttimestamp DESC LIMIT 1) l"""))
+        stats = {cid: (round(freqs[cid] * total.value) if cid in freqs else None, latest.get(cid))
+                 for cid in (c["classifier_id"] for c in classifiers)}
+    for c in classifiers:
+        n, c["latest"] = stats.get(c["classifier_id"], (0, None))
+        c["messages"] = None if n is None else Count(n, total.estimated)
+    return classifiers, total.estimated
+
+
+class ClassifiersView(Elasticc2Page):
+    """``/elasticc2/classifiers``: the classifier registry with message counts."""
+
+    template_name = "elasticc2/classifiers.html"
+
+    def get_context_data(self, **kwargs):
+        classifiers, estimated = classifier_table()
+        return {**super().get_context_data(**kwargs), "classifiers": classifiers, "estimated": estimated}
+
+
+ADMIN_TABLES = [
+    ("PPDB objects", "elasticc2_ppdbdiaobject", ""), ("PPDB sources", "elasticc2_ppdbdiasource", ""),
+    ("PPDB forced sources", "elasticc2_ppdbdiaforcedsource", ""), ("Truth", "elasticc2_diaobjecttruth", ""),
+    ("PPDB alerts", "elasticc2_ppdbalert", ""), ("… sent", "elasticc2_ppdbalert", SENT),
+    ("… unsent", "elasticc2_ppdbalert", UNSENT), ("Known objects", "elasticc2_diaobject", ""),
+    ("Known sources", "elasticc2_diasource", ""), ("Known forced sources", "elasticc2_diaforcedsource", ""),
+    ("Broker messages", "elasticc2_brokermessage", ""), ("Spectrum requests", "elasticc2_wantedspectra", ""),
+    ("Planned spectra", "elasticc2_plannedspectra", ""), ("Spectrum reports", "elasticc2_spectruminfo", ""),
+]
+
+
+def objects_per_true_class() -> tuple[list[dict], bool]:
+    """Known objects per (gentype, class); a random sample of pages scaled up on a big table."""
+    known = count("elasticc2_diaobject")
+    sample = ""
+    scale = 1.0
+    if known.estimated:
+        percent = min(100.0, 100.0 * EXACT_LIMIT / max(known.value, 1))
+        sample, scale = f"TABLESAMPLE SYSTEM ({percent:.4f}) REPEATABLE (7)", 100.0 / percent
+    types = dict_rows(f"""
+        SELECT t.gentype, g.classid, g.description, count(*) AS objects
+        FROM elasticc2_diaobject o {sample}
+        LEFT JOIN elasticc2_diaobjecttruth t ON t.diaobject_id = o.diaobject_id
+        LEFT JOIN elasticc2_gentypeofclassid g ON g.gentype = t.gentype
+        GROUP BY t.gentype, g.classid, g.description ORDER BY g.classid NULLS LAST, t.gentype""")
+    for t in types:
+        t["objects"] = Count(round(t["objects"] * scale), known.estimated)
+    return types, known.estimated
+
+
+class AdminSummaryView(UserPassesTestMixin, Elasticc2Page):
+    """``/elasticc2/adminsummary``: table sizes and known objects per true class (admins only)."""
+
+    template_name = "elasticc2/adminsummary.html"
+    def test_func(self):
+        return is_admin(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        types, sampled = objects_per_true_class()
+        tables = [(label, table, count(table, where)) for label, table, where in ADMIN_TABLES]
+        return {**super().get_context_data(**kwargs), "tables": tables, "types": types, "sampled": sampled,
+                "clock": sim_clock()}
