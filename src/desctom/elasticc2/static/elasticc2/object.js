@@ -39,7 +39,7 @@
 
   function drawLightCurve(units) {
     var layout = {
-      margin: {t: 10, r: 10}, xaxis: {title: {text: 'MJD'}}, legend: {orientation: 'h'},
+      margin: {t: 10, r: 10}, xaxis: {title: {text: 'MJD'}, tickformat: '.1f'}, legend: {orientation: 'h', y: -0.25},
       yaxis: units === 'mag' ? {title: {text: 'AB magnitude'}, autorange: 'reversed'}
                              : {title: {text: 'flux (nJy)'}}
     };
@@ -60,7 +60,7 @@
       return {type: 'scatter', mode: 'lines+markers', x: t.mjd, y: t.prob, name: t.name};
     });
     Plotly.react('prob-plot', data, {
-      margin: {t: 10, r: 10}, xaxis: {title: {text: 'MJD of the classified detection'}},
+      margin: {t: 10, r: 10}, xaxis: {title: {text: 'MJD of the classified detection'}, tickformat: '.1f'},
       yaxis: {title: {text: 'probability'}, range: [0, 1.05]}, legend: {orientation: 'h'}
     }, config);
   }
