@@ -124,17 +124,19 @@ def timed(client, page: str, bodies: list[dict]):
 
 def explain(now: float, days: float) -> None:
     """EXPLAIN ANALYZE of gethottransients' two statements for a ``days`` window ending at ``now``."""
-    from django.db import connection
+    from django.db import connection, transaction
 
     from desctom.elasticc2.api.hot import hot_sql
-    from desctom.elasticc2.followup import LEAF_CLASSES, knowledge_sql
+    from desctom.elasticc2.followup import LEAF_CLASSES, fast_plans, knowledge_sql
 
     ids = _ids(now - days, now)
     for name, sql, params in [
-            ("hot objects and photometry", hot_sql(now), {"since": now - days, "mjd_now": now}),
-            ("redshift and sncode", knowledge_sql(now), {"ids": ids, "leaves": list(LEAF_CLASSES),
-                                                          "mjd_now": now})]:
-        with connection.cursor() as cur:
+            ("the whole answer", hot_sql(now), {"since": now - days, "mjd_now": now,
+                                                 "leaves": list(LEAF_CLASSES)}),
+            ("redshift and sncode alone", knowledge_sql(now), {"ids": ids, "leaves": list(LEAF_CLASSES),
+                                                                "mjd_now": now})]:
+        with transaction.atomic(), connection.cursor() as cur:
+            fast_plans(cur)
             cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
             print(f"--- {name}, {days}-day window:")
             print("\n".join("    " + r[0] for r in cur.fetchall()))

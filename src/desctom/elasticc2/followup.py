@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from django.db import connection
+from django.db import connection, transaction
 
 from desctom.elasticc2.taxonomy import CLASSES
 
@@ -76,8 +76,11 @@ def parse_utc(text) -> dt.datetime | None:
 
 _HOST_Z = "CASE WHEN {c} >= 0 AND {c} <> 'NaN'::real THEN {c} END"
 
-_KNOWLEDGE_SQL = f"""
-WITH ids AS (SELECT DISTINCT unnest(%(ids)s::bigint[]) AS diaobject_id),
+#: CTEs over a relation ``ids(diaobject_id)`` (distinct ids) ending in
+#: ``knowledge(diaobject_id, redshift, sncode)``; parameters ``leaves`` and ``mjd_now``.
+#: The consensus runs per object (a nested loop over the ``diaobject_id`` and ``diasource_id``
+#: indexes, small in-memory sorts), never one big sort over every message of every object.
+_KNOWLEDGE_CTES = f"""
 spec_z AS (
     SELECT DISTINCT ON (i.diaobject_id) i.diaobject_id, i.z
     FROM elasticc2_spectruminfo i JOIN ids USING (diaobject_id)
@@ -90,41 +93,47 @@ spec_class AS (
     WHERE i.classid IS NOT NULL AND i.classid <> {NOT_CLASSIFIED} {{spec_until}}
     ORDER BY i.diaobject_id, i.mjd DESC, i.inserted_at DESC, i.specinfo_id DESC
 ),
-latest AS (  -- narrow rows to sort; the arrays are read afterwards, once per (object, classifier)
-    SELECT DISTINCT ON (s.diaobject_id, m.classifier_id) s.diaobject_id, m.brokermessage_id
-    FROM ids JOIN elasticc2_diasource s ON s.diaobject_id = ids.diaobject_id
-    JOIN elasticc2_brokermessage m ON m.diasource_id = s.diasource_id
-    WHERE TRUE {{source_until}}
-    ORDER BY s.diaobject_id, m.classifier_id, s.midpointtai DESC, m.descingesttimestamp DESC,
-             m.brokermessage_id DESC
-),
-mean AS (
-    SELECT l.diaobject_id, c.classid, sum(c.probability) AS total
-    FROM latest l JOIN elasticc2_brokermessage m ON m.brokermessage_id = l.brokermessage_id
-    CROSS JOIN LATERAL unnest(m.classid, m.probability) AS c(classid, probability)
-    WHERE c.classid = ANY(%(leaves)s::smallint[]) AND c.probability > 0
-    GROUP BY l.diaobject_id, c.classid
-),
 consensus AS (
-    SELECT DISTINCT ON (diaobject_id) diaobject_id, classid FROM mean
-    ORDER BY diaobject_id, total DESC, classid
-)
-SELECT o.diaobject_id,
-       COALESCE(sz.z, {_HOST_Z.format(c="o.hostgal_zspec")}, {_HOST_Z.format(c="o.hostgal_zphot")},
-                {UNKNOWN}::real) AS redshift,
-       COALESCE(sc.classid, c.classid, {UNKNOWN}) AS sncode
-FROM ids JOIN elasticc2_diaobject o USING (diaobject_id)
-LEFT JOIN spec_z sz USING (diaobject_id)
-LEFT JOIN spec_class sc USING (diaobject_id)
-LEFT JOIN consensus c USING (diaobject_id)
-"""
+    SELECT ids.diaobject_id, best.classid FROM ids CROSS JOIN LATERAL (
+        SELECT c.classid FROM (
+            SELECT DISTINCT ON (m.classifier_id) m.classid, m.probability
+            FROM elasticc2_diasource s JOIN elasticc2_brokermessage m ON m.diasource_id = s.diasource_id
+            WHERE s.diaobject_id = ids.diaobject_id {{source_until}}
+            ORDER BY m.classifier_id, s.midpointtai DESC, m.descingesttimestamp DESC, m.brokermessage_id DESC
+        ) latest CROSS JOIN LATERAL unnest(latest.classid, latest.probability) AS c(classid, probability)
+        WHERE c.classid = ANY(%(leaves)s::smallint[]) AND c.probability > 0
+        GROUP BY c.classid ORDER BY sum(c.probability) DESC, c.classid LIMIT 1) best
+),
+knowledge AS (
+    SELECT o.diaobject_id,
+           COALESCE(sz.z, {_HOST_Z.format(c="o.hostgal_zspec")}, {_HOST_Z.format(c="o.hostgal_zphot")},
+                    {UNKNOWN}::real) AS redshift,
+           COALESCE(sc.classid, c.classid, {UNKNOWN}) AS sncode
+    FROM ids JOIN elasticc2_diaobject o USING (diaobject_id)
+    LEFT JOIN spec_z sz USING (diaobject_id)
+    LEFT JOIN spec_class sc USING (diaobject_id)
+    LEFT JOIN consensus c USING (diaobject_id)
+)"""
+
+
+def knowledge_ctes(mjd_now: float | None = None) -> str:
+    """The CTEs computing ``knowledge`` from ``ids`` (see ``_KNOWLEDGE_CTES``)."""
+    return _KNOWLEDGE_CTES.format(
+        spec_until="AND i.mjd <= %(mjd_now)s" if mjd_now is not None else "",
+        source_until="AND s.midpointtai <= %(mjd_now)s" if mjd_now is not None else "")
 
 
 def knowledge_sql(mjd_now: float | None = None) -> str:
     """The statement behind :func:`best_knowledge` (parameters ``ids``, ``leaves``, ``mjd_now``)."""
-    return _KNOWLEDGE_SQL.format(
-        spec_until="AND i.mjd <= %(mjd_now)s" if mjd_now is not None else "",
-        source_until="AND s.midpointtai <= %(mjd_now)s" if mjd_now is not None else "")
+    return ("WITH ids AS MATERIALIZED (SELECT DISTINCT unnest(%(ids)s::bigint[]) AS diaobject_id),"
+            f"{knowledge_ctes(mjd_now)} SELECT diaobject_id, redshift, sncode FROM knowledge")
+
+
+def fast_plans(cur) -> None:
+    """Per-transaction settings for the follow-up queries: no JIT (it costs more than these
+    millisecond queries gain), and enough memory that their sorts stay in memory."""
+    cur.execute("SET LOCAL jit = off")
+    cur.execute("SET LOCAL work_mem = '64MB'")
 
 
 def best_knowledge(object_ids, mjd_now: float | None = None) -> dict[int, tuple[float, int]]:
@@ -132,6 +141,7 @@ def best_knowledge(object_ids, mjd_now: float | None = None) -> dict[int, tuple[
     ids = list(object_ids)
     if not ids:
         return {}
-    with connection.cursor() as cur:
+    with transaction.atomic(), connection.cursor() as cur:
+        fast_plans(cur)
         cur.execute(knowledge_sql(mjd_now), {"ids": ids, "leaves": list(LEAF_CLASSES), "mjd_now": mjd_now})
         return {oid: (z, code) for oid, z, code in cur.fetchall()}

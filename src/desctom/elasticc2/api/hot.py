@@ -4,65 +4,87 @@
 broker classified); the photometry is the local forced photometry. ``mjd_now`` bounds everything:
 detections, photometry, and the spectra and classifications behind ``redshift`` and ``sncode``
 (:mod:`desctom.elasticc2.followup`). Fluxes are nJy (``zp`` 31.4).
+
+The answer can be tens of megabytes: PostgreSQL builds the JSON itself (one statement), so no
+Python object is made per photometry point.
 """
 
 from __future__ import annotations
 
 import json
 
-from django.db import connection
+from django.db import connection, transaction
+from django.http import HttpResponse
 
-from desctom.elasticc2.api.base import ApiError, JsonApiView, as_float, as_int
+from desctom.accounts.api import json_error
+from desctom.elasticc2.api.base import ApiError, JsonApiView, _kind, as_float, as_int, parse_json_body
 from desctom.elasticc2.api.lightcurves import HOST_COLUMNS, PHOTOMETRY_KEYS, ZEROPOINT
-from desctom.elasticc2.followup import best_knowledge, now_mjd
+from desctom.elasticc2.followup import LEAF_CLASSES, fast_plans, knowledge_ctes, now_mjd
 
 HOT_KEYS = ("detected_since_mjd", "detected_in_last_days", "mjd_now", "include_hostinfo", "return_format",
             "cheat_gentypes")
 DEFAULT_DAYS = 30.0
 
 
-def hot_sql(mjd_now: float | None = None, include_hostinfo: bool = False, cheat: bool = False) -> str:
-    """The statement behind :func:`hot_transients` (parameters ``since``, ``mjd_now``, ``gentypes``)."""
-    host = "".join(f", o.{c}" for c in HOST_COLUMNS) if include_hostinfo else ""
+def _pairs(names) -> str:
+    return ", ".join(f"'{n}', r.{n}" for n in names)
+
+
+def hot_sql(mjd_now: float | None = None, include_hostinfo: bool = False, cheat: bool = False,
+            return_format: int = 0) -> str:
+    """One statement answering with the JSON text of ``diaobject`` (parameters ``since``, ``mjd_now``,
+    ``gentypes``, ``leaves``): known objects with a detection at ``since <= midpointtai (<= mjd_now)``,
+    ascending id, with their time-ordered forced photometry (``<= mjd_now``; empty if none)."""
+    host = HOST_COLUMNS if include_hostinfo else []
+    host_cols = "".join(f", NULLIF(o.{c}, 'NaN') AS {c}" for c in host)
     until_s = "AND s.midpointtai <= %(mjd_now)s" if mjd_now is not None else ""
     until_f = "AND f.midpointtai <= %(mjd_now)s" if mjd_now is not None else ""
     cheat_sql = ("AND EXISTS (SELECT 1 FROM elasticc2_diaobjecttruth t WHERE t.diaobject_id = h.diaobject_id "
                  "AND t.gentype = ANY(%(gentypes)s))") if cheat else ""
     order = "ORDER BY f.midpointtai, f.diaforcedsource_id"
+    head = f"'objectid', r.objectid, 'ra', r.ra, 'dec', r.dec, 'zp', {ZEROPOINT}, " \
+           "'redshift', r.redshift, 'sncode', r.sncode"
+    tail = f", {_pairs(host)}" if host else ""
+    if return_format == 0:
+        answer = (f"COALESCE(json_agg(json_build_object({head}, 'photometry', json_build_object("
+                  f"{_pairs(PHOTOMETRY_KEYS)}){tail}) ORDER BY r.objectid), '[]')")
+    elif return_format == 1:
+        answer = (f"COALESCE(json_agg(json_build_object({head}, {_pairs(PHOTOMETRY_KEYS)}{tail}) "
+                  "ORDER BY r.objectid), '[]')")
+    else:
+        keys = ["objectid", "ra", "dec", *PHOTOMETRY_KEYS, *host, "zp", "redshift", "sncode"]
+        answer = "json_build_object(" + ", ".join(
+            f"'{k}', COALESCE(json_agg(r.{k} ORDER BY r.objectid), '[]')" for k in keys) + ")"
     return f"""
         WITH hot AS MATERIALIZED (
             SELECT h.diaobject_id FROM (
                 SELECT DISTINCT s.diaobject_id FROM elasticc2_diasource s
                 WHERE s.midpointtai >= %(since)s {until_s}) h
-            WHERE TRUE {cheat_sql})
-        SELECT o.diaobject_id, o.ra, o.decl{host},
-               COALESCE(p.mjd, '{{}}'), COALESCE(p.band, '{{}}'), COALESCE(p.flux, '{{}}'),
-               COALESCE(p.fluxerr, '{{}}')
-        FROM hot h JOIN elasticc2_diaobject o ON o.diaobject_id = h.diaobject_id
-        LEFT JOIN LATERAL (
-            SELECT array_agg(f.midpointtai {order}) AS mjd, array_agg(f.filtername {order}) AS band,
-                   array_agg(f.psflux {order}) AS flux, array_agg(f.psfluxerr {order}) AS fluxerr
-            FROM elasticc2_diaforcedsource f WHERE f.diaobject_id = h.diaobject_id {until_f}) p ON TRUE
-        ORDER BY o.diaobject_id"""
+            WHERE TRUE {cheat_sql}),
+        ids AS (SELECT diaobject_id FROM hot),
+        {knowledge_ctes(mjd_now)},
+        rows AS (
+            SELECT o.diaobject_id AS objectid, o.ra, o.decl AS dec, {ZEROPOINT} AS zp{host_cols},
+                   k.redshift, k.sncode, COALESCE(p.mjd, '{{}}') AS mjd, COALESCE(p.band, '{{}}') AS band,
+                   COALESCE(p.flux, '{{}}') AS flux, COALESCE(p.fluxerr, '{{}}') AS fluxerr
+            FROM hot h JOIN elasticc2_diaobject o ON o.diaobject_id = h.diaobject_id
+            JOIN knowledge k ON k.diaobject_id = h.diaobject_id
+            LEFT JOIN LATERAL (
+                SELECT array_agg(f.midpointtai {order}) AS mjd, array_agg(f.filtername {order}) AS band,
+                       array_agg(f.psflux {order}) AS flux, array_agg(f.psfluxerr {order}) AS fluxerr
+                FROM elasticc2_diaforcedsource f WHERE f.diaobject_id = h.diaobject_id {until_f}) p ON TRUE)
+        SELECT {answer}::text FROM rows r"""
 
 
-def hot_transients(since: float, mjd_now: float | None = None, include_hostinfo: bool = False,
-                   gentypes: list[int] | None = None) -> list[dict]:
-    """Known objects with a detection at ``midpointtai >= since`` (``<= mjd_now``), ascending id.
-
-    Each: ``objectid, ra, dec`` (+ host columns), time-ordered ``mjd, band, flux, fluxerr`` of the
-    local forced photometry (``<= mjd_now``; empty lists if there is none), ``redshift``, ``sncode``.
-    """
-    sql = hot_sql(mjd_now, include_hostinfo, gentypes is not None)
-    with connection.cursor() as cur:
-        cur.execute(sql, {"since": since, "mjd_now": mjd_now, "gentypes": gentypes})
-        rows = cur.fetchall()
-    names = ["objectid", "ra", "dec", *(HOST_COLUMNS if include_hostinfo else []), *PHOTOMETRY_KEYS]
-    objects = [dict(zip(names, row, strict=True)) for row in rows]
-    knowledge = best_knowledge([o["objectid"] for o in objects], mjd_now)
-    for obj in objects:
-        obj["redshift"], obj["sncode"] = knowledge[obj["objectid"]]
-    return objects
+def hot_transients_json(since: float, mjd_now: float | None = None, include_hostinfo: bool = False,
+                        gentypes: list[int] | None = None, return_format: int = 0) -> str:
+    """The JSON text of ``diaobject`` in ``return_format`` (see :func:`hot_sql`)."""
+    sql = hot_sql(mjd_now, include_hostinfo, gentypes is not None, return_format)
+    with transaction.atomic(), connection.cursor() as cur:
+        fast_plans(cur)
+        cur.execute(sql, {"since": since, "mjd_now": mjd_now, "gentypes": gentypes,
+                          "leaves": list(LEAF_CLASSES)})
+        return cur.fetchone()[0]
 
 
 class GetHotSNeView(JsonApiView):
@@ -70,11 +92,22 @@ class GetHotSNeView(JsonApiView):
 
     error_prefix = "Exception in GetHotSNeView: "
 
+    def post(self, request, *args, **kwargs):
+        try:
+            data = parse_json_body(request, self.error_prefix)
+            if not isinstance(data, dict):
+                raise self.error(f"request body must be a JSON object, not {_kind(data)}")
+            text = hot_transients_json(**self.arguments(data))
+        except ApiError as exc:
+            return json_error(exc.message, exc.status)
+        return HttpResponse('{"status": "ok", "diaobject": ' + text + "}", content_type="application/json")
+
     def _number(self, data: dict, key: str) -> float | None:
         value = data.get(key)
         return None if value is None else as_float(value, key, self.error_prefix)
 
-    def handle(self, data: dict):
+    def arguments(self, data: dict) -> dict:
+        """The checked arguments of :func:`hot_transients_json`; ApiError for bad ones."""
         unknown = [k for k in data if k not in HOT_KEYS]
         if unknown:
             raise ApiError(f"Error, unknown parameters passed in request body: {unknown!r}")
@@ -101,24 +134,5 @@ class GetHotSNeView(JsonApiView):
             days = self._number(data, "detected_in_last_days")
             days = DEFAULT_DAYS if days is None else days
             since = (mjd_now if mjd_now is not None else now_mjd()) - days
-        include_hostinfo = bool(data.get("include_hostinfo"))
-        objects = hot_transients(since, mjd_now, include_hostinfo, gentypes)
-        host = HOST_COLUMNS if include_hostinfo else []
-        fixed = ("objectid", "ra", "dec")
-        if return_format == 2:
-            keys = [*fixed, *PHOTOMETRY_KEYS, *host, "redshift", "sncode"]
-            result = {k: [o[k] for o in objects] for k in keys}
-            result["zp"] = [ZEROPOINT] * len(objects)
-            return {"status": "ok", "diaobject": result}
-        result = []
-        for o in objects:
-            item = {k: o[k] for k in fixed}
-            item.update(zp=ZEROPOINT, redshift=o["redshift"], sncode=o["sncode"])
-            photometry = {k: o[k] for k in PHOTOMETRY_KEYS}
-            if return_format == 0:
-                item["photometry"] = photometry
-            else:
-                item.update(photometry)
-            item.update({h: o[h] for h in host})
-            result.append(item)
-        return {"status": "ok", "diaobject": result}
+        return {"since": since, "mjd_now": mjd_now, "include_hostinfo": bool(data.get("include_hostinfo")),
+                "gentypes": gentypes, "return_format": return_format}

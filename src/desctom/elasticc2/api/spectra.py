@@ -14,7 +14,7 @@ from django.db import connection, transaction
 
 from desctom.elasticc2.api.base import JsonApiView, as_float, as_int, unknown_keys_text
 from desctom.elasticc2.api.lightcurves import ZEROPOINT
-from desctom.elasticc2.followup import mjd_of, parse_utc
+from desctom.elasticc2.followup import fast_plans, mjd_of, parse_utc
 
 #: At most this many objects in one askforspectrum request.
 MAX_ASK = 100_000
@@ -124,12 +124,13 @@ WITH wanted AS MATERIALIZED (
       AND EXISTS (SELECT 1 FROM elasticc2_diasource s WHERE s.diaobject_id = w.diaobject_id
                   AND s.midpointtai > %(detected)s {source_until})
     ORDER BY w.diaobject_id, w.priority DESC, w.wanttime DESC, w.requester
-), latest AS (
-    SELECT DISTINCT ON (f.diaobject_id, f.filtername) f.diaobject_id, f.filtername, f.midpointtai,
-           -2.5 * log(f.psflux::float8) + {zp} AS mag
-    FROM wanted w JOIN elasticc2_diaforcedsource f ON f.diaobject_id = w.diaobject_id
-    WHERE f.psflux > 0 AND f.psflux > 3 * f.psfluxerr {forced_until}
-    ORDER BY f.diaobject_id, f.filtername, f.midpointtai DESC, f.diaforcedsource_id DESC
+), latest AS (  -- per object: small in-memory sorts over its forced photometry
+    SELECT w.diaobject_id, l.filtername, l.midpointtai, l.mag FROM wanted w CROSS JOIN LATERAL (
+        SELECT DISTINCT ON (f.filtername) f.filtername, f.midpointtai,
+               -2.5 * log(f.psflux::float8) + {zp} AS mag
+        FROM elasticc2_diaforcedsource f
+        WHERE f.diaobject_id = w.diaobject_id AND f.psflux > 0 AND f.psflux > 3 * f.psfluxerr {forced_until}
+        ORDER BY f.filtername, f.midpointtai DESC, f.diaforcedsource_id DESC) l
 )
 SELECT w.diaobject_id, o.ra, o.decl, w.requester, w.priority, u.username,
        array_agg(l.filtername ORDER BY l.filtername), array_agg(l.midpointtai ORDER BY l.filtername),
@@ -194,7 +195,8 @@ class SpectraWantedView(PostJsonView):
         params = {"since": since, "detected": detected, "mjd_now": mjd_now, "band": band, "lim_mag": lim_mag,
                   "claim_cut": now - dt.timedelta(days=not_claimed) if not_claimed > 0 else None,
                   "spectrum_cut": anchor - no_spectra}
-        with connection.cursor() as cur:
+        with transaction.atomic(), connection.cursor() as cur:
+            fast_plans(cur)
             cur.execute(sql, params)
             rows = cur.fetchall()
         include_user = bool(data.get("include_user"))
