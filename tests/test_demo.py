@@ -1,12 +1,14 @@
-"""`desctom up --demo`: a living campaign, watched through the API; it survives a restart.
+"""`desctom up --demo`: a living campaign, watched through the API and in a browser; it survives a restart.
 
 A real `up --demo --detach` (PostgreSQL, tansu, gunicorn, poller, fake broker, updater, demo
 clock) with a small synthetic survey and 3-second nights; everything is checked through HTTP
-with the project's client, as a user would.
+with the project's client, as a user would, and the ELAsTiCC2 page in Chromium. The README's
+two screenshots (docs/img/) are taken here.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -55,7 +57,43 @@ def campaign(tom: TomClient) -> dict:
                (SELECT count(*) FROM elasticc2_diaobject) AS known""")[0]
 
 
-def test_demo_campaign_lives_and_continues_after_a_restart(stack_env):
+def count_on(page, selector: str) -> int:
+    return int(re.sub(r"[^0-9]", "", page.inner_text(selector)) or 0)
+
+
+def browse_campaign(browser, web: str, password: str, tom: TomClient, docs_img: Path) -> None:
+    """The ELAsTiCC2 page's counts grow between two visits a few nights apart (screenshots kept)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{web}/accounts/login/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", password)
+    page.click("#login-submit")
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{web}/elasticc2/")
+    first_messages, first_sent = count_on(page, "#count-messages"), count_on(page, "#count-alerts")
+    clock = page.inner_text("#e2-clock")
+    assert "MJD" in clock
+    nights = campaign(tom)["nights"]
+    wait_until(lambda: campaign(tom)["nights"] >= nights + 2, "two more nights", 120)
+    wait_until(lambda: campaign(tom)["messages"] > first_messages, "more messages", 120)
+    page.goto(f"{web}/elasticc2/")
+    assert count_on(page, "#count-messages") > first_messages
+    assert page.inner_text("#e2-clock") != clock
+    docs_img.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(docs_img / "elasticc2.png"), full_page=False)
+    objectid = one(tom, "SELECT diaobject_id FROM elasticc2_diasource GROUP BY diaobject_id "
+                        "ORDER BY count(*) DESC, diaobject_id LIMIT 1")
+    page.goto(f"{web}/elasticc2/object/{objectid}/")
+    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    page.screenshot(path=str(docs_img / "object.png"), full_page=False)
+    assert not errors, errors
+    assert first_sent >= 0
+    page.close()
+
+
+def test_demo_campaign_lives_and_continues_after_a_restart(stack_env, browser):
     home = Path(stack_env["DESCTOM_HOME"])
     web = f"http://127.0.0.1:{stack_env['DESCTOM_WEB_PORT']}"
     up = ["up", "--detach", "--demo", "--demo-objects", "400", "--night-seconds", str(NIGHT)]
@@ -83,6 +121,8 @@ def test_demo_campaign_lives_and_continues_after_a_restart(stack_env):
 
     # known objects grow night after night
     wait_until(lambda: campaign(tom)["known"] > first["known"], "more known objects", 120)
+    password = (home / "secrets" / "admin_password").read_text().strip()
+    browse_campaign(browser, web, password, tom, Path(__file__).resolve().parents[1] / "docs" / "img")
 
     assert run(stack_env, "down").returncode == 0
     res = run(stack_env, *up)
