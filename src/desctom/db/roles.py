@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
 from django.db import connections
 from psycopg import sql
 
@@ -64,6 +65,16 @@ def science_tables(cursor) -> list[str]:
     return [r[0] for r in cursor.fetchall()]
 
 
+def _can_log_in(db: dict, role: str, password: str) -> bool:
+    """Whether ``role`` logs in with ``password`` (so an unchanged password is not re-hashed)."""
+    try:
+        psycopg.connect(host=db.get("HOST") or None, port=db.get("PORT") or None, dbname=db["NAME"],
+                        user=role, password=password, connect_timeout=5).close()
+        return True
+    except psycopg.Error:
+        return False
+
+
 def ensure_readonly_role(using: str = "default", cfg: config.Config | None = None) -> list[str]:
     """Create/refresh the role on database ``using``; returns the tables it may read."""
     cfg = cfg or config.load()
@@ -89,8 +100,9 @@ def ensure_readonly_role(using: str = "default", cfg: config.Config | None = Non
     if superuser:
         attrs += " NOREPLICATION NOBYPASSRLS"
     verb = "ALTER" if exists else "CREATE"
-    run(sql.SQL(f"{verb} ROLE {{}} {attrs} CONNECTION LIMIT {CONNECTION_LIMIT} PASSWORD {{}}").format(
-        role, sql.Literal(password)))
+    run(sql.SQL(f"{verb} ROLE {{}} {attrs} CONNECTION LIMIT {CONNECTION_LIMIT}").format(role))
+    if not (exists and _can_log_in(conn.settings_dict, cfg.sql_role, password)):
+        run(sql.SQL("ALTER ROLE {} PASSWORD {}").format(role, sql.Literal(password)))
     with conn.cursor() as cur:
         cur.execute("SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid "
                     "JOIN pg_roles me ON me.oid = m.member WHERE me.rolname = %s", [cfg.sql_role])
