@@ -101,6 +101,6 @@ def prob_lines(series: dict[int, dict[int, float]], title: str) -> dict:
         data.append({"type": "scatter", "mode": "lines+markers", "name": class_label(classid),
                      "x": [d for d, _ in points], "y": [p for _, p in points]})
     return {"data": data,
-            "layout": {"title": {"text": title}, "margin": MARGIN,
+            "layout": {"title": {"text": title}, "margin": MARGIN, "showlegend": True,
                        "xaxis": {"title": {"text": "days from peak"}, "range": [-20.5, 90.5]},
                        "yaxis": {"title": {"text": "mean probability"}, "range": [0, 1.02]}}}
