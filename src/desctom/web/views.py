@@ -24,6 +24,8 @@ def healthz(request):
 
 def home_counts() -> dict:
     """What this TOM holds, counted live (estimates on big tables): shown on the home page."""
+    from tom_targets.models import Target
+
     from desctom.elasticc2.views.common import count, simulation_clock
 
     return {
@@ -38,7 +40,7 @@ def home_counts() -> dict:
         "e2_clock": simulation_clock(),
         "e1_objects": count("elasticc_diaobject"),
         "e1_messages": count("elasticc_brokermessage"),
-        "targets": count("tom_targets_target"),
+        "targets": count(Target._meta.db_table),
     }
 
 
