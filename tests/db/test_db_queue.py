@@ -311,3 +311,23 @@ def test_cli_once_and_arguments(alice, capsys):
         call_command("long_query_runner")
     with pytest.raises(CommandError, match="must not be negative"):
         call_command("long_query_runner", "--prune", "-1")
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT 1) TO STDOUT; ROLLBACK; ALTER ROLE desctom_ro PASSWORD 'pwned'; COPY (SELECT 1",
+    "SELECT 1 AS a --",
+    "EXPLAIN SELECT * FROM elasticc2_sqltest",
+    "SELECT 1) TO PROGRAM 'touch /tmp/desctom-pwned' --",
+])
+def test_runner_copy_wrapping_cannot_be_escaped(alice, query):
+    queryid = submit(alice, query, fmt="parquet")
+    run_once()
+    state = check(alice, queryid)
+    if query.startswith(("SELECT 1 AS", "EXPLAIN")):  # harmless: answered through COPY or the general path
+        assert state["status"] == "finished"
+    else:
+        assert state["status"] == "error"
+        assert "multiple commands" in state["error"] or "syntax error" in state["error"]
+    again = submit(alice, "SELECT 2 AS two", fmt="csv")  # the role still logs in: its password is unchanged
+    run_once()
+    assert post(alice, f"/db/getsqlqueryresults/{again}/").status_code == 200
