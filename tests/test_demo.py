@@ -74,7 +74,8 @@ def browse_campaign(browser, web: str, password: str, tom: TomClient, docs_img: 
     page.goto(f"{web}/elasticc2/")
     first_messages, first_sent = count_on(page, "#count-messages"), count_on(page, "#count-alerts")
     clock = page.inner_text("#e2-clock")
-    assert "MJD" in clock
+    assert "MJD" in clock and re.search(r"\(\d{4}-\d{2}-\d{2}\)", clock)  # the simulated date
+    assert "alerts sent" in page.inner_text("#e2-last-night")
     nights = campaign(tom)["nights"]
     wait_until(lambda: campaign(tom)["nights"] >= nights + 2, "two more nights", 120)
     wait_until(lambda: campaign(tom)["messages"] > first_messages, "more messages", 120)

@@ -7,6 +7,7 @@ from django.views.generic import TemplateView
 
 from desctom.elasticc2.views.common import EXACT_LIMIT, Count, count, dict_rows, is_admin, rows
 from desctom.elasticc2.views.common import simulation_clock as sim_clock
+from desctom.localstack.campaign import mjd_to_date
 
 SENT = "alertsenttimestamp IS NOT NULL"
 UNSENT = "alertsenttimestamp IS NULL"
@@ -62,8 +63,21 @@ class FrontPageView(Elasticc2Page):
     template_name = "elasticc2/index.html"
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "counts": campaign_counts(), "clock": sim_clock(),
+        clock = sim_clock()
+        return {**super().get_context_data(**kwargs), "counts": campaign_counts(), "clock": clock,
+                "clock_date": mjd_to_date(clock) if clock is not None else None, "last_night": last_night(),
                 **streaming_status()}
+
+
+def last_night() -> dict | None:
+    """The latest sender run that sent alerts, and the broker messages stored since it started."""
+    found = dict_rows("""
+        SELECT r.through_day, r.alerts_sent, r.started, r.finished,
+               (SELECT count(*) FROM elasticc2_brokermessage m WHERE m.descingesttimestamp >= r.started)
+                   AS messages
+        FROM (SELECT * FROM elasticc2_alertsenderrun WHERE alerts_sent > 0
+              ORDER BY started DESC LIMIT 1) r""")
+    return found[0] if found else None
 
 
 def classifier_table() -> tuple[list[dict], bool]:
