@@ -13,11 +13,9 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
-from urllib.parse import quote
 
 import numpy as np
 import pytest
@@ -25,9 +23,10 @@ from astropy.io import fits
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from desctom.testing.cli import DESCTOM, cli_env
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
-DESCTOM = str(Path(sys.executable).parent / "desctom")
 SCALE = 10 ** ((31.4 - 27.5) / 2.5)
 PPDB = {"objects": "ppdbdiaobject", "sources": "ppdbdiasource", "forced": "ppdbdiaforcedsource",
         "alerts": "ppdbalert", "truth": "diaobjecttruth"}
@@ -408,13 +407,6 @@ def assert_whole_objects(expected):
 
 
 # -- the command line: one-line errors, Ctrl-C ----------------------------------------------------------
-def cli_env() -> dict:
-    db = connection.settings_dict
-    env = dict(os.environ)
-    env["DATABASE_URL"] = (f"postgresql://{quote(db['USER'])}:{quote(db['PASSWORD'], safe='')}@{db['HOST']}:"
-                           f"{db['PORT']}/{db['NAME']}")
-    return env
-
 
 def test_cli_error_is_one_line_without_traceback(tmp_path):
     proc = subprocess.run([DESCTOM, "load_snana_fits", "-d", str(tmp_path / "absent"), "--ppdb"],

@@ -7,14 +7,10 @@ need committed data and other connections, hence ``django_db(transaction=True)``
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from io import StringIO
-from pathlib import Path
-from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -23,10 +19,10 @@ from django.db import connection
 
 from desctom.common import bulkcopy
 from desctom.elasticc2.known import LOCK_KEY, update_known_tables
+from desctom.testing.cli import DESCTOM, cli_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-DESCTOM = str(Path(sys.executable).parent / "desctom")
 INFO_COLUMNS = ("diaobject_id, filtername, firstsource_id, firstsourceflux, firstsourcefluxerr, "
                 "firstsourcemjd, latestsource_id, latestsourceflux, latestsourcefluxerr, latestsourcemjd")
 KNOWN = ("diaobject", "diasource", "diaforcedsource", "diaobjectinfo", "brokersourceids")
@@ -129,13 +125,6 @@ def ppdb(elasticc2_test_dirs):
 def other_connection() -> psycopg.Connection:
     return bulkcopy.connect(connection.settings_dict, autocommit=True)
 
-
-def cli_env() -> dict:
-    db = connection.settings_dict
-    env = dict(os.environ)
-    env["DATABASE_URL"] = (f"postgresql://{quote(db['USER'])}:{quote(db['PASSWORD'], safe='')}@{db['HOST']}:"
-                           f"{db['PORT']}/{db['NAME']}")
-    return env
 
 
 # -- copying --------------------------------------------------------------------------------------------
