@@ -13,6 +13,7 @@ incremental run after one more day of alerts and messages, and each metric page 
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
 import time
 from io import StringIO
@@ -117,7 +118,7 @@ def time_pages() -> None:
     from django.test import Client
 
     client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(User.objects.create_user("bench", password="bench-password"))
+    client.force_login(User.objects.create_user("bench", password=secrets.token_urlsafe(16)))
     cid = scalar("SELECT min(classifier_id) FROM elasticc2_brokerclassifier")
     print("\npages (test client, second request):")
     for url in ("/metrics/", "/metrics/alertstream/", "/metrics/delays/", f"/metrics/delays/?who=c:{cid}",

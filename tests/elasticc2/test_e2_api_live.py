@@ -1,12 +1,12 @@
 """The ELAsTiCC2 read APIs over real HTTP, with the TomClient scripts use (session login + CSRF)."""
 
-import re
 
 import pytest
 import requests
 from test_e2_api_data import OBJ_A, OBJ_B, PASSWORD, load_sample, make_user, refill_taxonomy
 
 from desctom.client import TomClient
+from desctom.testing.manual import run_python_examples
 from desctom.testing.paths import REPO_ROOT
 
 DOC = REPO_ROOT / "docs" / "api_elasticc2.md"
@@ -85,15 +85,7 @@ def test_the_manual_examples_run(live_server, capsys):
     """Every Python example of docs/api_elasticc2.md, in order, against the sample (they assert too)."""
     load_sample()
     make_user("doctester")
-    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
-    assert len(blocks) >= 8
-    setup = 'TomClient("http://127.0.0.1:8080", username="admin", passwordfile="var/secrets/admin_password")'
-    assert setup in blocks[0]
-    blocks[0] = blocks[0].replace(setup, f"TomClient({live_server.url!r}, username='doctester', "
-                                         f"password={PASSWORD!r})")
-    namespace = {}
-    for block in blocks:
-        exec(compile(block, str(DOC), "exec"), namespace)  # noqa: S102 - our own manual
+    namespace = run_python_examples(DOC, live_server.url, "doctester", PASSWORD)
     out = capsys.readouterr().out
     assert "Exception in LtcvsView: Unknown parameters: {'foo'}" in out
     assert "ra must be between 0 and 360 degrees, not 400.0" in out

@@ -1,12 +1,12 @@
 """Every Python example of docs/api_followup.md runs, in order, over HTTP against the follow-up sample."""
 
-import re
 
 import pytest
 from test_e2_api_data import PASSWORD, make_user, refill_taxonomy
 from test_e2_followup_data import O1, O2, load_followup_sample
 
 from desctom.elasticc2.models import PlannedSpectra, SpectrumInfo, WantedSpectra
+from desctom.testing.manual import run_python_examples
 from desctom.testing.paths import REPO_ROOT
 
 DOC = REPO_ROOT / "docs" / "api_followup.md"
@@ -26,15 +26,7 @@ def taxonomy_back_afterwards(django_db_setup, django_db_blocker):
 def test_the_manual_examples_run(live_server, capsys):
     load_followup_sample()
     make_user("doctester")
-    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
-    assert len(blocks) >= 8
-    setup = 'TomClient("http://127.0.0.1:8080", username="admin", passwordfile="var/secrets/admin_password")'
-    assert setup in blocks[0]
-    blocks[0] = blocks[0].replace(setup, f"TomClient({live_server.url!r}, username='doctester', "
-                                         f"password={PASSWORD!r})")
-    namespace = {}
-    for block in blocks:
-        exec(compile(block, str(DOC), "exec"), namespace)  # noqa: S102 - our own manual
+    namespace = run_python_examples(DOC, live_server.url, "doctester", PASSWORD)
     out = capsys.readouterr().out
     assert namespace["objids"] == [O1, O2]
     assert "'num': 2" in out and "Unknown objectid 42" in out and "'n_deleted': 1" in out
