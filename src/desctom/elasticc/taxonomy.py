@@ -14,6 +14,8 @@ Faithful to the original tables: the periodic leaves (211-214) have category 20 
 
 from __future__ import annotations
 
+from desctom.elasticc2.taxonomy import leaf_of_gentype, rows_by_classid
+
 #: class id -> description, for every node of the taxonomy.
 CLASSES: dict[int, str] = {
     0: "Static/Other", 1: "Non-Recurring", 10: "Non-Recurring/Other",
@@ -39,22 +41,12 @@ _CATEGORY_AS_STORED = {21: (20, "Periodic")}
 
 def exact_classid(gentype: int) -> int | None:
     """The leaf class id of an SNANA gentype, or None if the taxonomy has no such gentype."""
-    for classid, gentypes in GENTYPES_OF_LEAF.items():
-        if gentype in gentypes:
-            return classid
-    return None
+    return leaf_of_gentype(GENTYPES_OF_LEAF, gentype)
 
 
 def gentype_of_classid_rows() -> list[dict]:
     """Rows of ``elasticc_gentypeofclassid``, ordered by class id then gentype."""
-    rows = []
-    for classid in sorted(CLASSES):
-        gentypes = GENTYPES_OF_LEAF.get(classid)
-        if gentypes:
-            rows += [{"classId": classid, "gentype": g, "description": CLASSES[classid]} for g in gentypes]
-        else:
-            rows.append({"classId": classid, "gentype": None, "description": CLASSES[classid]})
-    return rows
+    return rows_by_classid(CLASSES, GENTYPES_OF_LEAF, "classId")
 
 
 def classid_of_gentype_rows() -> list[dict]:

@@ -39,24 +39,35 @@ GENTYPES_OF_LEAF: dict[int, tuple[int, ...]] = {
 SIMULATED_LEAF_CLASSES: tuple[int, ...] = tuple(sorted(GENTYPES_OF_LEAF))
 
 
-def exact_classid(gentype: int) -> int | None:
-    """The leaf class id of an SNANA gentype, or None if the gentype is not in the taxonomy."""
-    for classid, gentypes in GENTYPES_OF_LEAF.items():
+def leaf_of_gentype(gentypes_of_leaf: dict[int, tuple[int, ...]], gentype: int) -> int | None:
+    """The leaf class id listing ``gentype`` in ``gentypes_of_leaf``, or None (shared with ELAsTiCC 1)."""
+    for classid, gentypes in gentypes_of_leaf.items():
         if gentype in gentypes:
             return classid
     return None
 
 
+def rows_by_classid(classes: dict[int, str], gentypes_of_leaf: dict[int, tuple[int, ...]],
+                    key: str) -> list[dict]:
+    """Gentype-of-classid rows: one per (class, gentype), a NULL gentype for classes without models.
+
+    ``key`` names the class-id column (``classid`` here, ``classId`` in ELAsTiCC 1).
+    """
+    rows = []
+    for classid in sorted(classes):
+        gentypes = gentypes_of_leaf.get(classid) or (None,)
+        rows += [{key: classid, "gentype": g, "description": classes[classid]} for g in gentypes]
+    return rows
+
+
+def exact_classid(gentype: int) -> int | None:
+    """The leaf class id of an SNANA gentype, or None if the gentype is not in the taxonomy."""
+    return leaf_of_gentype(GENTYPES_OF_LEAF, gentype)
+
+
 def gentype_of_classid_rows() -> list[dict]:
     """Rows of ``elasticc2_gentypeofclassid``, ordered by class id."""
-    rows = []
-    for classid in sorted(CLASSES):
-        gentypes = GENTYPES_OF_LEAF.get(classid)
-        if gentypes:
-            rows += [{"classid": classid, "gentype": g, "description": CLASSES[classid]} for g in gentypes]
-        else:
-            rows.append({"classid": classid, "gentype": None, "description": CLASSES[classid]})
-    return rows
+    return rows_by_classid(CLASSES, GENTYPES_OF_LEAF, "classid")
 
 
 def classid_of_gentype_rows() -> list[dict]:
