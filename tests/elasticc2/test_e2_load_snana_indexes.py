@@ -255,12 +255,16 @@ def cli(*args) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
-def read_until_loading(proc, files: int = 1) -> list[str]:
-    """Read the command's output until it has dropped the indexes and reported ``files`` files."""
-    seen = []
+def read_until_loading(proc, files: int = 1, objects: int = 0) -> list[str]:
+    """Read the command's output until it has dropped the indexes and reported ``files`` files
+    holding at least ``objects`` objects in all (many test files hold none)."""
+    seen, loaded = [], 0
     for line in proc.stdout:
         seen.append(line)
-        if any(s.startswith("dropped ") for s in seen) and sum(s.startswith("file ") for s in seen) >= files:
+        if m := re.match(r"\s*\[\d+/\d+ files, ([\d,]+) objects", line):
+            loaded = int(m.group(1).replace(",", ""))
+        if any(s.startswith("dropped ") for s in seen) and sum(s.startswith("file ") for s in seen) >= files \
+                and loaded >= objects:
             return seen
     pytest.fail(f"the load ended before loading: {''.join(seen)} {proc.stderr.read()}")
 
@@ -294,7 +298,7 @@ def test_killed_load_is_repaired_by_the_next_run(elasticc2_test_dirs, expected):
 def test_ctrl_c_during_a_deferred_load_recreates_the_indexes(elasticc2_test_dirs, expected):
     before = index_defs()
     proc = cli("-d", *map(str, elasticc2_test_dirs), "--ppdb", "--do", "-n", "2", "--defer-indexes")
-    read_until_loading(proc, files=3)
+    read_until_loading(proc, files=3, objects=1)
     os.killpg(proc.pid, signal.SIGINT)
     rest, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, (err, rest)
