@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "desctom.db",  # SQL API and long-query queue (label "db": table db_queryqueue)
     "desctom.metrics",  # campaign metrics computed by update_metrics (tables metrics_*)
     "bootstrap",  # django-bootstrap-static: Bootstrap served from the installed package
+    "drf_spectacular",  # OpenAPI description at /api/schema/ (desctom.apidocs)
+    "drf_spectacular_sidecar",  # Swagger UI / Redoc assets served locally (no CDN)
 ]
 
 SITE_ID = 1
@@ -171,6 +173,23 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# OpenAPI description (/api/schema/, /api/docs/): DRF views by drf-spectacular, plain JSON views
+# from the declarative registry in desctom.apidocs (merged in by its postprocessing hook).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "DESC TOM API",
+    "DESCRIPTION": "The JSON API of DESC TOM (ELAsTiCC2, ELAsTiCC, SQL, accounts). See docs/api_openapi.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "desctom.apidocs.hook.add_plain_views"],
 }
 
 # Groups every installation has (reference §0); new users join the first one.

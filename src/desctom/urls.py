@@ -18,5 +18,6 @@ urlpatterns = [
     path("elasticc/", include("desctom.elasticc.urls")),
     path("db/", include("desctom.db.urls")),
     path("metrics/", include("desctom.metrics.urls")),
+    path("api/", include("desctom.apidocs.urls")),  # OpenAPI: /api/schema/, /api/docs/
     path("", include("tom_common.urls")),
 ]

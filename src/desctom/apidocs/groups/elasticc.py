@@ -1,0 +1,236 @@
+"""ELAsTiCC 1 under ``/elasticc/`` (docs/api_elasticc.md; views in desctom.elasticc.api).
+
+The admin loaders are POST only, for ELAsTiCC admins; each request is checked whole and stored
+in one transaction (a bad row: 400, nothing written).
+"""
+
+from desctom.apidocs.groups.elasticc2_brokers import INFO, PAGING_PARAMS, SELECTOR_PARAMS, page_of
+from desctom.apidocs.registry import (
+    ANY_OBJECT,
+    BOOLEAN,
+    DATETIME,
+    INT64,
+    NUMBER,
+    STRING,
+    Endpoint,
+    Operation,
+    Response,
+    array,
+    error,
+    json_api_pair,
+    nullable,
+    obj,
+    post_only,
+)
+from desctom.elasticc.api import admin
+from desctom.elasticc.api.alerts import MAX_NUM
+
+TAG = "elasticc"
+OK = {"type": "string", "enum": ["ok"]}
+_KINDS = {"int": INT64, "float": NUMBER, "text": {**STRING, "pattern": "^[^\\u0000]*$"}, "bool": BOOLEAN}
+
+
+def row_schema(spec: dict, keymap: dict | None = None) -> dict:
+    """The JSON Schema of a row ``check_row`` accepts under ``spec`` (column -> (kind, nullable))."""
+    names = {v: k for k, v in (keymap or {}).items()}
+    props = {
+        names.get(c, c): (nullable(_KINDS[kind]) if null else _KINDS[kind])
+        for c, (kind, null) in spec.items()
+    }
+    return obj(props, [names.get(c, c) for c, (_, null) in spec.items() if not null])
+
+
+def one_or_list(schema: dict) -> dict:
+    return {"oneOf": [schema, array(schema, minItems=1)]}
+
+
+ALERT_IN = obj(
+    {
+        "alertId": INT64,
+        "diaSource": row_schema(admin.SOURCE_SPEC),
+        "diaObject": nullable(row_schema(admin.OBJECT_SPEC)),
+        "prvDiaSources": nullable(array(row_schema(admin.SOURCE_SPEC))),
+        "prvDiaForcedSources": nullable(array(row_schema(admin.FORCED_SPEC))),
+        "prvDiaNondetectionLimits": {},
+        "cutoutDifference": {},
+        "cutoutTemplate": {},
+    },
+    ["alertId", "diaSource"],
+    description="A v0.9 alert; sources must belong to known objects or this batch's.",
+)
+_admin = {
+    403: error(
+        "Not an ELAsTiCC admin (group `elasticc_admin`, permission elasticc.elasticc_admin or "
+        "superuser), or a session without the CSRF header."
+    ),
+    404: error("Unknown alertId (markalertsent)."),
+}
+
+
+def _loader(name: str, summary: str, body: dict, ok: dict, writes: tuple[str, ...]) -> Endpoint:
+    errors = {k: v for k, v in _admin.items() if k == 403 or name == "markalertsent"}
+    return Endpoint(
+        f"elasticc:{name}",
+        f"/elasticc/{name}",
+        (
+            post_only(
+                summary, body, Response("Stored (rows already present are skipped).", ok), errors=errors
+            ),
+        ),
+        writes=writes,
+    )
+
+
+def _ok(message: dict, **extra) -> dict:
+    return obj({"status": OK, "message": message, **extra}, ["status", "message", *extra])
+
+
+PAGING = obj(
+    {
+        "offset": {"type": "integer", "minimum": 0, "maximum": 2**62, "default": 0},
+        "num": {"type": "integer", "minimum": 0, "maximum": MAX_NUM, "default": 100},
+    }
+)
+ALERTS_OK = obj(
+    {
+        "status": OK,
+        "offset": {"type": "integer"},
+        "num": {"type": "integer"},
+        "totnum": {"type": "integer"},
+        "alerts": array(ANY_OBJECT),
+    },
+    ["status", "offset", "num", "totnum", "alerts"],
+)
+TRUTH_OK = obj(
+    {
+        **ALERTS_OK["properties"],
+        "truth": obj({}, additional=ANY_OBJECT),
+        "objecttruth": obj({}, additional=ANY_OBJECT),
+    },
+    [*ALERTS_OK["required"], "truth", "objecttruth"],
+)
+CLASSIFICATION_OUT = obj(
+    {
+        "classifierId": nullable(INT64),
+        "classifierName": nullable(STRING),
+        "classifierParams": nullable(STRING),
+        "classId": nullable({"type": "integer"}),
+        "probability": nullable(NUMBER),
+    },
+    ["classifierId", "classifierName", "classifierParams", "classId", "probability"],
+)
+_MESSAGE_KEYS = ("brokerMessageId", "streamMessageId", "topicName", "alertId", "diaSourceId")
+_STAMPS = ("msgHdrTimestamp", "descIngestTimestamp", "elasticcPublishTimestamp", "brokerIngestTimestamp")
+MESSAGE_OUT = obj(
+    {
+        **{k: nullable(STRING if k == "topicName" else INT64) for k in _MESSAGE_KEYS},
+        **{k: nullable(DATETIME) for k in _STAMPS},
+        "brokerName": nullable(STRING),
+        "brokerVersion": nullable(STRING),
+        "classifications": array(CLASSIFICATION_OUT),
+    },
+    [*_MESSAGE_KEYS, *_STAMPS, "brokerName", "brokerVersion", "classifications"],
+)
+
+_bad = error("Bad query: none or several of the selectors, an id that is not an integer, ...")
+_closed = {403: error("ELAsTiCC is over: posting classifications is disabled.")}
+
+
+def _queries(summary: str) -> tuple[Operation, ...]:
+    ok = Response("A page of messages in id order.", page_of(MESSAGE_OUT))
+    get = Operation("get", summary, {200: ok, 400: _bad}, query=SELECTOR_PARAMS + PAGING_PARAMS)
+    return get, Operation(
+        "post", summary + " (POST)", {200: ok, 400: _bad}, query=SELECTOR_PARAMS + PAGING_PARAMS
+    )
+
+
+_one_ok = Response(
+    "The message (for an id) or a page of messages (for a query).",
+    {"oneOf": [MESSAGE_OUT, page_of(MESSAGE_OUT)]},
+)
+_one = {200: _one_ok, 400: _bad, 404: error("No broker message with that id.")}
+
+ENDPOINTS = [
+    _loader(
+        "adddiaobject", "Add a diaObject", row_schema(admin.OBJECT_SPEC), _ok(STRING), ("elasticc_diaobject",)
+    ),
+    _loader(
+        "addelasticcalert",
+        "Add alerts",
+        one_or_list(ALERT_IN),
+        _ok(
+            obj(
+                {k: {"type": "integer"} for k in ("objects", "sources", "forcedsources", "alerts")},
+                ["objects", "sources", "forcedsources", "alerts"],
+            )
+        ),
+        ("elasticc_diaobject", "elasticc_diasource", "elasticc_diaforcedsource", "elasticc_diaalert"),
+    ),
+    _loader(
+        "addtruth",
+        "Add per-epoch truth",
+        one_or_list(row_schema(admin.TRUTH_SPEC, admin.TRUTH_KEYS)),
+        _ok(array(INT64), missing=array(INT64)),
+        ("elasticc_diatruth",),
+    ),
+    _loader(
+        "addobjecttruth",
+        "Add object truth",
+        one_or_list(row_schema(admin.OBJECT_TRUTH_SPEC)),
+        _ok(array(INT64)),
+        ("elasticc_diaobjecttruth",),
+    ),
+    _loader(
+        "markalertsent",
+        "Mark alerts sent",
+        {"oneOf": [INT64, array(INT64, minItems=1)]},
+        obj(
+            {"status": OK, "alertIds": array(INT64), "timestamp": DATETIME},
+            ["status", "alertIds", "timestamp"],
+        ),
+        ("elasticc_diaalert",),
+    ),
+    Endpoint(
+        "elasticc:getalerts",
+        "/elasticc/getalerts",
+        json_api_pair(
+            "A page of alerts", PAGING, Response("Reconstructed v0.9 alerts in alertId order.", ALERTS_OK)
+        ),
+    ),
+    Endpoint(
+        "elasticc:getalertsandtruth",
+        "/elasticc/getalertsandtruth",
+        json_api_pair(
+            "A page of alerts with their truth",
+            PAGING,
+            Response(
+                "As getalerts, plus `truth` (by diaSourceId) and `objecttruth` (by diaObjectId).", TRUTH_OK
+            ),
+        ),
+    ),
+    Endpoint(
+        "elasticc:brokermessage",
+        "/elasticc/brokermessage/",
+        (
+            *_queries("ELAsTiCC 1 broker messages"),
+            Operation("put", "Disabled: ELAsTiCC is over", _closed, body={}),
+        ),
+    ),
+    Endpoint(
+        "elasticc:brokermessage_id",
+        "/elasticc/brokermessage/{info}/",
+        (
+            Operation(
+                "get",
+                "One ELAsTiCC 1 broker message, or a query as the path",
+                _one,
+                query=SELECTOR_PARAMS + PAGING_PARAMS,
+            ),
+            Operation(
+                "post", "One ELAsTiCC 1 broker message (POST)", _one, query=SELECTOR_PARAMS + PAGING_PARAMS
+            ),
+        ),
+        path_params=(INFO,),
+        also=("elasticc:brokermessage_query",),
+    ),
+]

@@ -1,0 +1,188 @@
+"""ELAsTiCC2 broker messages: brokers PUT classifications, anyone logged in reads them
+(docs/api_elasticc2.md; views in desctom.elasticc2.api.brokermessages)."""
+
+from desctom.apidocs.registry import (
+    INT64,
+    NUMBER,
+    STRING,
+    Endpoint,
+    Operation,
+    Param,
+    Response,
+    array,
+    error,
+    nullable,
+    obj,
+)
+from desctom.elasticc2.api import brokermessage_validation as v
+from desctom.elasticc2.api.brokermessages import MAX_NUM, SELECTORS
+
+TAG = "elasticc2 broker messages"
+NO_NUL = "^[^\\u0000]*$"
+NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+
+MS = {
+    **NUMBER,
+    "minimum": 0,
+    "exclusiveMaximum": True,
+    "maximum": v.MAX_MS,
+    "description": "Milliseconds since 1970-01-01 UTC (rounded to the ms).",
+}
+CLASSIFICATION_IN = obj(
+    {
+        "classId": {"type": "integer", "minimum": v.SMALLINT[0], "maximum": v.SMALLINT[1]},
+        "probability": {**NUMBER, "minimum": 0, "maximum": 1},
+    },
+    v.CLASSIFICATION_KEYS,
+)
+MESSAGE_IN = obj(
+    {
+        "alertId": INT64,
+        "diaSourceId": INT64,
+        "elasticcPublishTimestamp": MS,
+        "brokerIngestTimestamp": nullable(MS),
+        "brokerPublishTimestamp": nullable(MS),
+        **{
+            k: {
+                **STRING,
+                "maxLength": v.MAX_CHARS[k],
+                "pattern": NOT_BLANK if k in v.NONEMPTY_KEYS else NO_NUL,
+            }
+            for k in v.STRING_KEYS
+        },
+        "classifications": array(
+            CLASSIFICATION_IN, maxItems=v.MAX_CLASSIFICATIONS, description="classIds must be distinct."
+        ),
+    },
+    v.REQUIRED_KEYS,
+    description="A brokerClassification record. The four classifier strings together must "
+    f"be at most {v.MAX_CLASSIFIER_BYTES} bytes of UTF-8.",
+)
+PUT_BODY = {"oneOf": [MESSAGE_IN, array(MESSAGE_IN, minItems=1, maxItems=v.MAX_MESSAGES)]}
+PUT_OK = obj(
+    {"brokerMessageId": INT64, "num_loaded": {"type": "integer"}, "num_duplicates": {"type": "integer"}},
+    ["brokerMessageId", "num_loaded", "num_duplicates"],
+    description="`brokerMessageId`: the first stored message's id (-1 if all were duplicates).",
+)
+
+CLASSIFICATION_OUT = obj({"classId": {"type": "integer"}, "probability": NUMBER}, ["classId", "probability"])
+_MESSAGE_KEYS = (
+    "brokerMessageId",
+    "streamMessageId",
+    "topicName",
+    "kafkaPartition",
+    "alertId",
+    "diaSourceId",
+    "msgHdrTimestamp",
+    "descIngestTimestamp",
+    "elasticcPublishTimestamp",
+    "brokerIngestTimestamp",
+    "classifierId",
+    "brokerName",
+    "brokerVersion",
+    "classifierName",
+    "classifierParams",
+)
+_INTS = {"brokerMessageId", "streamMessageId", "kafkaPartition", "alertId", "diaSourceId", "classifierId"}
+_STAMPS = {"msgHdrTimestamp", "descIngestTimestamp", "elasticcPublishTimestamp", "brokerIngestTimestamp"}
+MESSAGE_OUT = obj(
+    {
+        **{
+            k: nullable(
+                INT64 if k in _INTS else {"type": "string", "format": "date-time"} if k in _STAMPS else STRING
+            )
+            for k in _MESSAGE_KEYS
+        },
+        "classifications": array(CLASSIFICATION_OUT),
+    },
+    [*_MESSAGE_KEYS, "classifications"],
+)
+
+
+def page_of(message: dict) -> dict:
+    return obj(
+        {
+            "offset": {"type": "integer"},
+            "num": {"type": "integer"},
+            "totalcount": {"type": "integer"},
+            "count": {"type": "integer"},
+            "brokermessages": array(message),
+        },
+        ["offset", "num", "totalcount", "count", "brokermessages"],
+    )
+
+
+IDS = {
+    "type": "string",
+    "pattern": "^[+-]?[0-9]{1,18}(,[+-]?[0-9]{1,18})*$",
+    "description": "Comma-separated integers.",
+}
+SELECTOR_PARAMS = tuple(Param(name, IDS, f"Messages of these {SELECTORS[name]} ids.") for name in SELECTORS)
+PAGING_PARAMS = (
+    Param("offset", {"type": "integer", "minimum": 0, "maximum": 10**15}, "Default 0."),
+    Param(
+        "num",
+        {"type": "integer", "minimum": 0, "maximum": 10**15},
+        f"Default 100, at most {MAX_NUM} are returned.",
+    ),
+)
+INFO = Param(
+    "info",
+    {"type": "string", "pattern": "^(-?[0-9]{1,18}|[a-z]+=[0-9,]+(&[a-z]+=[0-9,]+)*)$"},
+    "A message id, or a query like `alertid=1,2&num=10`.",
+    where="path",
+)
+
+_bad = error("Bad query: none or several of the selectors, an id that is not an integer, ...")
+_list = Operation(
+    "get",
+    "Broker messages of alerts, sources or objects",
+    {200: Response("A page of messages in id order.", page_of(MESSAGE_OUT)), 400: _bad},
+    f"Give exactly one of {', '.join(SELECTORS)} (the spellings with and without `dia` are synonyms).",
+    query=SELECTOR_PARAMS + PAGING_PARAMS,
+)
+_one = Operation(
+    "get",
+    "One broker message, or a query given as the path",
+    {
+        200: Response(
+            "The message (for an id) or a page of messages (for a query).",
+            {"oneOf": [MESSAGE_OUT, page_of(MESSAGE_OUT)]},
+        ),
+        400: _bad,
+        404: error("No broker message with that id."),
+    },
+    query=SELECTOR_PARAMS + PAGING_PARAMS,
+)
+_put = Operation(
+    "put",
+    "Store classifications (push brokers)",
+    {
+        201: Response("Stored (duplicates of stored messages are skipped).", PUT_OK, headers=("Location",)),
+        400: error("A message is malformed: `message <index>: <field> ...` (nothing is stored)."),
+        403: error(
+            "Not a member of `elasticc_broker` (nor a superuser), or a session without the CSRF header."
+        ),
+        413: error("Too many messages or too large a body."),
+    },
+    "One brokerClassification record or a list of them. Every message is checked before anything is "
+    "stored; the same idempotent path as the Kafka poller stores them.",
+    body=PUT_BODY,
+    body_required=True,
+)
+
+ENDPOINTS = [
+    Endpoint(
+        "elasticc2:brokermessage",
+        "/elasticc2/brokermessage/",
+        (_list, _put),
+        writes=("elasticc2_brokermessage", "elasticc2_brokerclassifier", "elasticc2_brokersourceids"),
+    ),
+    Endpoint(
+        "elasticc2:brokermessage_id",
+        "/elasticc2/brokermessage/{info}/",
+        (_one,),
+        path_params=(INFO,),
+        also=("elasticc2:brokermessage_query",),
+    ),
+]
