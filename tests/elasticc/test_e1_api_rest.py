@@ -36,8 +36,10 @@ def walk(client, url: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("name", LISTS)
-def test_every_list_paginates_to_the_end(user_client, loaded, name):
+def test_every_list_paginates_to_the_end(user_client, admin_client, loaded, name):
     table, key = LISTS[name]
+    if name == "diatruth":  # truth: ELAsTiCC admins only
+        user_client = admin_client
     first = user_client.get(f"/elasticc/{name}/").json()
     total = sql(f"SELECT count(*) FROM {table}")[0][0]  # noqa: S608 - test constants
     assert first["count"] == total > 100 and len(first["results"]) == 100
@@ -47,7 +49,7 @@ def test_every_list_paginates_to_the_end(user_client, loaded, name):
     assert len(ids) == total and ids == sorted(ids) and len(set(ids)) == total
 
 
-def test_details_and_their_shapes(user_client, loaded):
+def test_details_and_their_shapes(user_client, admin_client, loaded):
     ((oid, ra),) = sql('SELECT "diaObjectId", ra FROM elasticc_diaobject ORDER BY "diaObjectId" LIMIT 1')
     obj = user_client.get(f"/elasticc/diaobject/{oid}/").json()
     assert (
@@ -63,7 +65,8 @@ def test_details_and_their_shapes(user_client, loaded):
     )
     src = user_client.get(f"/elasticc/diasource/{sid}/").json()
     assert src["diaObject"] == oid and src["midPointTai"] == mjd and src["nobs"] is None
-    truth = user_client.get(f"/elasticc/diatruth/{sid}/").json()
+    assert user_client.get(f"/elasticc/diatruth/{sid}/").status_code == 403  # truth: admins only
+    truth = admin_client.get(f"/elasticc/diatruth/{sid}/").json()
     assert truth["diaSourceId"] == sid and truth["detect"] is True and truth["diaObjectId"] == oid
     alert = user_client.get(f"/elasticc/diaalert/{sid}/").json()
     assert set(alert) == {
@@ -94,8 +97,8 @@ def test_details_and_their_shapes(user_client, loaded):
         "/elasticc/diaalert/99999999999999999999999/",
     ],
 )
-def test_unknown_or_malformed_ids_are_404(user_client, url):
-    resp = user_client.get(url)
+def test_unknown_or_malformed_ids_are_404(admin_client, url):
+    resp = admin_client.get(url)
     assert resp.status_code == 404 and resp.json() == {"detail": "Not found."}
 
 
@@ -122,8 +125,10 @@ def test_getalerts_pages_with_offset_and_num(user_client, loaded):
         assert all(first - 30 <= f["midPointTai"] < t for f in alert["prvDiaForcedSources"])
 
 
-def test_getalertsandtruth_adds_truth(user_client, loaded):
-    body = user_client.post("/elasticc/getalertsandtruth", {"offset": 0, "num": 3}).json()
+def test_getalertsandtruth_adds_truth(user_client, admin_client, loaded):
+    resp = user_client.post("/elasticc/getalertsandtruth", {"offset": 0, "num": 3})
+    assert resp.status_code == 403 and "ELAsTiCC admins" in resp.json()["error"]  # truth: admins only
+    body = admin_client.post("/elasticc/getalertsandtruth", {"offset": 0, "num": 3}).json()
     assert len(body["alerts"]) == 3
     for alert in body["alerts"]:
         sid, oid = alert["diaSource"]["diaSourceId"], alert["diaObject"]["diaObjectId"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Group, User
 from test_e2_api_data import assert_error, get_json, post_json, strict_json
 from test_e2_followup_data import O1, O2, O3, O4, forced_of, load_followup_sample
 
@@ -82,6 +83,10 @@ def test_format_1_2_hostinfo_and_cheat(api, followup):
     assert two["objectid"] == [O1, O2] and two["zp"] == [31.4, 31.4] and two["sncode"] == [2223, 2235]
     assert two["mjd"] == [photometry(O1)["mjd"], photometry(O2)["mjd"]]
     assert hot(api, detected_since_mjd=60040, return_format=2) == {k: [] for k in two}
+    res = post_json(api, URL, {"detected_since_mjd": 0, "cheat_gentypes": [20]})  # truth: admins only
+    assert res.status_code == 403 and "only ELAsTiCC admins" in res.json()["error"]
+    admins, _ = Group.objects.get_or_create(name="elasticc_admin")
+    User.objects.get(username="apiuser").groups.add(admins)
     assert [o["objectid"] for o in hot(api, detected_since_mjd=0, cheat_gentypes=[20, 60])] == [O2, O3]
     assert hot(api, detected_since_mjd=0, cheat_gentypes=[]) == []
 

@@ -6,7 +6,9 @@ Safety comes from PostgreSQL, not from inspecting SQL:
   CREATEDB, CREATEROLE, replication or RLS bypass, member of no other role, so ``SET ROLE``
   and ``SET SESSION AUTHORIZATION`` fail;
 * SELECT on the science tables (``elasticc2_*``, ``elasticc_*``) only, re-granted after every
-  migrate; every other table (users, sessions, tokens, the admin log, the query queue) is revoked;
+  migrate; every other table (users, sessions, tokens, the admin log, the query queue) is revoked,
+  and so are the simulation-truth tables (:data:`TRUTH_MARK` in the name): the SQL API serves every
+  logged-in user, and truth reaches ELAsTiCC admins only (pages and admin endpoints);
 * role settings a user cannot raise (``temp_file_limit``, ``track_activities``: superuser-only);
 * a *commit guard*: each query transaction first calls :data:`ARM_FUNCTION`, which inserts a row
   into an unlogged table carrying a deferred constraint trigger that always fails, so a user's
@@ -26,6 +28,8 @@ from desctom import config
 log = logging.getLogger(__name__)
 
 SCIENCE_PREFIXES = ("elasticc2\\_%", "elasticc\\_%")
+#: Tables whose name holds this are simulation truth: never readable by the SQL role.
+TRUTH_MARK = "truth"
 GUARD_TABLE = "db_commit_guard"
 ARM_FUNCTION = "db_arm_commit_guard"
 CONNECTION_LIMIT = 20
@@ -58,10 +62,11 @@ def setup_after_migrate(sender, using="default", **kwargs):
 
 
 def science_tables(cursor) -> list[str]:
-    """Tables, views and materialized views of the science apps, in schema public."""
+    """Tables, views and materialized views of the science apps, in schema public, truth excluded."""
     cursor.execute("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                    "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
-                   "AND (c.relname LIKE %s OR c.relname LIKE %s) ORDER BY 1", list(SCIENCE_PREFIXES))
+                   "AND (c.relname LIKE %s OR c.relname LIKE %s) AND strpos(c.relname, %s) = 0 ORDER BY 1",
+                   [*SCIENCE_PREFIXES, TRUTH_MARK])
     return [r[0] for r in cursor.fetchall()]
 
 

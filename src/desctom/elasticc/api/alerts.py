@@ -7,7 +7,9 @@ in ``alertId`` order → ``{"status": "ok", "offset", "num", "totnum", "alerts":
 
 from __future__ import annotations
 
+from desctom.accounts.api import json_error
 from desctom.elasticc.alerts import build_alerts, truth_of
+from desctom.elasticc.api.common import ADMIN_GROUP, is_admin
 from desctom.elasticc.models import DiaAlert
 from desctom.elasticc2.api.base import ApiError, JsonApiView, unknown_keys_text
 
@@ -45,6 +47,12 @@ class GetAlertsView(JsonApiView):
 
 
 class GetAlertsAndTruthView(GetAlertsView):
-    """As :class:`GetAlertsView`, plus the truth of each alert's source and object."""
+    """As :class:`GetAlertsView`, plus the truth of each alert's source and object (ELAsTiCC admins only)."""
 
     with_truth = True
+
+    def post(self, request, *args, **kwargs):
+        if not is_admin(request.user):
+            return json_error(f"User {request.user.get_username()!r} may not read the simulation truth: only "
+                              f"ELAsTiCC admins (group {ADMIN_GROUP!r}) may.", 403)
+        return super().post(request, *args, **kwargs)

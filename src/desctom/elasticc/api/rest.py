@@ -12,11 +12,13 @@ from django.db import models
 from django.http import Http404
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import NotFound
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from desctom.elasticc.alerts import build_alerts
+from desctom.elasticc.api.common import is_admin
 from desctom.elasticc.models import DiaAlert, DiaObject, DiaSource, DiaTruth
 from desctom.elasticc2.api.base import finite_or_none
 from desctom.elasticc2.api.rest import FiniteFloatField, PPDBPagination
@@ -52,7 +54,17 @@ class DiaSourceViewSet(_ReadOnly):
     serializer_class = _serializer(DiaSource)
 
 
+class IsElasticcAdmin(BasePermission):
+    """Truth is for ELAsTiCC admins only (others: 403; anonymous callers: 401 first)."""
+
+    message = "Only ELAsTiCC admins (group 'elasticc_admin') may read the simulation truth."
+
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated and is_admin(request.user))
+
+
 class DiaTruthViewSet(_ReadOnly):
+    permission_classes = [IsAuthenticated, IsElasticcAdmin]
     queryset = DiaTruth.objects.order_by("diaSourceId")
     serializer_class = _serializer(DiaTruth)
 

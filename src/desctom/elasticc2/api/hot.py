@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.http import HttpResponse
 
 from desctom.accounts.api import json_error
+from desctom.elasticc.api.common import ADMIN_GROUP, is_admin
 from desctom.elasticc2.api.base import ApiError, JsonApiView, _kind, as_float, as_int, parse_json_body
 from desctom.elasticc2.api.lightcurves import HOST_COLUMNS, PHOTOMETRY_KEYS, ZEROPOINT
 from desctom.elasticc2.followup import LEAF_CLASSES, fast_plans, knowledge_ctes, now_mjd
@@ -97,7 +98,13 @@ class GetHotSNeView(JsonApiView):
             data = parse_json_body(request, self.error_prefix)
             if not isinstance(data, dict):
                 raise self.error(f"request body must be a JSON object, not {_kind(data)}")
-            text = hot_transients_json(**self.arguments(data))
+            arguments = self.arguments(data)
+            if arguments["gentypes"] is not None and not is_admin(request.user):
+                # selecting by true type reveals the truth: ELAsTiCC admins only
+                name = request.user.get_username()
+                raise ApiError(f"Error, cheat_gentypes selects by simulation truth: only ELAsTiCC admins "
+                               f"(group {ADMIN_GROUP!r}) may use it, not {name!r}", 403)
+            text = hot_transients_json(**arguments)
         except ApiError as exc:
             return json_error(exc.message, exc.status)
         return HttpResponse('{"status": "ok", "diaobject": ' + text + "}", content_type="application/json")
