@@ -4,6 +4,8 @@
                               (--demo: and a simulated campaign; see `desctom up --help`)
     desctom down              stop what `up` started
     desctom status [--json]   each component: running or not, address, health
+    desctom backup PATH       consistent backup (database dump, query results, manifest); works while up
+    desctom restore PATH      restore a backup into an empty data dir (DESCTOM_HOME), verified
     desctom <command> ...     any management command (migrate, createsuperuser, shell, ...)
 """
 
@@ -15,6 +17,7 @@ import os
 import sys
 
 STACK_COMMANDS = ("up", "down", "status")
+BACKUP_COMMANDS = ("backup", "restore")
 
 
 def _stack_main(argv: list[str]) -> int:
@@ -82,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in STACK_COMMANDS:
         return _stack_main(argv)
+    if argv and argv[0] in BACKUP_COMMANDS:
+        from desctom.localstack.backup import main as backup_main
+
+        return backup_main(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "desctom.settings")
     from django.core.management import execute_from_command_line
 

@@ -42,6 +42,8 @@ SITE_ID = 1
 _FORBIDDEN_MW = "desctom.web.middleware.HtmlForbiddenRedirectMiddleware"
 MIDDLEWARE = [
     TOMTOOLKIT_MIDDLEWARE[0],  # SecurityMiddleware
+    # A lost or refused database connection answers 503 with a message (sessions and logins included).
+    "desctom.web.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # JSON 403s must reach programs as JSON, not as a redirect to the login page.
     *(_FORBIDDEN_MW if m.endswith(".Raise403Middleware") else m for m in TOMTOOLKIT_MIDDLEWARE[1:]),

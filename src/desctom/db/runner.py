@@ -4,6 +4,10 @@ Claiming uses ``FOR UPDATE SKIP LOCKED``, so any number of runners can work side
 never run the same query. The claiming statement also takes a session advisory lock on the
 query, held while it runs: a query marked started whose lock nobody holds belongs to a runner
 that died, and is marked as errored (not re-run: it might be what killed the runner).
+
+With ``--loop`` (:meth:`Runner.serve`) the runner outlives database restarts: it waits with
+back-off until PostgreSQL answers again, then puts back in the queue the query the outage
+interrupted (at most ``MAX_OUTAGE_RETRIES`` times) and carries on.
 """
 
 from __future__ import annotations
@@ -26,6 +30,20 @@ log = logging.getLogger("desctom.long_query_runner")
 
 _LOCK_KEY = "hashtextextended(queryid::text, 0)"
 ABANDONED = "the runner running this query stopped before it finished; submit it again"
+#: Times a query interrupted by a database outage is run again before it is marked as errored.
+MAX_OUTAGE_RETRIES = 3
+#: SQLSTATE prefixes meaning the connection is gone: 08 connection exception, 57P server shutdown/crash.
+_LOST_STATES = ("08", "57P")
+
+
+def database_lost(exc: BaseException) -> bool:
+    """True if ``exc`` means the database connection is gone (not a bad query, not a timeout)."""
+    if isinstance(exc, psycopg.InterfaceError):
+        return True
+    if not isinstance(exc, psycopg.OperationalError):
+        return False
+    state = getattr(exc, "sqlstate", None)
+    return state is None or state.startswith(_LOST_STATES)
 
 
 @dataclass
@@ -43,12 +61,15 @@ def result_path(cfg: config.Config, queryid) -> Path:
 class Runner:
     """One runner process: its own bookkeeping connection (autocommit) holds the advisory locks."""
 
-    def __init__(self, cfg: config.Config | None = None):
+    def __init__(self, cfg: config.Config | None = None, connect: bool = True):
         self.cfg = cfg or config.load()
-        self.conn = app_connect(autocommit=True)
+        self.conn = app_connect(autocommit=True) if connect else None
+        self.current: Claimed | None = None  # the query being run, if any
+        self._interrupted: dict[str, int] = {}  # queries an outage interrupted -> how many times
 
     def close(self) -> None:
-        self.conn.close()
+        if self.conn is not None:
+            self.conn.close()
 
     # -- queue bookkeeping ------------------------------------------------------------------
     def claim(self) -> Claimed | None:
@@ -116,21 +137,72 @@ class Runner:
         job = self.claim()
         if job is None:
             return None
+        self.current = job
         try:
             self._run(job)
-        finally:
-            self._unlock(job.queryid)
+        except BaseException:
+            try:
+                self._unlock(job.queryid)
+            except psycopg.Error:  # the connection is gone, and the lock with it
+                pass
+            raise
+        self._unlock(job.queryid)
+        self.current = None
         return job
+
+    def serve(self, idle_sleep: float) -> None:
+        """Run queued queries forever; sleep ``idle_sleep`` s when the queue is empty.
+
+        A lost or refused database connection is logged and retried with back-off (1 s doubling
+        to 30 s); the query it interrupted goes back to the queue. Ctrl-C/SIGTERM ends the loop.
+        """
+        delay = 1.0
+        while True:
+            try:
+                if self.conn is None or self.conn.closed:
+                    self.conn = app_connect(autocommit=True)
+                    log.info("connected to the database")
+                self._requeue_interrupted()
+                job = self.run_once()
+                delay = 1.0
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                if not database_lost(exc):
+                    raise
+                if self.current is not None:
+                    queryid = self.current.queryid
+                    self._interrupted[queryid] = self._interrupted.get(queryid, 0) + 1
+                    self.current = None
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                log.warning("database unavailable (%s); retrying in %.0f s", first, delay)
+                self.close()
+                self.conn = None
+                time.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            if job is None:
+                time.sleep(idle_sleep)
+
+    def _requeue_interrupted(self) -> None:
+        """Put back in the queue the queries an outage interrupted (errored after too many tries)."""
+        for queryid, times in list(self._interrupted.items()):
+            if times > MAX_OUTAGE_RETRIES:
+                self._finish(queryid, f"the database connection was lost {times} times while this query "
+                                      "ran; submit it again")
+                log.warning("query %s: errored after %d database outages", queryid, times)
+            else:
+                self._requeue(queryid)
+                log.warning("query %s: interrupted by a database outage; put back in the queue", queryid)
+            del self._interrupted[queryid]
 
     def _run(self, job: Claimed) -> None:
         seconds = self.cfg.sql_queue_timeout
         final = result_path(self.cfg, job.queryid)
         part = final.with_name(final.name + ".part")
-        final.parent.mkdir(parents=True, exist_ok=True)
         log.info("query %s: started (%d statements, format %s)", job.queryid, len(job.queries), job.format)
         t0 = time.monotonic()
         fired = None
         try:
+            final.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlexec.connect(seconds, self.cfg)
             try:
                 with sqlexec.guarded(conn, seconds) as fired:
@@ -143,13 +215,17 @@ class Runner:
                 conn.close()
             os.replace(part, final)
         except KeyboardInterrupt:
-            part.unlink(missing_ok=True)
+            _remove_quietly(part)
             self._requeue(job.queryid)
             log.warning("query %s: interrupted; put back in the queue", job.queryid)
             raise
         except (psycopg.Error, sqlexec.SqlError, pa.ArrowException, OSError, ValueError) as exc:
-            part.unlink(missing_ok=True)
+            _remove_quietly(part)
+            if database_lost(exc) and not (fired is not None and fired.is_set()):
+                raise  # not the query's fault: serve() retries it once the database is back
             text = sqlexec.error_text(exc, fired, seconds)
+            if isinstance(exc, OSError) and not isinstance(exc, psycopg.Error):
+                text = f"cannot write the result file in {final.parent}: {text}"
             self._finish(job.queryid, text)
             log.info("query %s: error: %s", job.queryid, text)
             return
@@ -163,3 +239,11 @@ class Runner:
         def report(rows: int) -> None:
             log.info("query %s: %d rows written", queryid, rows)
         return report
+
+
+def _remove_quietly(path: Path) -> None:
+    """Delete ``path`` if it exists; an unusable results dir must not hide the real error."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass

@@ -1,11 +1,21 @@
-"""Middleware replacing the TOM Toolkit's ``Raise403Middleware``.
+"""Site middleware: HTML-only 403 redirects, and 503 answers while the database is unavailable.
 
-The TOM Toolkit turns every 403 outside ``/api/`` into a redirect to the login page. DESC TOM
-has JSON endpoints everywhere (``/db/``, ``/elasticc2/``, ...), and programs must see a JSON
-403 there, never a login page. So only HTML answers are redirected here.
+``HtmlForbiddenRedirectMiddleware`` replaces the TOM Toolkit's ``Raise403Middleware``, which
+turns every 403 outside ``/api/`` into a redirect to the login page. DESC TOM has JSON endpoints
+everywhere (``/db/``, ``/elasticc2/``, ...), and programs must see a JSON 403 there, never a
+login page. So only HTML answers are redirected.
+
+``DatabaseUnavailableMiddleware`` answers 503 with a clear message while PostgreSQL is down.
 """
 
+import logging
+import sys
+import threading
+
 from django.contrib import messages
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -25,3 +35,93 @@ class HtmlForbiddenRedirectMiddleware:
         messages.error(request, "You do not have permission to access this page. Please log in as a user "
                                 "with the right permissions or ask an administrator.")
         return redirect(reverse("login") + "?next=" + request.path)
+
+
+# -- database outages ----------------------------------------------------------------------------
+log = logging.getLogger("desctom.web")
+
+#: Seconds a client is asked to wait before trying again while the database is unavailable.
+RETRY_AFTER = 10
+#: Path prefixes whose callers are programs: they get JSON, not an HTML page.
+JSON_PREFIXES = ("/api/", "/db/", "/elasticc2/", "/elasticc/", "/healthz", "/metrics/")
+#: SQLSTATE classes meaning "no usable connection": 08 connection exception, 57P operator intervention
+#: (server shutting down, crashed, not accepting connections yet), 53300 too many connections.
+_UNAVAILABLE_STATES = ("08", "57P", "53300")
+DB_DOWN_MESSAGE = "database unavailable: the server is restarting or unreachable; try again in a few seconds"
+
+_outage = threading.local()
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True if ``exc`` means the database cannot be reached (not a bad query, not a timeout)."""
+    if not isinstance(exc, (OperationalError, InterfaceError)):
+        return False
+    if isinstance(exc, InterfaceError):
+        return True  # "connection already closed" and the like
+    cause = exc.__cause__
+    state = getattr(cause, "sqlstate", None)
+    if state is None:
+        return True  # client-side failure: connection refused, server closed the connection, ...
+    return state.startswith(_UNAVAILABLE_STATES)
+
+
+def wants_json(request) -> bool:
+    accept = request.headers.get("Accept", "")
+    if "application/json" in accept and "text/html" not in accept:
+        return True
+    return request.path_info.startswith(JSON_PREFIXES) and "text/html" not in accept
+
+
+def unavailable_response(request) -> HttpResponse:
+    """503 with a one-line reason; JSON for programs, a short page for browsers."""
+    if wants_json(request):
+        response = JsonResponse({"status": "error", "error": DB_DOWN_MESSAGE}, status=503)
+    else:
+        page = ("<!doctype html><html><head><title>DESC TOM: database unavailable</title></head><body>"
+                "<h1>Database unavailable</h1><p>DESC TOM cannot reach its database right now: it is "
+                f"restarting or unreachable. This page will work again by itself; try again in "
+                f"{RETRY_AFTER} seconds.</p></body></html>")
+        response = HttpResponse(page, status=503, content_type="text/html; charset=utf-8")
+    response["Retry-After"] = str(RETRY_AFTER)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _remember_exception(sender, request=None, **kwargs) -> None:
+    """``got_request_exception`` receiver: note a database outage raised outside a view."""
+    exc = sys.exc_info()[1]
+    if request is not None and exc is not None and database_unavailable(exc):
+        _outage.request = request
+
+
+got_request_exception.connect(_remember_exception, dispatch_uid="desctom-database-unavailable")
+
+
+class DatabaseUnavailableMiddleware:
+    """A lost or refused database connection becomes 503 with a clear message, never a traceback.
+
+    Views' exceptions arrive in :meth:`process_exception`. Those raised elsewhere (session or
+    authentication middleware, template rendering) were already turned into a 500 by Django and
+    reported through ``got_request_exception``: such a 500 is replaced here by the 503.
+    Django's ``CONN_HEALTH_CHECKS`` makes the next request open a fresh connection, so the site
+    recovers by itself once the database is back.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        _outage.request = None
+        response = self.get_response(request)
+        if response.status_code == 500 and getattr(_outage, "request", None) is request:
+            _outage.request = None
+            log.warning("database unavailable while serving %s %s", request.method, request.path)
+            return unavailable_response(request)
+        return response
+
+    def process_exception(self, request, exception):
+        if not database_unavailable(exception):
+            return None
+        first = (str(exception).strip().splitlines() or [type(exception).__name__])[0]
+        log.warning("database unavailable while serving %s %s: %s", request.method, request.path, first)
+        return unavailable_response(request)

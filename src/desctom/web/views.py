@@ -17,8 +17,11 @@ def healthz(request):
             cur.fetchone()
         db_ok = True
     except Exception as exc:  # noqa: BLE001 - reported, not raised: this is a health probe
-        return JsonResponse({"status": "error", "database": f"unreachable: {exc.__class__.__name__}"},
-                            status=503)
+        response = JsonResponse({"status": "error", "error": "database unavailable",
+                                 "database": f"unreachable: {exc.__class__.__name__}",
+                                 "version": __version__}, status=503)
+        response["Retry-After"] = "10"
+        return response
     return JsonResponse({"status": "ok", "database": "ok" if db_ok else "error", "version": __version__})
 
 

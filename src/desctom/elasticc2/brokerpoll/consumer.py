@@ -254,6 +254,9 @@ class BrokerStreamConsumer:
                 self._close_db()
                 if self.should_stop():
                     raise
+                # still alive, only waiting: the supervisor must not kill and restart us meanwhile
+                self.heartbeat({"message": "waiting for the database", "nconsumed": self.counts.consumed,
+                                "stored": self.counts.stored, "runtime": time.monotonic() - self.started})
                 self._sleep(delay)
                 delay = min(delay * 2, 30.0)
 

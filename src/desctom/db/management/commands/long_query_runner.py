@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import time
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -35,7 +34,7 @@ class Command(BaseCommand):
         if not (once or loop or prune is not None):
             raise CommandError("give --once, --loop and/or --prune DAYS")
         signal.signal(signal.SIGTERM, _interrupt)
-        runner = Runner()
+        runner = Runner(connect=prune is not None or not loop)  # --loop alone waits for the database
         try:
             if prune is not None:
                 rows, files = runner.prune(prune)
@@ -46,9 +45,7 @@ class Command(BaseCommand):
             elif loop:
                 self.stdout.write("long-query runner: waiting for queued queries (Ctrl-C to stop)")
                 self.stdout.flush()
-                while True:
-                    if runner.run_once() is None:
-                        time.sleep(sleep)
+                runner.serve(sleep)
         except KeyboardInterrupt:
             self.stdout.write("long-query runner: stopped")
         finally:
