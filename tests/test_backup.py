@@ -96,8 +96,9 @@ def test_backup_of_a_running_campaign_restores_identically(stack_env, tmp_path):
         assert copy == source
         assert file_sha256s(b.home / "query_results") == file_sha256s(a.home / "query_results")
         assert len(file_sha256s(b.home / "query_results")) == 1
-        print("\nbackup figures:", *[line.strip() for out in (live.stdout, quiet.stdout, restored.stdout)
-                                      for line in out.splitlines() if " in " in line and " s" in line], sep="\n  ")
+        figures = [line.strip() for out in (live.stdout, quiet.stdout, restored.stdout)
+                   for line in out.splitlines() if " in " in line and " s" in line]
+        print("\nbackup figures:", *figures, sep="\n  ")
 
         # 3. The restored installation runs and serves the restored query's results (same accounts).
         shutil.copy(a.home / "secrets" / "admin_password", b.home / "secrets" / "admin_password")
