@@ -3,7 +3,9 @@
 ``HtmlForbiddenRedirectMiddleware`` replaces the TOM Toolkit's ``Raise403Middleware``, which
 turns every 403 outside ``/api/`` into a redirect to the login page. DESC TOM has JSON endpoints
 everywhere (``/db/``, ``/elasticc2/``, ...), and programs must see a JSON 403 there, never a
-login page. So only HTML answers are redirected.
+login page. So only HTML answers are redirected. It also closes holes of TOM Toolkit pages under
+``AUTH_STRATEGY = "READ_ONLY"`` (anonymous callers may read, never change; docs/authorization.md):
+see :func:`tom_toolkit_guard`.
 
 ``DatabaseUnavailableMiddleware`` answers 503 with a clear message while PostgreSQL is down.
 """
@@ -15,9 +17,33 @@ import threading
 from django.contrib import messages
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+
+#: Paths of DESC TOM's own views and of Django's admin (their own rules apply).
+OWN_PREFIXES = ("/elasticc2/", "/elasticc/", "/db/", "/metrics/", "/accounts/", "/api/", "/api-auth/",
+                "/admin/", "/healthz", "/static/")
+#: TOM Toolkit pages anonymous callers may not even read (they answered 500 to them).
+LOGIN_PREFIXES = ("/users/", "/groups/")
+#: TOM Toolkit calendar views that change data whatever the method (a GET deleted an event).
+CHANGING_CALENDAR = ("/calendar/delete/", "/calendar/todo/")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
+
+
+def tom_toolkit_guard(request):
+    """The refusal of a request a TOM Toolkit page must not serve, else ``None``: an anonymous
+    unsafe request (or any anonymous request to the user and group pages) goes to the login page;
+    a GET to a calendar view that changes data is 405."""
+    path = request.path_info
+    if path == "/" or path.startswith(OWN_PREFIXES):
+        return None
+    if path.startswith(CHANGING_CALENDAR) and request.method in SAFE_METHODS:
+        return HttpResponseNotAllowed(["POST"])
+    if not request.user.is_authenticated and (request.method not in SAFE_METHODS
+                                              or path.startswith(LOGIN_PREFIXES)):
+        return redirect(reverse("login") + "?next=" + path)
+    return None
 
 
 class HtmlForbiddenRedirectMiddleware:
@@ -27,6 +53,9 @@ class HtmlForbiddenRedirectMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        refused = tom_toolkit_guard(request)
+        if refused is not None:
+            return refused
         response = self.get_response(request)
         if response.status_code != 403 or request.path_info.startswith("/api/"):
             return response
