@@ -50,8 +50,9 @@ def test_postgres_restart_under_running_stack(stack_env):
         pids = stack.services()
 
         pg = stack.postgres
-        stopped_at = time.monotonic()
+        stopping_at = time.monotonic()
         pg.stop()
+        stopped_at = time.monotonic()
         assert not pg.running()
         # The web answers 503 with a clear message, JSON for programs, a page for browsers; no traceback.
         health = get(f"{stack.web}/healthz")
@@ -60,7 +61,7 @@ def test_postgres_restart_under_running_stack(stack_env):
         api = stack.api(f"/db/checksqlquery/{slow}/")
         assert api.status_code == 503 and api.headers["Retry-After"].isdigit()
         assert api.json()["error"].startswith("database unavailable")
-        page = browser.get(f"{stack.web}/targets/", headers={"Accept": "text/html"}, timeout=30)
+        page = browser.get(f"{stack.web}/", headers={"Accept": "text/html"}, timeout=30)
         assert page.status_code == 503 and page.headers["Content-Type"].startswith("text/html")
         assert "Database unavailable" in page.text
         for res in (health, api, page):
@@ -73,9 +74,10 @@ def test_postgres_restart_under_running_stack(stack_env):
 
         pg.start()
         restarted_at = time.monotonic()
+        outage = restarted_at - stopping_at
         wait_for(lambda: get(f"{stack.web}/healthz").status_code == 200, 60, "the web to recover")
         recovered = time.monotonic() - restarted_at
-        page = browser.get(f"{stack.web}/targets/", headers={"Accept": "text/html"}, timeout=30)
+        page = browser.get(f"{stack.web}/", headers={"Accept": "text/html"}, timeout=30)
         assert page.status_code == 200 and "Logged in as" in page.text  # same session, same web process
 
         total = MESSAGES_BEFORE + MESSAGES_DURING
@@ -83,6 +85,7 @@ def test_postgres_restart_under_running_stack(stack_env):
         caught_up = time.monotonic() - restarted_at
         status = stack.wait_query(slow, timeout=240)
         assert status["status"] == "finished", status
+        rerun = time.monotonic() - restarted_at
         result = stack.api(f"/db/getsqlqueryresults/{slow}/")
         assert result.status_code == 200 and result.text.split() == ['"answer"', "42"]
         assert stack.wait_query(queued)["status"] == "finished"
@@ -93,9 +96,14 @@ def test_postgres_restart_under_running_stack(stack_env):
         assert "put back in the queue" in stack.log("long-query-runner")
         time.sleep(3)  # anything re-read after the restart would have been stored by now
         assert message_count(stack) == (total, total)
-        print(f"\nfault figures: 503 seen {detected:.2f} s after pg_ctl stop; web healthy {recovered:.2f} s "
-              f"after pg_ctl start; poller caught up ({MESSAGES_DURING} messages) {caught_up:.1f} s after "
-              f"start; interrupted query re-run and finished")
+        logs = stack.log("brokerpoll") + stack.log("long-query-runner")
+        retries = [line for line in logs.splitlines()
+                   if "database unavailable" in line or "put back in the queue" in line]
+        print(f"\nfault figures: outage {outage:.1f} s; pg_ctl stop took {stopped_at - stopping_at:.1f} s, "
+              f"503 seen {detected:.2f} s after it; "
+              f"web healthy {recovered:.2f} s after pg_ctl start; poller caught up ({MESSAGES_DURING} "
+              f"messages) {caught_up:.1f} s after start; interrupted 12 s query finished {rerun:.1f} s "
+              "after start", *retries, sep="\n  ")
     finally:
         stack.down()
 
@@ -191,3 +199,19 @@ def test_middleware_answers_json_to_programs_and_a_page_to_browsers():
     assert page.status_code == 503 and page["Content-Type"].startswith("text/html")
     timeout = django_error(psycopg.errors.QueryCanceled("canceling statement due to statement timeout"))
     assert middleware.process_exception(RequestFactory().get("/db/"), timeout) is None
+
+
+@pytest.mark.django_db
+def test_outage_outside_views_becomes_503_too(client, monkeypatch):
+    """An outage raised in another middleware (here: saving the session) is a 503, not a 500."""
+    from django.contrib.sessions.middleware import SessionMiddleware
+
+    def broken(self, request, response):
+        raise django_error(None)
+
+    monkeypatch.setattr(SessionMiddleware, "process_response", broken)
+    client.raise_request_exception = False
+    res = client.get("/healthz", HTTP_ACCEPT="application/json")
+    assert res.status_code == 503 and res.json()["error"].startswith("database unavailable")
+    res = client.get("/accounts/login/", HTTP_ACCEPT="text/html")
+    assert res.status_code == 503 and b"Database unavailable" in res.content
