@@ -10,6 +10,7 @@ import datetime as dt
 
 from django.db import connection
 
+from desctom.elasticc2.known import rebuild_latest_classifications
 from desctom.elasticc2.models import (
     BrokerClassifier,
     BrokerMessage,
@@ -88,6 +89,7 @@ def load_followup_sample() -> dict:
     message(b, source_id(O1, 60020.0), {2222: 0.6, 2232: 0.4})
     message(b, source_id(O2, 60030.0), {2220: 0.95, 2232: 0.05})
     message(a, source_id(O2, 60034.0), {2220: 0.9, 2235: 0.1})
+    rebuild_latest_classifications()  # written without update_elasticc2_sources, which keeps it up to date
     return {"classifiers": (a, b)}
 
 

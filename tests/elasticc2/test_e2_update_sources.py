@@ -197,6 +197,47 @@ def test_doall_reads_the_broker_messages_and_leaves_the_queue_alone(ppdb):
     assert ids("SELECT diasource_id FROM elasticc2_brokersourceids") == {12345}
 
 
+def latest_classifications() -> dict[tuple[int, int], tuple]:
+    return {(o, c): (s, m, list(k), [round(p, 6) for p in pr]) for o, c, s, m, k, pr in query(
+        "SELECT diaobject_id, classifier_id, diasource_id, brokermessage_id, classid, probability "
+        "FROM elasticc2_diaobjectlatestclassification")}
+
+
+def test_latest_classification_per_object_and_classifier_whatever_the_arrival_order(ppdb):
+    from desctom.elasticc2.known import rebuild_latest_classifications
+
+    oid, sids = next((o, s) for o, s in sorted(ppdb.items()) if len(s) >= 4)
+    a, b = (query("INSERT INTO elasticc2_brokerclassifier (brokername, brokerversion, classifiername, "
+                  "classifierparams, modified) VALUES ('T', 'v', %s, 'p', now()) RETURNING classifier_id",
+                  [name])[0][0] for name in ("A", "B"))
+
+    def message(classifier, sid, minute, classes) -> int:
+        queue([sid])
+        return query("INSERT INTO elasticc2_brokermessage (alert_id, diasource_id, descingesttimestamp, "
+                     "classifier_id, classid, probability) VALUES (%s, %s, "
+                     "'2026-01-01'::timestamptz + %s * interval '1 minute', %s, %s, %s) "
+                     "RETURNING brokermessage_id",
+                     [sid, sid, minute, classifier, list(classes), list(classes.values())])[0][0]
+
+    first = message(a, sids[1], 0, {2222: 1.0})
+    result = update_known_tables()
+    assert result.classifications_upserted == 1
+    assert latest_classifications() == {(oid, a): (sids[1], first, [2222], [1.0])}
+    message(a, sids[0], 5, {2223: 1.0})  # about an earlier detection, arriving later: not the latest
+    b_msg = message(b, sids[2], 1, {2232: 0.75, 2222: 0.25})
+    update_known_tables()
+    assert latest_classifications() == {(oid, a): (sids[1], first, [2222], [1.0]),
+                                        (oid, b): (sids[2], b_msg, [2232, 2222], [0.75, 0.25])}
+    again = message(a, sids[1], 9, {2224: 1.0})  # the same detection, ingested later: replaces
+    newest = message(a, sids[3], 2, {2225: 1.0})  # a later detection
+    assert update_known_tables().classifications_upserted == 1  # only the later detection's message wins
+    want = {(oid, a): (sids[3], newest, [2225], [1.0]),
+            (oid, b): (sids[2], b_msg, [2232, 2222], [0.75, 0.25])}
+    assert latest_classifications() == want and again < newest
+    assert rebuild_latest_classifications() == 2 and latest_classifications() == want
+    assert update_known_tables().classifications_upserted == 0  # nothing queued, nothing changes
+
+
 def test_unknown_source_ids_are_ignored_counted_and_dequeued(ppdb):
     chosen = early_half(ppdb, every=5)
     unknown = {7, 8, 99_999_999_999_999}

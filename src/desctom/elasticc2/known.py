@@ -12,7 +12,10 @@ One call of :func:`update_known_tables` is one transaction:
    the PPDB forced table through its ``diaobject_id`` index (an object's few hundred rows);
 5. ``elasticc2_diaobjectinfo`` gets the first and the latest detection per (object, band),
    upserted on ``(diaobject_id, filtername)`` (rows already right are not rewritten);
-6. the processed ids leave the queue (not with ``doall``); ids queued meanwhile stay.
+6. ``elasticc2_diaobjectlatestclassification`` gets, per (object, classifier), the latest message
+   among those of the processed sources, where it is later than the row already there (the order:
+   the detection's ``midpointtai``, then ``descingesttimestamp``, then ``brokermessage_id``);
+7. the processed ids leave the queue (not with ``doall``); ids queued meanwhile stay.
 
 Any error rolls the whole transaction back: every table stays exactly as it was.
 """
@@ -46,6 +49,7 @@ class UpdateResult:
     sources_added: int = 0
     forced_added: int = 0
     objectinfo_upserted: int = 0  # diaobjectinfo rows inserted or changed
+    classifications_upserted: int = 0  # diaobjectlatestclassification rows inserted or replaced
     seconds: float = 0.0
     forced_plan: str | None = None  # EXPLAIN of the forced-source step, when asked for
     step_seconds: dict[str, float] = field(default_factory=dict)  # where the time went
@@ -54,7 +58,8 @@ class UpdateResult:
         return (f"{self.source_ids:,} source ids processed ({self.unknown_ids:,} not in the PPDB, ignored); "
                 f"added {self.objects_added:,} objects, {self.sources_added:,} sources, "
                 f"{self.forced_added:,} forced sources; {self.objectinfo_upserted:,} diaobjectinfo rows "
-                f"upserted; {self.seconds:.2f} s")
+                f"upserted; {self.classifications_upserted:,} latest classifications upserted; "
+                f"{self.seconds:.2f} s")
 
 
 def _cols(columns, prefix: str = "") -> str:
@@ -110,6 +115,30 @@ WHERE (i.firstsource_id, i.firstsourceflux, i.firstsourcefluxerr, i.firstsourcem
       (EXCLUDED.firstsource_id, EXCLUDED.firstsourceflux, EXCLUDED.firstsourcefluxerr,
        EXCLUDED.firstsourcemjd, EXCLUDED.latestsource_id, EXCLUDED.latestsourceflux,
        EXCLUDED.latestsourcefluxerr, EXCLUDED.latestsourcemjd)
+"""
+
+
+#: Per (object, classifier) the latest message among the messages of the sources ``{sources}`` (a
+#: relation with a ``diasource_id`` column) that are known, upserted where it is later than the row there.
+_LATEST_CLASSIFICATION = """
+INSERT INTO elasticc2_diaobjectlatestclassification AS l
+    (diaobject_id, classifier_id, diasource_id, midpointtai, descingesttimestamp, brokermessage_id,
+     classid, probability)
+SELECT DISTINCT ON (s.diaobject_id, m.classifier_id)
+       s.diaobject_id, m.classifier_id, s.diasource_id, s.midpointtai, m.descingesttimestamp,
+       m.brokermessage_id, m.classid, m.probability
+FROM {sources} q
+JOIN elasticc2_diasource s ON s.diasource_id = q.diasource_id
+JOIN elasticc2_brokermessage m ON m.diasource_id = q.diasource_id
+JOIN elasticc2_brokerclassifier c ON c.classifier_id = m.classifier_id
+ORDER BY s.diaobject_id, m.classifier_id,
+         s.midpointtai DESC, m.descingesttimestamp DESC, m.brokermessage_id DESC
+ON CONFLICT (diaobject_id, classifier_id) DO UPDATE SET
+    diasource_id = EXCLUDED.diasource_id, midpointtai = EXCLUDED.midpointtai,
+    descingesttimestamp = EXCLUDED.descingesttimestamp, brokermessage_id = EXCLUDED.brokermessage_id,
+    classid = EXCLUDED.classid, probability = EXCLUDED.probability
+WHERE (EXCLUDED.midpointtai, EXCLUDED.descingesttimestamp, EXCLUDED.brokermessage_id)
+      > (l.midpointtai, l.descingesttimestamp, l.brokermessage_id)
 """
 
 
@@ -206,6 +235,8 @@ def _run(cur, doall: bool, explain: bool) -> UpdateResult:
 
     run.step("objectinfo")
     res.objectinfo_upserted = run.sql(_INFO_STEP)
+    run.step("classifications")
+    res.classifications_upserted = run.sql(_LATEST_CLASSIFICATION.format(sources="_known_ids"))
     run.step("dequeue")
     if not doall:
         run.sql("DELETE FROM elasticc2_brokersourceids q USING _known_ids i "
@@ -237,3 +268,17 @@ def update_known_tables(*, doall: bool = False, connection=None, explain: bool =
             res = _run(cur, doall, explain)
     res.seconds = time.perf_counter() - start
     return res
+
+
+def rebuild_latest_classifications(connection=None) -> int:
+    """Recompute ``elasticc2_diaobjectlatestclassification`` from every stored message of a known
+    source (for data written without ``update_elasticc2_sources``, e.g. by SQL); returns the rows."""
+    from django.db import connection as default_connection
+    from django.db import transaction
+
+    conn = connection or default_connection
+    with transaction.atomic(using=conn.alias), conn.cursor() as cur:
+        cur.execute("DELETE FROM elasticc2_diaobjectlatestclassification")
+        cur.execute(_LATEST_CLASSIFICATION.format(
+            sources="(SELECT DISTINCT diasource_id FROM elasticc2_brokermessage)"))
+        return cur.rowcount

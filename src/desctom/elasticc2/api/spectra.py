@@ -19,6 +19,8 @@ from desctom.elasticc2.followup import fast_plans, mjd_of, parse_utc
 #: At most this many objects in one askforspectrum request.
 MAX_ASK = 100_000
 PRIORITIES = range(1, 6)
+#: ``not_claimed_in_last_days`` above this many days (1000 years) counts as this many.
+MAX_DAYS = 365_000.0
 #: Filter names as stored (``Y`` upper case); ``y`` is accepted for ``Y``.
 BANDS = ("u", "g", "r", "i", "z", "Y")
 
@@ -124,13 +126,15 @@ WITH wanted AS MATERIALIZED (
       AND EXISTS (SELECT 1 FROM elasticc2_diasource s WHERE s.diaobject_id = w.diaobject_id
                   AND s.midpointtai > %(detected)s {source_until})
     ORDER BY w.diaobject_id, w.priority DESC, w.wanttime DESC, w.requester
-), latest AS (  -- per object: small in-memory sorts over its forced photometry
-    SELECT w.diaobject_id, l.filtername, l.midpointtai, l.mag FROM wanted w CROSS JOIN LATERAL (
-        SELECT DISTINCT ON (f.filtername) f.filtername, f.midpointtai,
-               -2.5 * log(f.psflux::float8) + {zp} AS mag
+), bands AS (SELECT unnest(%(bands)s::text[]) AS filtername
+), latest AS (  -- per (object, band): a backward index-only scan down to the first S/N > 3 point
+    SELECT w.diaobject_id, b.filtername, l.midpointtai, l.mag FROM wanted w CROSS JOIN bands b
+    CROSS JOIN LATERAL (
+        SELECT f.midpointtai, -2.5 * log(f.psflux::float8) + {zp} AS mag
         FROM elasticc2_diaforcedsource f
-        WHERE f.diaobject_id = w.diaobject_id AND f.psflux > 0 AND f.psflux > 3 * f.psfluxerr {forced_until}
-        ORDER BY f.filtername, f.midpointtai DESC, f.diaforcedsource_id DESC) l
+        WHERE f.diaobject_id = w.diaobject_id AND f.filtername = b.filtername
+          AND f.psflux > 0 AND f.psflux > 3 * f.psfluxerr {forced_until}
+        ORDER BY f.midpointtai DESC, f.diaforcedsource_id DESC LIMIT 1) l
 )
 SELECT w.diaobject_id, o.ra, o.decl, w.requester, w.priority, u.username,
        array_agg(l.filtername ORDER BY l.filtername), array_agg(l.midpointtai ORDER BY l.filtername),
@@ -169,7 +173,8 @@ class SpectraWantedView(PostJsonView):
             if parsed is None:
                 raise self.error(f"Failed to parse YYYY-MM-DD HH:MM:SS from {json.dumps(since)}")
             since = parsed
-        not_claimed = self._number(data, "not_claimed_in_last_days", 7.0)
+        # More than MAX_DAYS days back means "ever" (and keeps the cut within what a datetime holds).
+        not_claimed = min(self._number(data, "not_claimed_in_last_days", 7.0), MAX_DAYS)
         no_spectra = self._number(data, "no_spectra_in_last_days", 7.0)
         detected = self._number(data, "detected_since_mjd", None)
         if detected is None:
@@ -193,6 +198,7 @@ class SpectraWantedView(PostJsonView):
             brighter=("HAVING bool_or(l.filtername = %(band)s AND l.mag <= %(lim_mag)s)"
                       if lim_mag is not None else ""))
         params = {"since": since, "detected": detected, "mjd_now": mjd_now, "band": band, "lim_mag": lim_mag,
+                  "bands": list(BANDS),
                   "claim_cut": now - dt.timedelta(days=not_claimed) if not_claimed > 0 else None,
                   "spectrum_cut": anchor - no_spectra}
         with transaction.atomic(), connection.cursor() as cur:

@@ -23,7 +23,12 @@ from desctom.elasticc2.models.photometry import (
 )
 from desctom.elasticc2.models.spectra import PlannedSpectra, SpectrumInfo, WantedSpectra
 from desctom.elasticc2.models.streaming import AlertSenderRun, BrokerPollerStatus
-from desctom.elasticc2.models.summary import DiaObjectClassification, DiaObjectInfo, DiaObjectOfTarget
+from desctom.elasticc2.models.summary import (
+    DiaObjectClassification,
+    DiaObjectInfo,
+    DiaObjectLatestClassification,
+    DiaObjectOfTarget,
+)
 from desctom.elasticc2.models.taxonomy import ClassIdOfGentype, GentypeOfClassId
 
 __all__ = [
@@ -33,6 +38,6 @@ __all__ = [
     "TrainingDiaObjectTruth", "TrainingDiaSource",
     "AlertSenderRun", "BrokerPollerStatus",
     "PlannedSpectra", "SpectrumInfo", "WantedSpectra",
-    "DiaObjectClassification", "DiaObjectInfo", "DiaObjectOfTarget",
+    "DiaObjectClassification", "DiaObjectInfo", "DiaObjectLatestClassification", "DiaObjectOfTarget",
     "ClassIdOfGentype", "GentypeOfClassId",
 ]

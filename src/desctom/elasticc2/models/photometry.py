@@ -197,8 +197,16 @@ class DiaSource(BaseDiaSource):
 
 
 class DiaForcedSource(BaseDiaForcedSource):
+    """A known object's forced photometry. One covering index serves the per-object light-curve
+    reads (``gethottransients``, ``ltcv``, ``spectrawanted``) with index-only scans in time order."""
+
     diaobject = models.ForeignKey(DiaObject, db_column="diaobject_id", on_delete=models.CASCADE,
-                                  related_name="diaforcedsources")
+                                  related_name="diaforcedsources", db_index=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["diaobject", "midpointtai", "diaforcedsource_id"],
+                                include=["filtername", "psflux", "psfluxerr"],
+                                name="elasticc2_diaforced_lightcurve")]
 
 
 # -- Training set ------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Per-object summaries and the TOM-target link (reference §2.2.5)."""
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from tom_targets.models import Target
 
@@ -54,6 +55,34 @@ class DiaObjectClassification(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["diaobject", "classifier"],
                                                name="diaobjectclassification_unique")]
+
+
+class DiaObjectLatestClassification(models.Model):
+    """Per (known object, classifier): the classifier's latest message about the object.
+
+    "Latest" is the message about the object's latest detection (ties: the latest ingested, then
+    the highest message id) — the order the consensus class of ``gethottransients`` uses. Kept up
+    to date by ``update_elasticc2_sources`` from the messages of the sources it processes, in the
+    same transaction that makes those sources known; rebuilt whole by
+    :func:`desctom.elasticc2.known.rebuild_latest_classifications`. New in DESC TOM (the original
+    recomputed nothing of the kind; its unused ``elasticc2_diaobjectclassification`` kept top-4s).
+    """
+
+    _id = models.BigAutoField(primary_key=True, db_column="_id")
+    diaobject = models.ForeignKey(DiaObject, db_column="diaobject_id", on_delete=models.CASCADE,
+                                  db_index=False)
+    classifier = models.ForeignKey(BrokerClassifier, db_column="classifier_id", on_delete=models.CASCADE,
+                                   db_index=False)
+    diasource_id = models.BigIntegerField()
+    midpointtai = models.FloatField()
+    descingesttimestamp = models.DateTimeField()
+    brokermessage_id = models.BigIntegerField()
+    classid = ArrayField(models.SmallIntegerField())
+    probability = ArrayField(Float32Field())
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["diaobject", "classifier"],
+                                               name="diaobjectlatestclassification_unique")]
 
 
 class DiaObjectOfTarget(models.Model):
