@@ -72,7 +72,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 DATABASES = {"default": CFG.database_settings()}
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DESCTOM_DB_CONN_MAX_AGE", "60"))
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # a connection broken by a restart is replaced at once
+# An unreachable server (not just a refused connection) must fail fast, into the 503 page, not hang.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 10)
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"  # what the TOM Toolkit's migrations were made with
 
 AUTH_PASSWORD_VALIDATORS = [
