@@ -202,7 +202,7 @@ def test_middleware_answers_json_to_programs_and_a_page_to_browsers():
 
 
 @pytest.mark.django_db
-def test_outage_outside_views_becomes_503_too(client, monkeypatch):
+def test_outage_outside_views_becomes_503_too(client, monkeypatch, caplog):
     """An outage raised in another middleware (here: saving the session) is a 503, not a 500."""
     from django.contrib.sessions.middleware import SessionMiddleware
 
@@ -215,3 +215,7 @@ def test_outage_outside_views_becomes_503_too(client, monkeypatch):
     assert res.status_code == 503 and res.json()["error"].startswith("database unavailable")
     res = client.get("/accounts/login/", HTTP_ACCEPT="text/html")
     assert res.status_code == 503 and b"Database unavailable" in res.content
+    logged = [r for r in caplog.records if r.name == "django.request"]
+    assert logged and not any(r.exc_info for r in logged)  # no traceback in the log either
+    expected = "database unavailable while serving /accounts/login/: connection refused"
+    assert expected in [r.getMessage() for r in logged if r.levelname == "WARNING"]

@@ -126,6 +126,24 @@ def _remember_exception(sender, request=None, **kwargs) -> None:
 got_request_exception.connect(_remember_exception, dispatch_uid="desctom-database-unavailable")
 
 
+class OutageTracebackFilter(logging.Filter):
+    """Turns Django's "Internal Server Error" traceback for a database outage into a one-line warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and database_unavailable(exc):
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            request = getattr(record, "request", None)  # Django's log_response passes it
+            record.msg = "database unavailable while serving %s: %s"
+            record.args = (getattr(request, "path", "?"), first)
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+logging.getLogger("django.request").addFilter(OutageTracebackFilter())
+
+
 class DatabaseUnavailableMiddleware:
     """A lost or refused database connection becomes 503 with a clear message, never a traceback.
 
@@ -143,8 +161,7 @@ class DatabaseUnavailableMiddleware:
         _outage.request = None
         response = self.get_response(request)
         if response.status_code == 500 and getattr(_outage, "request", None) is request:
-            _outage.request = None
-            log.warning("database unavailable while serving %s %s", request.method, request.path)
+            _outage.request = None  # logged as one line by OutageTracebackFilter
             return unavailable_response(request)
         return response
 
