@@ -219,3 +219,60 @@ def test_outage_outside_views_becomes_503_too(client, monkeypatch, caplog):
     assert logged and not any(r.exc_info for r in logged)  # no traceback in the log either
     expected = "database unavailable while serving /accounts/login/: connection refused"
     assert expected in [r.getMessage() for r in logged if r.levelname == "WARNING"]
+
+
+# -- the runner's loop while the database is away -------------------------------------------------------
+@pytest.mark.parametrize(("error", "lost"), [
+    (psycopg.OperationalError("connection refused"), True),
+    (psycopg.errors.AdminShutdown("terminating connection due to administrator command"), True),
+    (psycopg.errors.TooManyConnections("sorry, too many clients already"), True),
+    (psycopg.InterfaceError("the connection is closed"), True),
+    (psycopg.errors.QueryCanceled("canceling statement due to statement timeout"), False),
+    (psycopg.errors.UndefinedTable('relation "nope" does not exist'), False),
+])
+def test_runner_tells_a_lost_database_from_a_bad_query(error, lost):
+    from desctom.db.runner import database_lost
+
+    assert database_lost(error) is lost
+
+
+def test_runner_waits_with_back_off_and_requeues_the_interrupted_query(monkeypatch):
+    """Down at start (twice), then a query cut by a restart: retried with back-off, put back, not lost."""
+    from desctom.db import runner as runner_mod
+
+    events, sleeps = [], []
+
+    class FakeConn:
+        closed = False
+
+        def close(self):
+            events.append("close")
+
+    attempts = iter([psycopg.OperationalError("connection refused")] * 2 + [FakeConn(), FakeConn()])
+
+    def connect(**kwargs):
+        got = next(attempts)
+        if isinstance(got, Exception):
+            raise got
+        events.append("connect")
+        return got
+
+    runs = iter(["cut", "stop"])
+
+    def run_once(self):
+        step = next(runs)
+        if step == "cut":
+            self.current = runner_mod.Claimed("q1", ["SELECT 1"], [{}], "csv")
+            raise psycopg.errors.AdminShutdown("terminating connection due to administrator command")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner_mod, "app_connect", connect)
+    monkeypatch.setattr(runner_mod.time, "sleep", sleeps.append)
+    monkeypatch.setattr(runner_mod.Runner, "run_once", run_once)
+    monkeypatch.setattr(runner_mod.Runner, "_requeue", lambda self, qid: events.append(f"requeue {qid}"))
+    runner = runner_mod.Runner(cfg=object(), connect=False)
+    with pytest.raises(KeyboardInterrupt):
+        runner.serve(idle_sleep=60)
+    assert sleeps == [1.0, 2.0, 4.0]  # doubling while the database is away
+    assert events == ["connect", "close", "connect", "requeue q1"]
+    assert runner.current is None and runner._interrupted == {}

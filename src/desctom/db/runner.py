@@ -32,8 +32,9 @@ _LOCK_KEY = "hashtextextended(queryid::text, 0)"
 ABANDONED = "the runner running this query stopped before it finished; submit it again"
 #: Times a query interrupted by a database outage is run again before it is marked as errored.
 MAX_OUTAGE_RETRIES = 3
-#: SQLSTATE prefixes meaning the connection is gone: 08 connection exception, 57P server shutdown/crash.
-_LOST_STATES = ("08", "57P")
+#: SQLSTATE prefixes meaning no usable connection: 08 connection exception, 57P server shutdown/crash,
+#: 53300 too many connections.
+_LOST_STATES = ("08", "57P", "53300")
 
 
 def database_lost(exc: BaseException) -> bool:
