@@ -95,11 +95,57 @@ def fix_object_with_photometry(paths: dict) -> None:
             }
 
 
+def fix_elasticc_alerts(paths: dict) -> None:
+    """``/elasticc/diaalert/``: rows are whole v0.9 alerts, not the table's serializer."""
+    from desctom.apidocs.groups.elasticc import ALERT_OUT
+
+    page = {
+        "type": "object",
+        "required": ["count", "results"],
+        "properties": {
+            "count": {"type": "integer"},
+            "next": {"type": "string", "nullable": True},
+            "previous": {"type": "string", "nullable": True},
+            "results": {"type": "array", "items": ALERT_OUT},
+        },
+    }
+    for path, item in paths.items():
+        if path.startswith("/elasticc/diaalert/") and "get" in item:
+            schema = ALERT_OUT if "{" in path else page
+            item["get"]["responses"]["200"] = {
+                "description": "v0.9 alerts (source, object and previous photometry filled in).",
+                "content": {"application/json": {"schema": schema}},
+            }
+
+
 def add_plain_views(result: dict, generator, request, public) -> dict:
     """drf-spectacular POSTPROCESSING_HOOK: merge the registry into ``result``."""
     paths = result.setdefault("paths", {})
     describe_drf_errors(paths)
     fix_object_with_photometry(paths)
+    fix_elasticc_alerts(paths)
+    paths.setdefault(
+        "/api/",
+        {
+            "get": {
+                "operationId": "api_root",
+                "tags": ["api"],
+                "summary": "The TOM Toolkit REST API's routes",
+                "security": SECURITY,
+                "responses": {
+                    "200": {
+                        "description": "Route name -> URL.",
+                        "content": {
+                            "application/json": {
+                                "schema": {"type": "object", "additionalProperties": {"type": "string"}}
+                            }
+                        },
+                    },
+                    "401": _drf_error("No or bad credentials."),
+                },
+            }
+        },
+    )
     for group in GROUPS:
         for path, item in openapi_paths(group.ENDPOINTS, group.TAG).items():
             paths.setdefault(path, {}).update(item)

@@ -52,6 +52,8 @@ def extract_queries(data, with_format: bool = False) -> tuple[list[str], list[di
         raise SqlError("queries must all be strings")
     if not queries:
         raise SqlError("query must not be an empty list")
+    if any("\x00" in q for q in queries):
+        raise SqlError("queries must not contain NUL characters")
     if "subdict" not in data or data["subdict"] is None:
         subdicts = [{} for _ in queries]
     else:

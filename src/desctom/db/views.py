@@ -85,6 +85,17 @@ class RunSQLQuery(SqlView):
         return ok(rows=rows)
 
 
+def has_nul(value) -> bool:
+    """Whether a NUL character is in any string (key or value) of a JSON value."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
+
+
 class SubmitSQLQuery(SqlView):
     def answer(self, request):
         queries, subdicts, fmt = sqlexec.extract_queries(body_json(request), with_format=True)
@@ -92,6 +103,8 @@ class SubmitSQLQuery(SqlView):
             json.dumps(subdicts, allow_nan=False)
         except ValueError:
             raise SqlError("subdict values must be finite numbers, strings, lists, dicts or null") from None
+        if has_nul(subdicts):  # PostgreSQL's jsonb cannot hold NUL characters
+            raise SqlError("subdict keys and values must not contain NUL characters")
         row = QueryQueue.objects.create(owner=request.user, submitted=timezone.now(), queries=queries,
                                         subdicts=subdicts, format=fmt)
         return ok(queryid=str(row.queryid))

@@ -27,7 +27,13 @@ from desctom.elasticc.api.alerts import MAX_NUM
 
 TAG = "elasticc"
 OK = {"type": "string", "enum": ["ok"]}
-_KINDS = {"int": INT64, "float": NUMBER, "text": {**STRING, "pattern": "^[^\\u0000]*$"}, "bool": BOOLEAN}
+_KINDS = {
+    "int32": {"type": "integer", "format": "int32", "minimum": -(2**31), "maximum": 2**31 - 1},
+    "int": INT64,
+    "float": NUMBER,
+    "text": {**STRING, "pattern": "^[^\\u0000]*$"},
+    "bool": BOOLEAN,
+}
 
 
 def row_schema(spec: dict, keymap: dict | None = None) -> dict:
@@ -85,6 +91,19 @@ def _ok(message: dict, **extra) -> dict:
     return obj({"status": OK, "message": message, **extra}, ["status", "message", *extra])
 
 
+ALERT_OUT = obj(
+    {
+        "alertId": INT64,
+        "diaSource": ANY_OBJECT,
+        "prvDiaSources": array(ANY_OBJECT),
+        "prvDiaForcedSources": array(ANY_OBJECT),
+        "prvDiaNondetectionLimits": array(ANY_OBJECT),
+        "diaObject": nullable(ANY_OBJECT),
+        "cutoutDifference": nullable(STRING),
+        "cutoutTemplate": nullable(STRING),
+    },
+    ["alertId", "diaSource", "prvDiaSources", "prvDiaForcedSources", "diaObject"],
+)
 PAGING = obj(
     {
         "offset": {"type": "integer", "minimum": 0, "maximum": 2**62, "default": 0},
@@ -97,7 +116,7 @@ ALERTS_OK = obj(
         "offset": {"type": "integer"},
         "num": {"type": "integer"},
         "totnum": {"type": "integer"},
-        "alerts": array(ANY_OBJECT),
+        "alerts": array(ALERT_OUT),
     },
     ["status", "offset", "num", "totnum", "alerts"],
 )

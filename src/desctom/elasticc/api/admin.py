@@ -24,11 +24,11 @@ FORCED_SPEC = {"diaForcedSourceId": ("int", False), "ccdVisitId": ("int", False)
                "psFlux": ("float", False),
                "psFluxErr": ("float", False), "totFlux": ("float", True), "totFluxErr": ("float", True)}
 TRUTH_SPEC = {"diaSourceId": ("int", False), "diaObjectId": ("int", True), "mjd": ("float", True),
-              "detect": ("bool", True), "gentype": ("int", True), "genmag": ("float", True)}
+              "detect": ("bool", True), "gentype": ("int32", True), "genmag": ("float", True)}
 TRUTH_KEYS = {"SourceID": "diaSourceId", "SNID": "diaObjectId", "MJD": "mjd", "DETECT": "detect",
               "TRUE_GENTYPE": "gentype", "TRUE_GENMAG": "genmag"}
-OBJECT_TRUTH_SPEC = {c: ("int" if c in OBJECT_TRUTH_INTEGERS else "float",
-                         c.startswith("gal")) for c in OBJECT_TRUTH_COLUMNS}
+OBJECT_TRUTH_SPEC = {c: (("int" if c in ("diaObjectId", "galid") else "int32") if c in OBJECT_TRUTH_INTEGERS
+                         else "float", c.startswith("gal")) for c in OBJECT_TRUTH_COLUMNS}
 ALERT_KEYS = {"alertId", "diaSource", "prvDiaSources", "prvDiaForcedSources", "prvDiaNondetectionLimits",
               "diaObject", "cutoutDifference", "cutoutTemplate"}
 

@@ -11,6 +11,8 @@ from desctom.elasticc2.api.base import INT64_MAX, INT64_MIN, ApiError, parse_jso
 
 #: Members of this group, holders of the permission ``elasticc.elasticc_admin`` and superusers are admins.
 ADMIN_GROUP = "elasticc_admin"
+#: Bounds of the ``int32`` kind (``integer`` columns; ``int`` is ``bigint``).
+INT32 = (-(2**31), 2**31 - 1)
 
 
 def is_admin(user) -> bool:
@@ -38,9 +40,11 @@ class AdminJsonView(JsonLoginRequiredMixin):
 
 
 def _check(value, kind: str, where: str):
-    if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int) or not INT64_MIN <= value <= INT64_MAX:
-            raise ApiError(f"{where} must be an integer, not {value!r}")
+    if kind in ("int", "int32"):
+        low, high = INT32 if kind == "int32" else (INT64_MIN, INT64_MAX)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            limits = f" from {low} to {high}" if kind == "int32" else ""
+            raise ApiError(f"{where} must be an integer{limits}, not {value!r}")
     elif kind == "float":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ApiError(f"{where} must be a finite number, not {value!r}")
@@ -81,6 +85,9 @@ def check_row(data, spec: dict[str, tuple[str, bool]], where: str,
     if missing:
         names = {v: k for k, v in keymap.items()}
         raise ApiError(f"{where}: missing {', '.join(names.get(c, c) for c in missing)}")
+    for col, (_, nullable) in spec.items():
+        if nullable:
+            row.setdefault(col, None)
     return row
 
 

@@ -38,8 +38,10 @@ class ConeSearchView(JsonApiView):
         limit = DEFAULT_LIMIT if limit is None else as_int(limit, "limit")
         if not 1 <= limit <= MAX_LIMIT:
             raise ApiError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
-        rows = sky.cone_search("ppdbdiaobject", ra % 360.0, dec, radius / 3600.0, limit,
-                               columns="diaobject_id, ra, decl")
+        # q3c computes in float8, where a subnormal intermediate raises "underflow": positions are
+        # rounded to 1e-12 degrees and the radius is at least that (far below any astrometry).
+        rows = sky.cone_search("ppdbdiaobject", round(ra % 360.0, 12), round(dec, 12),
+                               max(radius / 3600.0, 1e-12), limit, columns="diaobject_id, ra, decl")
         return {"status": "ok",
                 "objects": [{"diaobject_id": r["diaobject_id"], "ra": r["ra"], "decl": r["decl"],
                              "distance_arcsec": r["distance_deg"] * 3600.0} for r in rows]}
