@@ -12,21 +12,23 @@ from __future__ import annotations
 import re
 
 import pytest
-import requests
 
 from desctom.testing.urlmatrix import (
     ADMIN_LOGIN,
     LOGIN,
-    PASSWORD,
     REDIRECT,
     ROLES,
     SKIP,
-    USERS,
     Row,
+    admin_model_url,
+    admin_ok,
     build,
     coverage,
     describe,
+    fill,
+    send,
     served_patterns,
+    sessions_by_role,
     status_matches,
 )
 
@@ -317,27 +319,6 @@ TOM_ROWS = [
 TABLE = ROWS + TOM_ROWS
 
 
-def _fill(value, ids: dict):
-    """``value`` with ``{name}`` placeholders filled from ``ids`` (a lone placeholder keeps the id's type)."""
-    if isinstance(value, str):
-        whole = re.fullmatch(r"\{(\w+)\}", value)
-        return ids[whole.group(1)] if whole else value.format(**ids)
-    if isinstance(value, list):
-        return [_fill(v, ids) for v in value]
-    if isinstance(value, dict):
-        return {k: _fill(v, ids) for k, v in value.items()}
-    return value
-
-
-def _admin_model_url(route: str) -> str:
-    """A concrete URL of a Django admin model page: an existing row of the model where there is one."""
-    from django.apps import apps
-
-    app_label, model_name = route.split("/")[1:3]
-    row = apps.get_model(app_label, model_name)._default_manager.order_by("pk").first()
-    return "/" + route.replace("<path:object_id>", str(row.pk) if row else "999999999")
-
-
 def concrete_rows(patterns, ids: dict) -> list[tuple[str, str, dict, object]]:
     """``(route, url, expect, body)`` for every served pattern: its row, or what its rule makes of it."""
     explicit = {r.route: r for r in TABLE if r.rule is None}
@@ -345,45 +326,16 @@ def concrete_rows(patterns, ids: dict) -> list[tuple[str, str, dict, object]]:
     for p in patterns:
         row = explicit.get(p.route)
         if row is not None:
-            result.append((p.route, _fill(row.url, ids), row.expect, _fill(row.body, ids)))
+            result.append((p.route, fill(row.url, ids), row.expect, fill(row.body, ids)))
         elif re.fullmatch(FORMAT_SUFFIX, p.route):
             base = explicit.get(re.sub(r"\\\.\(\?P<format>\[a-z0-9\]\+\)/\?\$$", "/$", p.route))
             assert base is not None, f"{p.route}: no row for its base pattern"
-            url = _fill(base.url, ids).rstrip("/") + ".json"
+            url = fill(base.url, ids).rstrip("/") + ".json"
             result.append((p.route, url, {"GET": base.expect["GET"]}, None))
         elif re.fullmatch(ADMIN_MODEL_PAGES, p.route):
             rule = next(r for r in TABLE if r.rule and r.covers(p))
-            result.append((p.route, _admin_model_url(p.route), rule.expect, None))
+            result.append((p.route, admin_model_url(p.route), rule.expect, None))
     return result
-
-
-def _admin_ok(response) -> bool:
-    """The superuser on a Django admin model page: the page, a redirect inside the admin, or the
-    admin's 403 (as an HTML page: the login redirect) for an action the model does not allow."""
-    location = response.headers.get("Location", "")
-    return response.status_code in (200, 403) or status_matches(LOGIN, response) or (
-        response.status_code == 302 and "/admin/" in location and "/login/" not in location)
-
-
-def sessions_by_role(base: str) -> dict[str, requests.Session]:
-    """One HTTP session per role, logged in through the login form, with the CSRF header set."""
-    result = {}
-    for role in ROLES:
-        session = requests.Session()
-        session.get(f"{base}/accounts/login/", timeout=30)
-        if role != "anonymous":
-            res = session.post(f"{base}/accounts/login/", allow_redirects=False, timeout=30,
-                               data={"username": USERS[role], "password": PASSWORD,
-                                     "csrfmiddlewaretoken": session.cookies["csrftoken"]})
-            assert res.status_code == 302, f"{role} could not log in"
-        session.headers.update({"X-CSRFToken": session.cookies["csrftoken"], "Referer": base + "/"})
-        result[role] = session
-    return result
-
-
-def send(session: requests.Session, base: str, method: str, url: str, body) -> requests.Response:
-    kwargs = {"json": body} if body is not None and method != "GET" else {}
-    return session.request(method, base + url, allow_redirects=False, timeout=120, **kwargs)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -447,7 +399,7 @@ def test_matrix(live_server):
                     continue
                 res = send(sessions[role], base, method, url, body)
                 sent += 1
-                ok = _admin_ok(res) if expected == "admin-ok" else status_matches(expected, res)
+                ok = admin_ok(res) if expected == "admin-ok" else status_matches(expected, res)
                 if not ok:
                     wrong.append(f"{method} {url} as {role}: expected {expected}, got {describe(res)}"
                                  f"  [{route}]")
@@ -455,7 +407,7 @@ def test_matrix(live_server):
     assert len(rows) == len(served_patterns()) and sent > 1000
 
 
-def _text(res: requests.Response) -> str:
+def _text(res) -> str:
     return res.text if res.status_code == 200 else ""
 
 
@@ -477,7 +429,7 @@ def test_truth_never_reaches_non_admins(live_server):
                  ("POST", "/elasticc2/gethottransients",
                   {"detected_since_mjd": 0, "cheat_gentypes": [truth["gentype"]]})]
     science = ("elasticc2/", "elasticc/", "metrics/", "db/", "targets/", "api/")
-    pages = [_fill(r.url, ids) for r in TABLE
+    pages = [fill(r.url, ids) for r in TABLE
              if r.rule is None and "GET" in r.expect and (r.route == "" or r.route.startswith(science))]
     truth_tables = ["elasticc2_diaobjecttruth", "elasticc2_trainingdiaobjecttruth", "elasticc_diatruth",
                     "elasticc_diaobjecttruth"]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+import requests
 from django.db import connection, transaction
 
 #: The five kinds of caller, in the order of every expectation tuple.
@@ -52,7 +53,6 @@ class Row:
     rule: str | None = None
     soon: bool = False
     note: str = ""
-    form: dict | None = field(default=None)
 
     def __post_init__(self):
         for method, statuses in self.expect.items():
@@ -134,6 +134,58 @@ def describe(response) -> str:
     if code in (301, 302, 303):
         return f"{REDIRECT}({code} {location})"
     return str(code)
+
+
+def fill(value, ids: dict):
+    """``value`` with ``{name}`` placeholders filled from ``ids`` (a lone placeholder keeps the id's type)."""
+    if isinstance(value, str):
+        whole = re.fullmatch(r"\{(\w+)\}", value)
+        return ids[whole.group(1)] if whole else value.format(**ids)
+    if isinstance(value, list):
+        return [fill(v, ids) for v in value]
+    if isinstance(value, dict):
+        return {k: fill(v, ids) for k, v in value.items()}
+    return value
+
+
+def admin_model_url(route: str) -> str:
+    """A concrete URL of a Django admin model page: an existing row of the model where there is one."""
+    from django.apps import apps
+
+    app_label, model_name = route.split("/")[1:3]
+    row = apps.get_model(app_label, model_name)._default_manager.order_by("pk").first()
+    return "/" + route.replace("<path:object_id>", str(row.pk) if row else "999999999")
+
+
+def admin_ok(response) -> bool:
+    """The superuser on a Django admin model page: the page, a redirect inside the admin, or the
+    admin's 403 (as an HTML page: the login redirect) for an action the model does not allow."""
+    location = response.headers.get("Location", "")
+    return response.status_code in (200, 403) or status_matches(LOGIN, response) or (
+        response.status_code == 302 and "/admin/" in location and "/login/" not in location)
+
+
+def sessions_by_role(base: str) -> dict[str, requests.Session]:
+    """One HTTP session per role, logged in through the login form, with the CSRF header set."""
+    result = {}
+    for role in ROLES:
+        session = requests.Session()
+        session.get(f"{base}/accounts/login/", timeout=30)
+        if role != "anonymous":
+            res = session.post(f"{base}/accounts/login/", allow_redirects=False, timeout=30,
+                               data={"username": USERS[role], "password": PASSWORD,
+                                     "csrfmiddlewaretoken": session.cookies["csrftoken"]})
+            if res.status_code != 302:
+                raise RuntimeError(f"{role} ({USERS[role]}) could not log in: {res.status_code}")
+        session.headers.update({"X-CSRFToken": session.cookies["csrftoken"], "Referer": base + "/"})
+        result[role] = session
+    return result
+
+
+def send(session: requests.Session, base: str, method: str, url: str, body) -> requests.Response:
+    """One request, redirects not followed; ``body`` goes as JSON with methods other than GET."""
+    kwargs = {"json": body} if body is not None and method != "GET" else {}
+    return session.request(method, base + url, allow_redirects=False, timeout=120, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------
