@@ -17,6 +17,8 @@ variable                   meaning                                 default
 ``DESCTOM_DEBUG``          Django debug pages (``1`` to enable)     off
 ``DESCTOM_ALLOWED_HOSTS``  comma-separated extra host names        ``127.0.0.1,localhost``
 ``DESCTOM_WEB_WORKERS``    gunicorn worker processes               ``2``
+``DESCTOM_WEB_THREADS``    request threads per worker (gthread;    ``4``
+                           ``1``: gunicorn's sync worker)
 ``DESCTOM_BROKER_CONFIG``  broker streams file for the poller       (none: only the own Kafka)
 ``DESCTOM_CLASSIFICATION_TOPIC`` topic of the system's own Kafka    ``classifications``
                            the poller always reads (fake broker)
@@ -80,6 +82,7 @@ class Config:
     allowed_hosts: tuple[str, ...]
     web_workers: int
     broker_config: Path | None = None
+    web_threads: int = 4
     classification_topic: str = "classifications"
     source_update_seconds: int = 60
     metrics_seconds: int = 600
@@ -204,6 +207,7 @@ def load() -> Config:
         debug=os.environ.get("DESCTOM_DEBUG", "").strip().lower() in ("1", "true", "yes", "on"),
         allowed_hosts=tuple(["127.0.0.1", "localhost", "[::1]", *hosts]),
         web_workers=int(workers_raw),
+        web_threads=_positive_int("DESCTOM_WEB_THREADS", 4),
         broker_config=_existing_file("DESCTOM_BROKER_CONFIG"),
         classification_topic=os.environ.get("DESCTOM_CLASSIFICATION_TOPIC", "").strip() or "classifications",
         source_update_seconds=_positive_int("DESCTOM_SOURCE_UPDATE_SECONDS", 60),

@@ -81,10 +81,17 @@ class Service:
 
 
 def web_service(cfg: Config) -> Service:
-    """gunicorn serving the Django project on 127.0.0.1 (timeout 300 s as the original)."""
+    """gunicorn serving the Django project on 127.0.0.1 (timeout 300 s as the original).
+
+    ``DESCTOM_WEB_WORKERS`` processes with ``DESCTOM_WEB_THREADS`` request threads each (gunicorn's
+    gthread worker): a thread waiting on PostgreSQL does not hold up the requests behind it. Each
+    thread keeps one database connection open (``CONN_MAX_AGE``, checked before reuse), so the
+    connections in use are at most workers x threads.
+    """
     log = cfg.log_dir / "web.log"
+    threads = ["--worker-class", "gthread", "--threads", str(cfg.web_threads)] if cfg.web_threads > 1 else []
     argv = [sys.executable, "-m", "gunicorn", "desctom.wsgi:application",
-            "--bind", f"127.0.0.1:{cfg.web_port}", "--workers", str(cfg.web_workers),
+            "--bind", f"127.0.0.1:{cfg.web_port}", "--workers", str(cfg.web_workers), *threads,
             "--timeout", "300", "--graceful-timeout", "10", "--access-logfile", "-",
             "--error-logfile", "-", "--capture-output", "--name", "desctom-web"]
     return Service("web", argv, log, ready_url=f"{cfg.web_url}/healthz")
