@@ -225,6 +225,7 @@ ENDPOINTS = [
             Response(
                 "As getalerts, plus `truth` (by diaSourceId) and `objecttruth` (by diaObjectId).", TRUTH_OK
             ),
+            errors={403: error("Not an ELAsTiCC admin: the truth is for `elasticc_admin` and superusers.")},
         ),
     ),
     Endpoint(

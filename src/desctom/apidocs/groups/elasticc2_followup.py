@@ -200,6 +200,8 @@ ENDPOINTS = [
                 "`mjd_now`), with their forced photometry, redshift and SN code.",
                 HOT_OK,
             ),
+            errors={403: error("`cheat_gentypes` (selects by simulation truth) from a caller who is not "
+                               "an ELAsTiCC admin.")},
         ),
     ),
     Endpoint(
