@@ -38,6 +38,9 @@ def describe_drf_errors(paths: dict) -> None:
             responses.setdefault("401", _drf_error("No or bad credentials."))
             if "{" in path:
                 responses.setdefault("404", _drf_error("Not found."))
+            if path.startswith("/elasticc/diatruth"):
+                truth_only = "Not an ELAsTiCC admin: the truth is for elasticc_admin and superusers."
+                responses.setdefault("403", _drf_error(truth_only))
             if method not in ("get", "head", "options"):
                 responses.setdefault(
                     "400",
