@@ -9,6 +9,15 @@ from desctom.config import Config
 MJD_EPOCH = datetime.datetime(1858, 11, 17, tzinfo=datetime.UTC)
 
 
+#: The status line counts the last hour's broker messages up to this many (an exact count at
+#: thousands of messages a second would read millions of rows).
+MESSAGES_CAP = 1_000_000
+
+
+def _at_most(n: int) -> str:
+    return f"more than {MESSAGES_CAP:,}" if n > MESSAGES_CAP else f"{n:,}"
+
+
 def mjd_to_date(mjd: float) -> str:
     return (MJD_EPOCH + datetime.timedelta(days=mjd)).strftime("%Y-%m-%d")
 
@@ -26,11 +35,12 @@ def campaign_status(cfg: Config, timeout_ms: int = 3000) -> dict | None:
                 SELECT (SELECT max(last_mjd) FROM elasticc2_alertsenderrun WHERE alerts_sent > 0),
                        (SELECT coalesce(sum(alerts_sent), 0) FROM elasticc2_alertsenderrun
                          WHERE started > now() - interval '1 hour'),
-                       (SELECT count(*) FROM elasticc2_brokermessage
-                         WHERE descingesttimestamp > now() - interval '1 hour'),
+                       (SELECT count(*) FROM (SELECT 1 FROM elasticc2_brokermessage
+                         WHERE descingesttimestamp > now() - interval '1 hour' LIMIT %s) x),
                        (SELECT count(*) FROM elasticc2_brokerclassifier),
                        (SELECT count(*) FROM elasticc2_diaobject),
-                       (SELECT reltuples::bigint FROM pg_class WHERE relname = 'elasticc2_ppdbdiaobject')""")
+                       (SELECT reltuples::bigint FROM pg_class WHERE relname = 'elasticc2_ppdbdiaobject')""",
+                        [MESSAGES_CAP + 1])
             mjd, sent, messages, classifiers, known, ppdb = cur.fetchone()
             cur.execute("SELECT broker, heartbeat, stored FROM elasticc2_brokerpollerstatus ORDER BY broker")
             pollers = [{"broker": b, "heartbeat": h.isoformat() if h else None, "stored": n}
@@ -49,5 +59,6 @@ def format_campaign(info: dict | None) -> list[str]:
     clock = (f"simulated MJD {info['clock_mjd']:.2f} ({info['clock_date']})" if info["clock_mjd"] is not None
              else "no alert sent yet")
     return [f"  campaign           {clock}; last hour: {info['alerts_sent_last_hour']:,} alerts sent, "
-            f"{info['messages_last_hour']:,} broker messages ingested; {info['classifiers']} classifiers; "
+            f"{_at_most(info['messages_last_hour'])} broker messages ingested; "
+            f"{info['classifiers']} classifiers; "
             f"{info['known_objects']:,} known of ≈{info['ppdb_objects_estimate']:,} objects"]

@@ -36,13 +36,21 @@ def streaming_status() -> dict:
     pollers = dict_rows("SELECT broker, started, heartbeat, consumed, stored, skipped, last_message, "
                         "last_error "
                         "FROM elasticc2_brokerpollerstatus ORDER BY broker")
+    # Counted up to RECENT_CAP per broker: at thousands of messages a second an exact count of the
+    # last hour would read millions of rows on every page view.
     recent = dict_rows("""
-        SELECT c.brokername, sum(m.n)::bigint AS messages, max(m.latest) AS latest
-        FROM (SELECT classifier_id, count(*) AS n, max(descingesttimestamp) AS latest
-              FROM elasticc2_brokermessage WHERE descingesttimestamp > now() - interval '1 hour'
-              GROUP BY classifier_id) m
-        JOIN elasticc2_brokerclassifier c ON c.classifier_id = m.classifier_id
-        GROUP BY c.brokername ORDER BY c.brokername""")
+        SELECT b.brokername,
+               (SELECT count(*) FROM (
+                    SELECT 1 FROM elasticc2_brokermessage m
+                    WHERE m.classifier_id = ANY(b.ids) AND m.descingesttimestamp > now() - interval '1 hour'
+                    LIMIT %(cap)s) x) AS messages,
+               (SELECT m.descingesttimestamp FROM elasticc2_brokermessage m
+                WHERE m.classifier_id = ANY(b.ids) AND m.descingesttimestamp > now() - interval '1 hour'
+                ORDER BY m.descingesttimestamp DESC LIMIT 1) AS latest
+        FROM (SELECT brokername, array_agg(classifier_id) AS ids FROM elasticc2_brokerclassifier
+              GROUP BY brokername) b
+        ORDER BY b.brokername""", {"cap": RECENT_CAP + 1})
+    recent = [{**r, "messages": capped(r["messages"])} for r in recent if r["latest"] is not None]
     return {"sender_runs": runs, "last_run": runs[0] if runs else None, "pollers": pollers,
             "last_hour": recent}
 
@@ -73,11 +81,26 @@ def last_night() -> dict | None:
     """The latest sender run that sent alerts, and the broker messages stored since it started."""
     found = dict_rows("""
         SELECT r.through_day, r.alerts_sent, r.started, r.finished,
-               (SELECT count(*) FROM elasticc2_brokermessage m WHERE m.descingesttimestamp >= r.started)
-                   AS messages
+               (SELECT count(*) FROM (SELECT 1 FROM elasticc2_brokermessage m
+                                      WHERE m.descingesttimestamp >= r.started LIMIT %(cap)s) x) AS messages
         FROM (SELECT * FROM elasticc2_alertsenderrun WHERE alerts_sent > 0
-              ORDER BY started DESC LIMIT 1) r""")
-    return found[0] if found else None
+              ORDER BY started DESC LIMIT 1) r""", {"cap": RECENT_CAP + 1})
+    return {**found[0], "messages": capped(found[0]["messages"])} if found else None
+
+
+#: Recent-message counts on the front page stop here (and show "more than").
+RECENT_CAP = 100_000
+
+
+class AtLeast(int):
+    """A count that stopped at a cap: shown as "more than N"."""
+
+    def __str__(self) -> str:
+        return f"more than {RECENT_CAP:,}"
+
+
+def capped(n: int) -> int:
+    return AtLeast(RECENT_CAP) if n > RECENT_CAP else n
 
 
 def classifier_table() -> tuple[list[dict], bool]:
