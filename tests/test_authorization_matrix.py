@@ -75,9 +75,8 @@ ROWS = [
     R("accounts/whoami/", get=JSON, post=JSON),
     R("healthz", get=PUBLIC, post=ALL405),
     R("", "/", get=PUBLIC, post=ALL405),
-    R("api/schema/", get=PUBLIC, soon=True),
-    R("api/docs/", get=PUBLIC, soon=True),
-    R("api/redoc/", get=PUBLIC, soon=True),
+    R("api/schema/", get=PUBLIC),  # OpenAPI description and its viewers (desctom.apidocs): public
+    R("api/docs/", get=PUBLIC),
     # --- ELAsTiCC2 pages (POST renders like GET) ---
     R(E2, get=PAGE, post=PAGE),
     R(E2 + "classifiers", get=PAGE, post=PAGE),
