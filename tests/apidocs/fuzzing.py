@@ -14,12 +14,13 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import requests
 import schemathesis
-from django.db import connection
+from django.db import connection, connections
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -197,3 +198,35 @@ def has_inputs(operation) -> bool:
     """Whether the operation takes anything (parameters or a body) that can vary."""
     definition = operation.definition.raw
     return bool(definition.get("parameters") or definition.get("requestBody"))
+
+
+def groups_by_tables(ops: list, writes: dict[str, tuple[str, ...]]) -> list[list]:
+    """``ops`` in groups to run one after the other: operations that write a common table share a
+    group (so a rejected call's row counts are not changed by another thread's accepted call)."""
+    groups: list[tuple[set[str], list]] = []
+    for op in ops:
+        tables = set(writes.get(op.path, ()))
+        joined = [g for g in groups if tables and g[0] & tables]
+        merged = (tables.union(*(g[0] for g in joined)), [o for g in joined for o in g[1]] + [op])
+        groups = [g for g in groups if not any(g is j for j in joined)] + [merged]
+    return sorted((g[1] for g in groups), key=len, reverse=True)
+
+
+def fuzz_in_threads(
+    ops: list, base_url: str, headers: dict, examples: int, writes: dict, threads: int = 2
+) -> list[tuple[object, OperationRun]]:
+    """Fuzz ``ops`` in ``threads`` threads (one waits for the server while the other generates);
+    ``(operation, run)`` in the order of ``ops``."""
+
+    def run_group(group):
+        try:
+            return [
+                (op, fuzz_operation(op, base_url, headers, examples, writes.get(op.path, ()))) for op in group
+            ]
+        finally:
+            connections.close_all()  # this thread's own database connection
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        results = [pair for done in pool.map(run_group, groups_by_tables(ops, writes)) for pair in done]
+    order = {id(op): i for i, op in enumerate(ops)}
+    return sorted(results, key=lambda pair: order[id(pair[0])])
