@@ -380,8 +380,8 @@ def test_a_new_url_without_a_row_is_noticed(monkeypatch):
     monkeypatch.setitem(sys.modules, urlconf.__name__, urlconf)
     uncovered, stale, _ = coverage(served_patterns(get_resolver(urlconf.__name__)), TABLE)
     assert [p.route for p in uncovered] == ["brand-new/<int:pk>/"] and stale == []
-    extra = R("elasticc2/retired-page/", get=PAGE)
-    assert coverage(served_patterns(), [*TABLE, extra])[1] == [extra]
+    extra, coming = R("elasticc2/retired-page/", get=PAGE), R("elasticc2/coming-page/", get=PAGE, soon=True)
+    assert coverage(served_patterns(), [*TABLE, extra, coming])[1:] == ([extra], [coming])
 
 
 def test_matrix(live_server):
