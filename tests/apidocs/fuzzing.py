@@ -10,11 +10,11 @@ tables it writes unchanged. Failures are collected per operation, not raised at 
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -22,6 +22,8 @@ import requests
 import schemathesis
 from django.db import connection, connections
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -146,10 +148,16 @@ def load_schema(base_url: str):
 
 
 def fuzz_operation(
-    operation, base_url: str, headers: dict, examples: int, writes: tuple[str, ...]
+    operation, base_url: str, headers: dict, examples: int, writes: tuple[str, ...], negative: bool = False
 ) -> OperationRun:
-    """Run ``examples`` generated cases of ``operation``; returns what was seen."""
-    run = OperationRun(f"{operation.method.upper()} {operation.path}")
+    """Run ``examples`` generated cases of ``operation``; returns what was seen.
+
+    ``negative``: requests that violate the schema (wrong types, missing or unknown keys, ...); then
+    only "no 5xx" and the partial-write check apply (a 404 of URL routing, for instance, is fine).
+    """
+    run = OperationRun(f"{'negative ' if negative else ''}{operation.method.upper()} {operation.path}")
+    mode = GenerationMode.NEGATIVE if negative else GenerationMode.POSITIVE
+    checks = [not_a_server_error] if negative else CHECKS
 
     @settings(
         max_examples=examples,
@@ -159,7 +167,7 @@ def fuzz_operation(
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=operation.as_strategy())
+    @given(case=operation.as_strategy(generation_mode=mode))
     def one_case(case):
         before = table_counts(writes) if writes else None
         response = case.call(base_url=base_url, headers=headers, timeout=120)
@@ -167,7 +175,7 @@ def fuzz_operation(
         run.statuses[response.status_code] = run.statuses.get(response.status_code, 0) + 1
         problems = []
         try:
-            case.validate_response(response, checks=CHECKS, headers=headers)
+            case.validate_response(response, checks=checks, headers=headers)
         except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collected, reported at the end
             problems.append(str(exc)[:3000])
         if is_rejected(response):
@@ -182,7 +190,12 @@ def fuzz_operation(
             run.failures.extend(problems)
 
     start = time.perf_counter()
-    one_case()
+    try:
+        one_case()
+    except Unsatisfiable:
+        if not negative:
+            raise
+        run.label += " (no invalid request possible)"
     run.seconds = time.perf_counter() - start
     return run
 
@@ -212,21 +225,51 @@ def groups_by_tables(ops: list, writes: dict[str, tuple[str, ...]]) -> list[list
     return sorted((g[1] for g in groups), key=len, reverse=True)
 
 
-def fuzz_in_threads(
-    ops: list, base_url: str, headers: dict, examples: int, writes: dict, threads: int = 2
+#: What the forked workers of :func:`fuzz_in_processes` read (set just before they are forked).
+_FORKED: dict = {}
+
+
+def _run_group(index: int) -> list[tuple[int, OperationRun]]:
+    """In a worker process: fuzz the operations of group ``index``; ``(operation index, run)`` pairs."""
+    st = _FORKED
+    pairs = []
+    try:
+        for i in st["groups"][index]:
+            op = st["ops"][i]
+            writes = st["writes"].get(op.path, ())
+            pairs.append((i, fuzz_operation(op, st["base_url"], st["headers"], st["examples"], writes)))
+            if st["negative"] and has_inputs(op):
+                pairs.append(
+                    (
+                        i,
+                        fuzz_operation(
+                            op, st["base_url"], st["headers"], st["negative"], writes, negative=True
+                        ),
+                    )
+                )
+    finally:
+        connections.close_all()  # this worker's own database connection
+    return pairs
+
+
+def fuzz_in_processes(
+    ops: list, base_url: str, headers: dict, examples: int, writes: dict, negative: int = 0, workers: int = 2
 ) -> list[tuple[object, OperationRun]]:
-    """Fuzz ``ops`` in ``threads`` threads (one waits for the server while the other generates);
-    ``(operation, run)`` in the order of ``ops``."""
-
-    def run_group(group):
-        try:
-            return [
-                (op, fuzz_operation(op, base_url, headers, examples, writes.get(op.path, ()))) for op in group
-            ]
-        finally:
-            connections.close_all()  # this thread's own database connection
-
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        results = [pair for done in pool.map(run_group, groups_by_tables(ops, writes)) for pair in done]
-    order = {id(op): i for i, op in enumerate(ops)}
-    return sorted(results, key=lambda pair: order[id(pair[0])])
+    """Fuzz ``ops`` in ``workers`` forked processes (while one waits for the server, another generates):
+    ``examples`` valid requests each, then ``negative`` invalid ones. Returns ``(operation, run)`` pairs
+    in the order of ``ops``. (Processes, not threads: Hypothesis's internals are not all thread-safe.)"""
+    index = {id(op): i for i, op in enumerate(ops)}
+    groups = [[index[id(op)] for op in group] for group in groups_by_tables(ops, writes)]
+    _FORKED.update(
+        ops=ops,
+        groups=groups,
+        base_url=base_url,
+        headers=headers,
+        examples=examples,
+        writes=writes,
+        negative=negative,
+    )
+    connections.close_all()  # a forked child must not share the parent's connection
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        pairs = [pair for done in pool.imap_unordered(_run_group, range(len(groups))) for pair in done]
+    return [(ops[i], run) for i, run in sorted(pairs, key=lambda pair: pair[0])]
