@@ -16,7 +16,14 @@ def test_swagger_ui_renders_the_description_offline(live_server, browser):
     page.goto(f"{live_server.url}/api/docs/")  # anonymous: the description is public
     page.wait_for_selector(".opblock-tag", timeout=60000)
     tags = page.locator(".opblock-tag").all_inner_texts()
-    for group in ("accounts", "elasticc2", "elasticc2 broker messages", "elasticc2 follow-up", "sql", "elasticc"):
+    for group in (
+        "accounts",
+        "elasticc2",
+        "elasticc2 broker messages",
+        "elasticc2 follow-up",
+        "sql",
+        "elasticc",
+    ):
         assert any(t.split("\n")[0].strip() == group for t in tags), (group, tags)
     assert "DESC TOM API" in page.inner_text(".information-container")
     paths = set(page.eval_on_selector_all(".opblock-summary-path", "els => els.map(e => e.dataset.path)"))
