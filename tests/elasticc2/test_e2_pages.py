@@ -99,7 +99,7 @@ def test_pages_over_alert_cycle(cycle_data, live_server, browser, client):
         assert label in nav
     hrefs = page.eval_on_selector_all("#desctom-navbar a", HREFS)
     assert set(METRICS) <= set(hrefs)
-    assert {"/elasticc2/", "/elasticc/", "/elasticc2/followup/", "/db/schema/", "/api/"} <= set(hrefs)
+    assert {"/elasticc2/", "/elasticc/", "/elasticc2/followup/", "/db/schema/", "/api/docs/"} <= set(hrefs)
 
     page = b.visit("/elasticc2/", "elasticc2_front")
     for sel, sql in [("#count-objects", "elasticc2_diaobject"), ("#count-sources", "elasticc2_diasource"),
