@@ -6,7 +6,14 @@ event loop in the browser tests.
 """
 
 import os
+import signal
 import tempfile
+
+# A shell without job control starts background commands with SIGINT ignored (POSIX), and
+# children inherit that: the tests that interrupt a command with Ctrl-C would see it ignored
+# when the suite itself was started in the background (e.g. `nohup bash .ci/run &`).
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 if not os.environ.get("DESCTOM_TEST_HOME"):
     os.environ["DESCTOM_TEST_HOME"] = tempfile.mkdtemp(prefix="desctom-test-")

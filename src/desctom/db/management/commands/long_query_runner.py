@@ -33,7 +33,13 @@ class Command(BaseCommand):
             raise CommandError("--sleep must be positive")
         if not (once or loop or prune is not None):
             raise CommandError("give --once, --loop and/or --prune DAYS")
-        signal.signal(signal.SIGTERM, _interrupt)
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            self._run(once, loop, prune, sleep)
+        finally:  # in-process callers (tests, call_command) get their own SIGTERM handling back
+            signal.signal(signal.SIGTERM, previous)
+
+    def _run(self, once: bool, loop: bool, prune: float | None, sleep: float) -> None:
         runner = Runner(connect=prune is not None or not loop)  # --loop alone waits for the database
         try:
             if prune is not None:
