@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import secrets
 from dataclasses import dataclass
 
 import requests
@@ -191,7 +192,8 @@ def send(session: requests.Session, base: str, method: str, url: str, body) -> r
 # ---------------------------------------------------------------------------------------------
 # The data set: users of each role, and one row of everything a URL parameter names.
 
-PASSWORD = "an authz matrix password"
+#: The test accounts' password: made per test session, never stored.
+PASSWORD = secrets.token_urlsafe(16)
 USERS = {"user": "mx_user", "broker": "mx_broker", "elasticc_admin": "mx_e_admin", "superuser": "mx_root"}
 E2_FIRST_ID = 7_100_000_000
 E1_OBJECT = 9_100_000_001
