@@ -22,6 +22,8 @@ STRING = {"type": "string"}
 BOOLEAN = {"type": "boolean"}
 DATETIME = {"type": "string", "format": "date-time"}
 ANY_OBJECT = {"type": "object", "additionalProperties": True}
+#: ``"status": "ok"`` of the original's JSON answers.
+OK = {"type": "string", "enum": ["ok"]}
 
 
 def nullable(schema: dict) -> dict:

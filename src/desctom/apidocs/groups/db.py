@@ -8,6 +8,7 @@ from desctom.apidocs.registry import (
     ANY_OBJECT,
     BOOLEAN,
     DATETIME,
+    OK,
     SQL_ERROR,
     STRING,
     Endpoint,
@@ -22,7 +23,6 @@ from desctom.apidocs.registry import (
 from desctom.db.export import CONTENT_TYPES
 
 TAG = "sql"
-OK = {"type": "string", "enum": ["ok"]}
 
 QUERY_BODY = obj(
     {

@@ -11,6 +11,7 @@ from desctom.apidocs.registry import (
     DATETIME,
     INT64,
     NUMBER,
+    OK,
     STRING,
     Endpoint,
     Operation,
@@ -26,7 +27,6 @@ from desctom.elasticc.api import admin
 from desctom.elasticc.api.alerts import MAX_NUM
 
 TAG = "elasticc"
-OK = {"type": "string", "enum": ["ok"]}
 _KINDS = {
     "int32": {"type": "integer", "format": "int32", "minimum": -(2**31), "maximum": 2**31 - 1},
     "int": INT64,

@@ -7,6 +7,7 @@ from desctom.apidocs.registry import (
     DATETIME,
     INT64,
     NUMBER,
+    OK,
     STRING,
     Endpoint,
     Response,
@@ -21,7 +22,6 @@ from desctom.elasticc2.api.spectra import BANDS, MAX_ASK
 from desctom.elasticc2.taxonomy import CLASSES
 
 TAG = "elasticc2 follow-up"
-OK = {"type": "string", "enum": ["ok"]}
 NULLABLE_NUMBER = nullable(NUMBER)
 TEXT = {**STRING, "pattern": "^[^\\u0000]*$", "description": "No NUL characters."}
 NAME = {**STRING, "pattern": "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$", "description": "Not blank, no NUL."}
