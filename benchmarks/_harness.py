@@ -6,16 +6,21 @@ import os
 import tempfile
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 
 @contextmanager
-def django_on_throwaway_postgres():
-    """Start a fresh PostgreSQL cluster, migrate it, yield; stop and delete it afterwards."""
+def django_on_throwaway_postgres(keep: str | None = None):
+    """Start a fresh PostgreSQL cluster, migrate it, yield it; stop and delete it afterwards.
+
+    With ``keep`` (a folder), the cluster lives there instead and is only stopped afterwards, so a
+    later run with the same ``keep`` finds its data again (``server.reused`` says whether it did).
+    """
     from desctom.testing.services import ThrowawayPostgres
 
-    server = ThrowawayPostgres()
+    server = ThrowawayPostgres() if keep is None else _kept_postgres(Path(keep))
     try:
-        server.init()
+        server.reused = not server.init()
         server.start()
         os.environ["DATABASE_URL"] = server.url()
         os.environ.setdefault("DESCTOM_HOME", tempfile.mkdtemp(prefix="desctom-bench-"))
@@ -31,7 +36,18 @@ def django_on_throwaway_postgres():
         from django.db import connections
 
         connections.close_all()
-        server.destroy()
+        if keep is None:
+            server.destroy()
+        else:
+            server.stop()
+
+
+def _kept_postgres(base: Path):
+    from desctom.localstack.postgres import LocalPostgres
+    from desctom.localstack.procs import free_port
+
+    base.mkdir(parents=True, exist_ok=True)
+    return LocalPostgres(base / "pgdata", free_port(), "desctom", base / "pg_password", "desctom")
 
 
 class Timer:

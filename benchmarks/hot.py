@@ -1,6 +1,6 @@
 """Benchmark: ``gethottransients`` (1-day and 10-day windows) and ``spectrawanted`` latency.
 
-    .venv/bin/python benchmarks/hot.py [--objects 100000] [--requests 30] [--explain]
+    .venv/bin/python benchmarks/hot.py [--objects 100000] [--requests 30] [--explain] [--keep DIR]
 
 Builds a synthetic survey (`desctom synth_survey`) in a throwaway PostgreSQL, then puts it in the
 state the alert cycle leaves it in at mid-survey (simulated "now" T) **with set-based SQL instead of
@@ -28,6 +28,7 @@ import argparse
 import json
 import statistics
 import sys
+from pathlib import Path
 
 from _harness import Timer, django_on_throwaway_postgres
 
@@ -155,22 +156,34 @@ def main() -> int:
     parser.add_argument("--objects", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=30, help="timed requests per case")
     parser.add_argument("--explain", action="store_true", help="print the plan of the hot-transient query")
+    parser.add_argument("--keep", metavar="DIR", help="keep the database in DIR (stopped afterwards); a "
+                        "later run with the same DIR and --objects reuses it instead of building the survey")
     args = parser.parse_args()
 
-    with django_on_throwaway_postgres():
+    with django_on_throwaway_postgres(args.keep) as server:
         from django.contrib.auth.models import User
         from django.core.management import call_command
         from django.test import Client
         from django.test.utils import setup_test_environment
 
-        print(f"building a synthetic survey of {args.objects:,} objects ...", flush=True)
-        with Timer() as t:
-            call_command("synth_survey", "--objects", str(args.objects), "--seed", "42", "--workers", "2")
-        print(f"  done in {t.seconds:.0f} s", flush=True)
+        ready = Path(args.keep or ".", f"hot-{args.objects}.ready")
+        if server.reused and ready.exists():
+            print(f"reusing the survey of {args.objects:,} objects kept in {args.keep}", flush=True)
+        else:
+            if server.reused:
+                raise SystemExit(f"{args.keep} holds a database but not a finished {args.objects:,}-object "
+                                 "survey: remove the folder or give another one")
+            print(f"building a synthetic survey of {args.objects:,} objects ...", flush=True)
+            with Timer() as t:
+                call_command("synth_survey", "--objects", str(args.objects), "--seed", "42", "--workers", "2")
+            print(f"  done in {t.seconds:.0f} s", flush=True)
         lo, hi = (scalar(f"SELECT {f}(midpointtai) FROM elasticc2_ppdbdiasource") for f in ("min", "max"))
         now = round((lo + hi) / 2) + 0.5  # noon UTC: mid-survey, between two nights
-        print(f"alert-cycle state at T = MJD {now} (set-based SQL, see the docstring):", flush=True)
-        cycle_state(now)
+        if not (server.reused and ready.exists()):
+            print(f"alert-cycle state at T = MJD {now} (set-based SQL, see the docstring):", flush=True)
+            cycle_state(now)
+            if args.keep:
+                ready.touch()
 
         setup_test_environment()
         client = Client()
