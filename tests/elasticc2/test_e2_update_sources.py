@@ -203,6 +203,15 @@ def latest_classifications() -> dict[tuple[int, int], tuple]:
         "FROM elasticc2_diaobjectlatestclassification")}
 
 
+def consensus() -> dict[int, tuple]:
+    return {o: (c, m) for o, c, m in query(
+        "SELECT diaobject_id, classid, midpointtai FROM elasticc2_diaobjectconsensus")}
+
+
+def mjd(sid: int) -> float:
+    return query("SELECT midpointtai FROM elasticc2_diasource WHERE diasource_id = %s", [sid])[0][0]
+
+
 def test_latest_classification_per_object_and_classifier_whatever_the_arrival_order(ppdb):
     from desctom.elasticc2.known import rebuild_latest_classifications
 
@@ -223,19 +232,45 @@ def test_latest_classification_per_object_and_classifier_whatever_the_arrival_or
     result = update_known_tables()
     assert result.classifications_upserted == 1
     assert latest_classifications() == {(oid, a): (sids[1], first, [2222], [1.0])}
+    assert consensus() == {oid: (2222, mjd(sids[1]))} and result.consensus_upserted == 1
     message(a, sids[0], 5, {2223: 1.0})  # about an earlier detection, arriving later: not the latest
     b_msg = message(b, sids[2], 1, {2232: 0.75, 2222: 0.25})
     update_known_tables()
     assert latest_classifications() == {(oid, a): (sids[1], first, [2222], [1.0]),
                                         (oid, b): (sids[2], b_msg, [2232, 2222], [0.75, 0.25])}
+    assert consensus() == {oid: (2222, mjd(sids[2]))}  # 2222: 1.0 + 0.25 beats 2232: 0.75
     again = message(a, sids[1], 9, {2224: 1.0})  # the same detection, ingested later: replaces
     newest = message(a, sids[3], 2, {2225: 1.0})  # a later detection
     assert update_known_tables().classifications_upserted == 1  # only the later detection's message wins
     want = {(oid, a): (sids[3], newest, [2225], [1.0]),
             (oid, b): (sids[2], b_msg, [2232, 2222], [0.75, 0.25])}
     assert latest_classifications() == want and again < newest
+    assert consensus() == {oid: (2225, mjd(sids[3]))}  # 2225: 1.0 beats 2232: 0.75
     assert rebuild_latest_classifications() == 2 and latest_classifications() == want
-    assert update_known_tables().classifications_upserted == 0  # nothing queued, nothing changes
+    assert consensus() == {oid: (2225, mjd(sids[3]))}
+    result = update_known_tables()
+    assert result.classifications_upserted == 0 and result.consensus_upserted == 0  # nothing queued
+
+
+def test_consensus_ties_go_to_the_lower_class_and_non_leaf_classes_do_not_count(ppdb):
+    objects = [(o, s) for o, s in sorted(ppdb.items()) if len(s) >= 2][:3]
+    a, b = (query("INSERT INTO elasticc2_brokerclassifier (brokername, brokerversion, classifiername, "
+                  "classifierparams, modified) VALUES ('T', 'v', %s, 'p', now()) RETURNING classifier_id",
+                  [name])[0][0] for name in ("A", "B"))
+    votes = [({2232: 0.5, 2222: 0.5}, {}),  # a tie between two leaves: the lower id
+             ({2220: 0.9, 300: 0.1}, {2000: 1.0}),  # only non-leaf classes: no consensus class
+             ({2242: 0.6, 2246: 0.4}, {2246: 0.3, 2242: 0.0})]  # 0.6 + 0 against 0.4 + 0.3
+    for (_oid, sids), per_classifier in zip(objects, votes, strict=True):
+        for classifier, classes in zip((a, b), per_classifier, strict=True):
+            if classes:
+                query("INSERT INTO elasticc2_brokermessage (alert_id, diasource_id, descingesttimestamp, "
+                      "classifier_id, classid, probability) VALUES (%s, %s, now(), %s, %s, %s)",
+                      [sids[0], sids[0], classifier, list(classes), list(classes.values())])
+        queue([sids[0]])
+    update_known_tables()
+    assert consensus() == {objects[0][0]: (2222, mjd(objects[0][1][0])),
+                           objects[1][0]: (None, mjd(objects[1][1][0])),
+                           objects[2][0]: (2246, mjd(objects[2][1][0]))}
 
 
 def test_unknown_source_ids_are_ignored_counted_and_dequeued(ppdb):

@@ -24,25 +24,16 @@ import re
 
 from django.db import connection, transaction
 
-from desctom.elasticc2.taxonomy import CLASSES
+from desctom.elasticc2.consensus import LEAF_CLASSES
+
+__all__ = ["LEAF_CLASSES", "best_knowledge", "fast_plans", "knowledge_ctes", "knowledge_sql", "mjd_of",
+           "now_mjd", "parse_utc"]
 
 UNKNOWN = -99
 #: classid of "the spectrum could not tell" (reference README).
 NOT_CLASSIFIED = 300
 #: Unix epoch as MJD.
 MJD_UNIX_EPOCH = 40587.0
-
-
-def _parent(classid: int) -> int | None:
-    for step in (10, 100, 1000):
-        parent = classid // step * step
-        if parent != classid:
-            return parent
-    return None
-
-
-#: Leaf classes of the taxonomy that name a kind of object (the Meta classes 0-999 do not).
-LEAF_CLASSES: tuple[int, ...] = tuple(sorted(set(CLASSES) - {_parent(c) for c in CLASSES} - set(range(1000))))
 
 
 def mjd_of(when: dt.datetime) -> float:
@@ -79,9 +70,10 @@ _HOST_Z = "CASE WHEN {c} >= 0 AND {c} <> 'NaN'::real THEN {c} END"
 
 #: CTEs over a relation ``ids(diaobject_id)`` (distinct ids) ending in
 #: ``knowledge(diaobject_id, redshift, sncode)``; parameters ``leaves`` and ``mjd_now``.
-#: The consensus reads each classifier's latest message from ``elasticc2_diaobjectlatestclassification``
-#: (one index probe per object). Only objects with a latest message after ``mjd_now`` ("stale": the
-#: question is about the past) fall back to reading their messages, one object at a time.
+#: The consensus is read from ``elasticc2_diaobjectconsensus`` (one row per object, see
+#: :mod:`desctom.elasticc2.consensus`). Only objects whose consensus rests on a detection after
+#: ``mjd_now`` ("stale": the question is about the past) have it recomputed from their messages,
+#: one object at a time.
 _KNOWLEDGE_CTES = f"""
 spec_z AS (
     SELECT DISTINCT ON (i.diaobject_id) i.diaobject_id, i.z
@@ -95,20 +87,13 @@ spec_class AS (
     WHERE i.classid IS NOT NULL AND i.classid <> {NOT_CLASSIFIED} {{spec_until}}
     ORDER BY i.diaobject_id, i.mjd DESC, i.inserted_at DESC, i.specinfo_id DESC
 ),
-latest AS MATERIALIZED (  -- one index probe per object (OFFSET 0: never a scan of the whole table)
-    SELECT ids.diaobject_id, l.midpointtai, l.classid, l.probability FROM ids CROSS JOIN LATERAL (
-        SELECT c.midpointtai, c.classid, c.probability FROM elasticc2_diaobjectlatestclassification c
-        WHERE c.diaobject_id = ids.diaobject_id OFFSET 0) l
+kept AS MATERIALIZED (
+    SELECT c.diaobject_id, c.classid, c.midpointtai
+    FROM ids JOIN elasticc2_diaobjectconsensus c USING (diaobject_id)
 ),
 stale AS MATERIALIZED ({{stale}}),
-votes AS (
-    SELECT l.diaobject_id, c.classid, sum(c.probability) AS total
-    FROM latest l CROSS JOIN LATERAL unnest(l.classid, l.probability) AS c(classid, probability)
-    WHERE c.classid = ANY(%(leaves)s::smallint[]) AND c.probability > 0
-      AND NOT EXISTS (SELECT 1 FROM stale x WHERE x.diaobject_id = l.diaobject_id)
-    GROUP BY l.diaobject_id, c.classid
-    UNION ALL
-    SELECT x.diaobject_id, c.classid, sum(c.probability) FROM stale x CROSS JOIN LATERAL (
+recomputed AS (
+    SELECT DISTINCT ON (x.diaobject_id) x.diaobject_id, c.classid FROM stale x CROSS JOIN LATERAL (
         SELECT DISTINCT ON (m.classifier_id) m.classid, m.probability
         FROM elasticc2_diasource s JOIN elasticc2_brokermessage m ON m.diasource_id = s.diasource_id
         WHERE s.diaobject_id = x.diaobject_id {{source_until}}
@@ -116,10 +101,13 @@ votes AS (
     ) latest CROSS JOIN LATERAL unnest(latest.classid, latest.probability) AS c(classid, probability)
     WHERE c.classid = ANY(%(leaves)s::smallint[]) AND c.probability > 0
     GROUP BY x.diaobject_id, c.classid
+    ORDER BY x.diaobject_id, sum(c.probability) DESC, c.classid
 ),
 consensus AS (
-    SELECT DISTINCT ON (diaobject_id) diaobject_id, classid FROM votes
-    ORDER BY diaobject_id, total DESC, classid
+    SELECT k.diaobject_id, k.classid FROM kept k
+    WHERE NOT EXISTS (SELECT 1 FROM stale x WHERE x.diaobject_id = k.diaobject_id)
+    UNION ALL
+    SELECT diaobject_id, classid FROM recomputed
 ),
 knowledge AS (
     SELECT o.diaobject_id,
@@ -139,7 +127,7 @@ def knowledge_ctes(mjd_now: float | None = None) -> str:
     return _KNOWLEDGE_CTES.format(
         spec_until="AND i.mjd <= %(mjd_now)s" if past else "",
         source_until="AND s.midpointtai <= %(mjd_now)s" if past else "",
-        stale=("SELECT DISTINCT l.diaobject_id FROM latest l WHERE l.midpointtai > %(mjd_now)s" if past
+        stale=("SELECT k.diaobject_id FROM kept k WHERE k.midpointtai > %(mjd_now)s" if past
                else "SELECT NULL::bigint AS diaobject_id WHERE FALSE"))
 
 

@@ -15,7 +15,9 @@ One call of :func:`update_known_tables` is one transaction:
 6. ``elasticc2_diaobjectlatestclassification`` gets, per (object, classifier), the latest message
    among those of the processed sources, where it is later than the row already there (the order:
    the detection's ``midpointtai``, then ``descingesttimestamp``, then ``brokermessage_id``);
-7. the processed ids leave the queue (not with ``doall``); ids queued meanwhile stay.
+7. ``elasticc2_diaobjectconsensus`` is recomputed for the affected objects
+   (:mod:`desctom.elasticc2.consensus`; rows already right are not rewritten);
+8. the processed ids leave the queue (not with ``doall``); ids queued meanwhile stay.
 
 Any error rolls the whole transaction back: every table stays exactly as it was.
 """
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
+from desctom.elasticc2.consensus import upsert_consensus
 from desctom.elasticc2.models.photometry import FORCED_COLUMNS, OBJECT_COLUMNS, SOURCE_COLUMNS
 
 #: Advisory lock key of the updater (any 64-bit constant; "E2KNOWN" in ASCII).
@@ -50,6 +53,7 @@ class UpdateResult:
     forced_added: int = 0
     objectinfo_upserted: int = 0  # diaobjectinfo rows inserted or changed
     classifications_upserted: int = 0  # diaobjectlatestclassification rows inserted or replaced
+    consensus_upserted: int = 0  # diaobjectconsensus rows inserted or changed
     seconds: float = 0.0
     forced_plan: str | None = None  # EXPLAIN of the forced-source step, when asked for
     step_seconds: dict[str, float] = field(default_factory=dict)  # where the time went
@@ -59,6 +63,7 @@ class UpdateResult:
                 f"added {self.objects_added:,} objects, {self.sources_added:,} sources, "
                 f"{self.forced_added:,} forced sources; {self.objectinfo_upserted:,} diaobjectinfo rows "
                 f"upserted; {self.classifications_upserted:,} latest classifications upserted; "
+                f"{self.consensus_upserted:,} consensus classes changed; "
                 f"{self.seconds:.2f} s")
 
 
@@ -237,6 +242,8 @@ def _run(cur, doall: bool, explain: bool) -> UpdateResult:
     res.objectinfo_upserted = run.sql(_INFO_STEP)
     run.step("classifications")
     res.classifications_upserted = run.sql(_LATEST_CLASSIFICATION.format(sources="_known_ids"))
+    run.step("consensus")
+    res.consensus_upserted = upsert_consensus(cur, "_known_obj")
     run.step("dequeue")
     if not doall:
         run.sql("DELETE FROM elasticc2_brokersourceids q USING _known_ids i "
@@ -272,7 +279,8 @@ def update_known_tables(*, doall: bool = False, connection=None, explain: bool =
 
 def rebuild_latest_classifications(connection=None) -> int:
     """Recompute ``elasticc2_diaobjectlatestclassification`` from every stored message of a known
-    source (for data written without ``update_elasticc2_sources``, e.g. by SQL); returns the rows."""
+    source, and ``elasticc2_diaobjectconsensus`` from it (for data written without
+    ``update_elasticc2_sources``, e.g. by SQL); returns the latest-classification rows."""
     from django.db import connection as default_connection
     from django.db import transaction
 
@@ -281,4 +289,7 @@ def rebuild_latest_classifications(connection=None) -> int:
         cur.execute("DELETE FROM elasticc2_diaobjectlatestclassification")
         cur.execute(_LATEST_CLASSIFICATION.format(
             sources="(SELECT DISTINCT diasource_id FROM elasticc2_brokermessage)"))
-        return cur.rowcount
+        rows = cur.rowcount
+        cur.execute("DELETE FROM elasticc2_diaobjectconsensus")
+        upsert_consensus(cur, "(SELECT DISTINCT diaobject_id FROM elasticc2_diaobjectlatestclassification)")
+        return rows

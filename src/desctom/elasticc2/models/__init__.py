@@ -25,6 +25,7 @@ from desctom.elasticc2.models.spectra import PlannedSpectra, SpectrumInfo, Wante
 from desctom.elasticc2.models.streaming import AlertSenderRun, BrokerPollerStatus
 from desctom.elasticc2.models.summary import (
     DiaObjectClassification,
+    DiaObjectConsensus,
     DiaObjectInfo,
     DiaObjectLatestClassification,
     DiaObjectOfTarget,
@@ -38,6 +39,7 @@ __all__ = [
     "TrainingDiaObjectTruth", "TrainingDiaSource",
     "AlertSenderRun", "BrokerPollerStatus",
     "PlannedSpectra", "SpectrumInfo", "WantedSpectra",
-    "DiaObjectClassification", "DiaObjectInfo", "DiaObjectLatestClassification", "DiaObjectOfTarget",
+    "DiaObjectClassification", "DiaObjectConsensus", "DiaObjectInfo", "DiaObjectLatestClassification",
+    "DiaObjectOfTarget",
     "ClassIdOfGentype", "GentypeOfClassId",
 ]

@@ -85,6 +85,23 @@ class DiaObjectLatestClassification(models.Model):
                                                name="diaobjectlatestclassification_unique")]
 
 
+class DiaObjectConsensus(models.Model):
+    """Per known object with classifications: the consensus class of its classifiers' latest messages.
+
+    The probability vectors of the object's rows in :class:`DiaObjectLatestClassification` summed
+    over classifiers, and the leaf class of the taxonomy with the highest sum (ties: the lower
+    class id); ``classid`` is NULL when no classifier gave a leaf class a probability above 0.
+    ``midpointtai`` is the latest detection those messages are about: a question about an earlier
+    time must recompute the consensus from the messages. Kept with
+    :class:`DiaObjectLatestClassification` (:mod:`desctom.elasticc2.consensus`). New in DESC TOM.
+    """
+
+    diaobject = models.OneToOneField(DiaObject, primary_key=True, db_column="diaobject_id",
+                                     on_delete=models.CASCADE)
+    classid = models.SmallIntegerField(null=True)
+    midpointtai = models.FloatField()
+
+
 class DiaObjectOfTarget(models.Model):
     """Links a known object to a TOM Toolkit target."""
 

@@ -1,0 +1,58 @@
+"""The consensus class of an object's broker classifications, kept per object in
+``elasticc2_diaobjectconsensus`` (model :class:`~desctom.elasticc2.models.DiaObjectConsensus`).
+
+For each classifier its latest message about the object (``elasticc2_diaobjectlatestclassification``),
+the probability vectors summed over the classifiers (a class a classifier did not mention counts
+0), and the leaf class of the taxonomy (a class id >= 1000 with no sub-classes) with the highest
+sum (ties: the lower class id). ``gethottransients``' ``sncode`` and the object pages read it
+(:mod:`desctom.elasticc2.followup`), so they no longer add up every classifier's vector per
+question: with thousands of objects per answer that was most of the answer's time.
+
+``update_elasticc2_sources`` recomputes the objects it touched in the same transaction that
+updates their latest classifications; :func:`desctom.elasticc2.known.rebuild_latest_classifications`
+recomputes all.
+"""
+
+from __future__ import annotations
+
+from desctom.elasticc2.taxonomy import CLASSES
+
+
+def _parent(classid: int) -> int | None:
+    for step in (10, 100, 1000):
+        parent = classid // step * step
+        if parent != classid:
+            return parent
+    return None
+
+
+#: Leaf classes of the taxonomy that name a kind of object (the Meta classes 0-999 do not).
+LEAF_CLASSES: tuple[int, ...] = tuple(sorted(set(CLASSES) - {_parent(c) for c in CLASSES} - set(range(1000))))
+
+#: Upsert the consensus of the objects ``{objects}`` (a relation with a ``diaobject_id`` column,
+#: distinct ids) from their latest classifications; parameter ``leaves``. Objects without any
+#: latest classification get no row; rows already right are not rewritten.
+UPSERT_CONSENSUS = """
+INSERT INTO elasticc2_diaobjectconsensus AS c (diaobject_id, classid, midpointtai)
+SELECT o.diaobject_id, v.classid, l.midpointtai
+FROM {objects} o
+CROSS JOIN LATERAL (
+    SELECT max(x.midpointtai) AS midpointtai FROM elasticc2_diaobjectlatestclassification x
+    WHERE x.diaobject_id = o.diaobject_id) l
+LEFT JOIN LATERAL (
+    SELECT p.classid FROM elasticc2_diaobjectlatestclassification x
+    CROSS JOIN LATERAL unnest(x.classid, x.probability) AS p(classid, probability)
+    WHERE x.diaobject_id = o.diaobject_id
+      AND p.classid = ANY(%(leaves)s::smallint[]) AND p.probability > 0
+    GROUP BY p.classid ORDER BY sum(p.probability) DESC, p.classid LIMIT 1) v ON TRUE
+WHERE l.midpointtai IS NOT NULL
+ON CONFLICT (diaobject_id) DO UPDATE SET classid = EXCLUDED.classid, midpointtai = EXCLUDED.midpointtai
+WHERE (c.classid, c.midpointtai) IS DISTINCT FROM (EXCLUDED.classid, EXCLUDED.midpointtai)
+"""
+
+
+def upsert_consensus(cur, objects: str) -> int:
+    """Recompute the consensus of the objects ``objects`` (SQL relation, see :data:`UPSERT_CONSENSUS`)
+    with cursor ``cur``; returns the rows inserted or changed."""
+    cur.execute(UPSERT_CONSENSUS.format(objects=objects), {"leaves": list(LEAF_CLASSES)})
+    return cur.rowcount
