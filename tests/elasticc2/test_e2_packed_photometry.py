@@ -83,3 +83,76 @@ def test_json_bytes_keeps_the_formats_of_the_standard_encoder():
              "strided": np.arange(6)[::2], "f32": np.float32(0.1), "t": (1, "é")}
     assert json.loads(json_bytes(value)) == {"1": "2026-01-02T03:04:05.678Z", "x": [None, 7],
                                              "strided": [0, 2, 4], "f32": 0.1, "t": [1, "é"]}
+
+
+def test_until_keeps_each_objects_points_up_to_that_time():
+    rows = packed([1, 3, 2])
+    points = unpack(*([r[i] for r in rows] for i in range(1, 5)), until=60000.5)
+    assert points.offsets.tolist() == [0, 2, 2, 3]
+    assert points.of(0)["mjd"].tolist() == [60000.125, 60000.25] and points.of(0)["band"] == ["Y", "g"]
+    assert points.of(2)["band"] == ["u"] and points.of(0)["flux"].tolist() == pytest.approx([0.3, 1.5])
+    later = unpack(*([r[i] for r in rows] for i in range(1, 5)), until=70000.0)
+    assert later.offsets.tolist() == [0, 3, 3, 5] and later.band == ["Y", "g", "r", "u", "VR"]
+    assert unpack(*([r[i] for r in rows] for i in range(1, 5)), until=0.0).offsets.tolist() == [0, 0, 0, 0]
+
+
+# -- elasticc2_diaobjectpackedphotometry, kept by triggers on elasticc2_diaforcedsource -----------------
+def query(sql: str, params=None):
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall() if cur.description else cur.rowcount
+
+
+def stored_packs() -> dict[int, tuple]:
+    """What the packed table holds, unpacked: {object: (mjd, band, flux, fluxerr, npoints)}."""
+    connection.ensure_connection()
+    with binary_cursor(connection.connection) as cur:
+        cur.execute("SELECT diaobject_id, mjd, band, flux, fluxerr, npoints "
+                    "FROM elasticc2_diaobjectpackedphotometry ORDER BY 1")
+        rows = cur.fetchall()
+    points = unpack(*([r[i] for r in rows] for i in range(1, 5)))
+    return {r[0]: (points.of(i)["mjd"].tolist(), points.of(i)["band"], points.of(i)["flux"].tolist(),
+                   points.of(i)["fluxerr"].tolist(), r[5]) for i, r in enumerate(rows)}
+
+
+def forced_now() -> dict[int, tuple]:
+    """The same, computed from elasticc2_diaforcedsource directly."""
+    result: dict[int, tuple] = {}
+    for oid, mjd, band, flux, err in query(
+            "SELECT diaobject_id, midpointtai, filtername, psflux, psfluxerr FROM elasticc2_diaforcedsource "
+            "ORDER BY diaobject_id, midpointtai, diaforcedsource_id"):
+        m, b, f, e, _ = result.get(oid, ([], [], [], [], 0))
+        result[oid] = (m + [mjd], b + [band], f + [float(np.float32(flux))], e + [float(np.float32(err))],
+                       len(m) + 1)
+    return result
+
+
+def test_every_kind_of_write_to_the_forced_table_repacks_the_objects_it_touched():
+    query("INSERT INTO elasticc2_diaobject (diaobject_id, ra, decl, isddf) "
+          "SELECT i, 10 + i, -5, false FROM generate_series(1, 4) i")
+    query("INSERT INTO elasticc2_diaforcedsource (diaforcedsource_id, diaobject_id, midpointtai, filtername, "
+          "psflux, psfluxerr) SELECT 100 * o + k, o, 60000 + mod(k * 37, 11), "
+          "(ARRAY['u','g','r','i','z','Y'])[1 + mod(k, 6)], k * 1.5, 0.5 + k FROM generate_series(1, 3) o, "
+          "generate_series(1, 9) k")
+    assert set(stored_packs()) == {1, 2, 3} and stored_packs() == forced_now()
+    # an update moving points in time and between objects, a delete, rows in time ties
+    query("UPDATE elasticc2_diaforcedsource SET midpointtai = 59999, diaobject_id = 4 "
+          "WHERE diaforcedsource_id IN (105, 203)")
+    query("UPDATE elasticc2_diaforcedsource SET psflux = -psflux WHERE diaobject_id = 2")
+    query("DELETE FROM elasticc2_diaforcedsource WHERE diaobject_id = 3")
+    query("INSERT INTO elasticc2_diaforcedsource (diaforcedsource_id, diaobject_id, midpointtai, filtername, "
+          "psflux, psfluxerr) VALUES (150, 1, 60000, 'g', 1, 1), (149, 1, 60000, 'r', 2, 2)")
+    packs = stored_packs()
+    assert set(packs) == {1, 2, 4} and packs == forced_now()
+    assert packs[4][0] == [59999.0, 59999.0] and packs[1][4] == 10
+    # COPY, as the bulk paths write
+    with connection.cursor() as cur, cur.connection.cursor().copy(
+            "COPY elasticc2_diaforcedsource (diaforcedsource_id, diaobject_id, midpointtai, filtername, "
+            "psflux, psfluxerr) FROM STDIN") as copy:
+        for k in range(5):
+            copy.write_row((900 + k, 3, 60100.0 - k, "z", float(k), 1.0))
+    assert stored_packs() == forced_now() and stored_packs()[3][0] == [60096.0, 60097.0, 60098.0, 60099.0,
+                                                                       60100.0]
+    query("SET CONSTRAINTS ALL IMMEDIATE")  # the test's transaction holds deferred foreign-key checks
+    query("TRUNCATE elasticc2_diaforcedsource")
+    assert stored_packs() == {} == forced_now()

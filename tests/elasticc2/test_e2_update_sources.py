@@ -252,6 +252,70 @@ def test_latest_classification_per_object_and_classifier_whatever_the_arrival_or
     assert result.classifications_upserted == 0 and result.consensus_upserted == 0  # nothing queued
 
 
+def source_classifications() -> set[tuple]:
+    return set(query("SELECT diasource_id, classifier_id, diaobject_id, midpointtai, brokermessage_id "
+                     "FROM elasticc2_diasourcelatestclassification"))
+
+
+def test_consensus_as_of_a_past_mjd_now_whatever_the_arrival_order(ppdb):
+    """Per (source, classifier) the latest message is kept; a question about an earlier ``mjd_now``
+    gets the consensus of each classifier's latest message about a detection up to then."""
+    import random
+
+    from desctom.elasticc2.followup import LEAF_CLASSES, best_knowledge
+    from desctom.elasticc2.known import rebuild_latest_classifications
+
+    objects = [(o, s) for o, s in sorted(ppdb.items()) if len(s) >= 5][:4]
+    classifiers = [query("INSERT INTO elasticc2_brokerclassifier (brokername, brokerversion, classifiername, "
+                         "classifierparams, modified) VALUES ('T', 'v', %s, 'p', now()) "
+                         "RETURNING classifier_id", [name])[0][0] for name in ("A", "B", "C")]
+    rng = random.Random(5)
+    sent = []  # (object, classifier, source mjd, ingest minute, message id, {class: probability})
+    plan = [(oid, sid, c) for oid, sids in objects for sid in sids for c in classifiers if rng.random() < 0.7]
+    rng.shuffle(plan)  # messages about earlier detections often arrive after those about later ones
+    for batch in (plan[:len(plan) // 3], plan[len(plan) // 3:]):
+        for minute, (oid, sid, c) in enumerate(batch, start=len(sent)):
+            classes = {k: rng.randint(1, 63) / 64 for k in rng.sample(LEAF_CLASSES[:6], 3)}  # exact sums
+            mid = query("INSERT INTO elasticc2_brokermessage (alert_id, diasource_id, descingesttimestamp, "
+                        "classifier_id, classid, probability) VALUES (%s, %s, "
+                        "'2026-01-01'::timestamptz + %s * interval '1 minute', %s, %s, %s) "
+                        "RETURNING brokermessage_id",
+                        [sid, sid, minute, c, list(classes), list(classes.values())])[0][0]
+            sent.append((oid, c, sid, minute, mid, classes))
+        queue([sid for _, sid, _ in batch])
+        update_known_tables()
+    when = {sid: mjd(sid) for _, _, sid, *_ in sent}
+    latest_per_source = {}
+    for oid, c, sid, minute, mid, _ in sent:
+        if (sid, c) not in latest_per_source or (minute, mid) > latest_per_source[sid, c][1:]:
+            latest_per_source[sid, c] = (oid, minute, mid)
+    want = {(sid, c, oid, when[sid], mid) for (sid, c), (oid, _, mid) in latest_per_source.items()}
+    assert source_classifications() == want
+
+    def expected(until: float) -> dict[int, int]:
+        best = {}
+        for oid, c, sid, minute, mid, classes in sent:
+            key = (when[sid], minute, mid)
+            if when[sid] <= until and ((oid, c) not in best or key > best[oid, c][0]):
+                best[oid, c] = (key, classes)
+        sums = {}
+        for (oid, _), (_, classes) in best.items():
+            for k, p in classes.items():
+                sums.setdefault(oid, {}).setdefault(k, 0.0)
+                sums[oid][k] += p
+        return {oid: min(v, key=lambda k: (-v[k], k)) for oid, v in sums.items()}
+
+    times = sorted(set(when.values()))
+    checked = 0
+    for until in [times[0] - 1, *times[:: max(1, len(times) // 12)], times[-1] + 1]:
+        got = {oid: code for oid, (_, code) in best_knowledge([o for o, _ in objects], until).items()
+               if code != -99}
+        assert got == expected(until), until
+        checked += len(got)
+    assert checked > 10
+    assert rebuild_latest_classifications() > 0 and source_classifications() == want
+
+
 def test_consensus_ties_go_to_the_lower_class_and_non_leaf_classes_do_not_count(ppdb):
     objects = [(o, s) for o, s in sorted(ppdb.items()) if len(s) >= 2][:3]
     a, b = (query("INSERT INTO elasticc2_brokerclassifier (brokername, brokerversion, classifiername, "

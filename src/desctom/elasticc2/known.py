@@ -15,9 +15,11 @@ One call of :func:`update_known_tables` is one transaction:
 6. ``elasticc2_diaobjectlatestclassification`` gets, per (object, classifier), the latest message
    among those of the processed sources, where it is later than the row already there (the order:
    the detection's ``midpointtai``, then ``descingesttimestamp``, then ``brokermessage_id``);
-7. ``elasticc2_diaobjectconsensus`` is recomputed for the affected objects
+7. ``elasticc2_diasourcelatestclassification`` gets, per (processed source, classifier), its latest
+   message (by ``descingesttimestamp``, then ``brokermessage_id``), where later than the row there;
+8. ``elasticc2_diaobjectconsensus`` is recomputed for the affected objects
    (:mod:`desctom.elasticc2.consensus`; rows already right are not rewritten);
-8. the processed ids leave the queue (not with ``doall``); ids queued meanwhile stay.
+9. the processed ids leave the queue (not with ``doall``); ids queued meanwhile stay.
 
 Any error rolls the whole transaction back: every table stays exactly as it was.
 """
@@ -53,6 +55,7 @@ class UpdateResult:
     forced_added: int = 0
     objectinfo_upserted: int = 0  # diaobjectinfo rows inserted or changed
     classifications_upserted: int = 0  # diaobjectlatestclassification rows inserted or replaced
+    source_classifications_upserted: int = 0  # diasourcelatestclassification rows inserted or replaced
     consensus_upserted: int = 0  # diaobjectconsensus rows inserted or changed
     seconds: float = 0.0
     forced_plan: str | None = None  # EXPLAIN of the forced-source step, when asked for
@@ -144,6 +147,24 @@ ON CONFLICT (diaobject_id, classifier_id) DO UPDATE SET
     classid = EXCLUDED.classid, probability = EXCLUDED.probability
 WHERE (EXCLUDED.midpointtai, EXCLUDED.descingesttimestamp, EXCLUDED.brokermessage_id)
       > (l.midpointtai, l.descingesttimestamp, l.brokermessage_id)
+"""
+
+#: Per (source, classifier) the latest message among the messages of the known sources ``{sources}``
+#: (a relation with a ``diasource_id`` column), upserted where it is later than the row there.
+_SOURCE_CLASSIFICATION = """
+INSERT INTO elasticc2_diasourcelatestclassification AS l
+    (diasource_id, classifier_id, diaobject_id, midpointtai, descingesttimestamp, brokermessage_id)
+SELECT DISTINCT ON (q.diasource_id, m.classifier_id)
+       q.diasource_id, m.classifier_id, s.diaobject_id, s.midpointtai, m.descingesttimestamp,
+       m.brokermessage_id
+FROM {sources} q
+JOIN elasticc2_diasource s ON s.diasource_id = q.diasource_id
+JOIN elasticc2_brokermessage m ON m.diasource_id = q.diasource_id
+JOIN elasticc2_brokerclassifier c ON c.classifier_id = m.classifier_id
+ORDER BY q.diasource_id, m.classifier_id, m.descingesttimestamp DESC, m.brokermessage_id DESC
+ON CONFLICT (diasource_id, classifier_id) DO UPDATE SET
+    descingesttimestamp = EXCLUDED.descingesttimestamp, brokermessage_id = EXCLUDED.brokermessage_id
+WHERE (EXCLUDED.descingesttimestamp, EXCLUDED.brokermessage_id) > (l.descingesttimestamp, l.brokermessage_id)
 """
 
 
@@ -242,6 +263,8 @@ def _run(cur, doall: bool, explain: bool) -> UpdateResult:
     res.objectinfo_upserted = run.sql(_INFO_STEP)
     run.step("classifications")
     res.classifications_upserted = run.sql(_LATEST_CLASSIFICATION.format(sources="_known_ids"))
+    run.step("source classifications")
+    res.source_classifications_upserted = run.sql(_SOURCE_CLASSIFICATION.format(sources="_known_ids"))
     run.step("consensus")
     res.consensus_upserted = upsert_consensus(cur, "_known_obj")
     run.step("dequeue")
@@ -278,8 +301,9 @@ def update_known_tables(*, doall: bool = False, connection=None, explain: bool =
 
 
 def rebuild_latest_classifications(connection=None) -> int:
-    """Recompute ``elasticc2_diaobjectlatestclassification`` from every stored message of a known
-    source, and ``elasticc2_diaobjectconsensus`` from it (for data written without
+    """Recompute ``elasticc2_diaobjectlatestclassification`` and
+    ``elasticc2_diasourcelatestclassification`` from every stored message of a known source, and
+    ``elasticc2_diaobjectconsensus`` from the former (for data written without
     ``update_elasticc2_sources``, e.g. by SQL); returns the latest-classification rows."""
     from django.db import connection as default_connection
     from django.db import transaction
@@ -290,6 +314,9 @@ def rebuild_latest_classifications(connection=None) -> int:
         cur.execute(_LATEST_CLASSIFICATION.format(
             sources="(SELECT DISTINCT diasource_id FROM elasticc2_brokermessage)"))
         rows = cur.rowcount
+        cur.execute("DELETE FROM elasticc2_diasourcelatestclassification")
+        cur.execute(_SOURCE_CLASSIFICATION.format(
+            sources="(SELECT DISTINCT diasource_id FROM elasticc2_brokermessage)"))
         cur.execute("DELETE FROM elasticc2_diaobjectconsensus")
         upsert_consensus(cur, "(SELECT DISTINCT diaobject_id FROM elasticc2_diaobjectlatestclassification)")
         return rows

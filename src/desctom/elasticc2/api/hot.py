@@ -5,9 +5,11 @@ broker classified); the photometry is the local forced photometry. ``mjd_now`` b
 detections, photometry, and the spectra and classifications behind ``redshift`` and ``sncode``
 (:mod:`desctom.elasticc2.followup`). Fluxes are nJy (``zp`` 31.4).
 
-The answer can be tens of megabytes: one statement sends each object's photometry packed, numpy
-unpacks it and orjson writes it (:mod:`.packed_photometry`), so no Python object is made per
-photometry number.
+The answer can be tens of megabytes: each object's photometry is kept packed in one row
+(``elasticc2_diaobjectpackedphotometry``, repacked by triggers whenever the forced photometry
+changes), one statement sends those rows, numpy unpacks them and drops points after ``mjd_now``,
+and orjson writes them (:mod:`.packed_photometry`), so no Python object is made per photometry
+number and PostgreSQL aggregates nothing per point.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from desctom.elasticc.api.common import ADMIN_GROUP, is_admin
 from desctom.elasticc2.api import base
 from desctom.elasticc2.api.base import ApiError, JsonApiView, _kind, as_float, as_int, parse_json_body
 from desctom.elasticc2.api.lightcurves import HOST_COLUMNS, PHOTOMETRY_KEYS, ZEROPOINT
-from desctom.elasticc2.api.packed_photometry import Points, binary_cursor, points_sql, unpack
+from desctom.elasticc2.api.packed_photometry import Points, binary_cursor, unpack
 from desctom.elasticc2.followup import LEAF_CLASSES, fast_plans, knowledge_ctes, now_mjd
 
 HOT_KEYS = ("detected_since_mjd", "detected_in_last_days", "mjd_now", "include_hostinfo", "return_format",
@@ -32,15 +34,16 @@ DEFAULT_DAYS = 30.0
 def hot_sql(mjd_now: float | None = None, include_hostinfo: bool = False, cheat: bool = False) -> str:
     """One statement, one row per known object with a detection at ``since <= midpointtai
     (<= mjd_now)``, in no order (parameters ``since``, ``mjd_now``, ``gentypes``, ``leaves``):
-    ``objectid, ra, dec, redshift, sncode``, the host columns if asked, and the time-ordered forced
-    photometry (``<= mjd_now``) as ``mjd, band, flux, fluxerr`` (:mod:`.packed_photometry`; NULLs if none).
+    ``objectid, ra, dec, redshift, sncode``, the host columns if asked, and the object's whole
+    time-ordered forced photometry as ``mjd, band, flux, fluxerr`` from
+    ``elasticc2_diaobjectpackedphotometry`` (:mod:`.packed_photometry`; NULLs if none): the caller
+    drops the points after ``mjd_now``.
 
     ``real`` values go through their text form, so that a redshift of 0.3 is 0.3 and not the
     float32 value's 17 digits."""
     host = HOST_COLUMNS if include_hostinfo else []
     host_cols = "".join(f", NULLIF(o.{c}, 'NaN')::text::float8 AS {c}" for c in host)
     until_s = "AND s.midpointtai <= %(mjd_now)s" if mjd_now is not None else ""
-    until_f = "AND f.midpointtai <= %(mjd_now)s" if mjd_now is not None else ""
     cheat_sql = ("AND EXISTS (SELECT 1 FROM elasticc2_diaobjecttruth t WHERE t.diaobject_id = h.diaobject_id "
                  "AND t.gentype = ANY(%(gentypes)s))") if cheat else ""
     return f"""
@@ -55,22 +58,19 @@ def hot_sql(mjd_now: float | None = None, include_hostinfo: bool = False, cheat:
                p.mjd, p.band, p.flux, p.fluxerr
         FROM hot h JOIN elasticc2_diaobject o ON o.diaobject_id = h.diaobject_id
         JOIN knowledge k ON k.diaobject_id = h.diaobject_id
-        LEFT JOIN LATERAL (  -- an index-only scan in index order, aggregated in that order
-            SELECT {points_sql()}
-            FROM (SELECT f.midpointtai, f.filtername, f.psflux, f.psfluxerr
-                  FROM elasticc2_diaforcedsource f WHERE f.diaobject_id = h.diaobject_id {until_f}
-                  ORDER BY f.midpointtai, f.diaforcedsource_id) f) p ON TRUE"""
+        LEFT JOIN elasticc2_diaobjectpackedphotometry p ON p.diaobject_id = h.diaobject_id"""
 
 
 def _fetch(sql: str, params: dict) -> tuple[list[tuple], Points]:
-    """The rows of ``sql`` by ascending object id, and their points (the last four columns)."""
+    """The rows of ``sql`` by ascending object id, and their points up to ``mjd_now`` (the last four
+    columns)."""
     with transaction.atomic():
         connection.ensure_connection()
         with binary_cursor(connection.connection) as cur:  # Django's cursor cannot return binary
             fast_plans(cur)
             cur.execute(sql, params)
             rows = sorted(cur.fetchall(), key=lambda r: r[0])  # sorting here spares PostgreSQL 10s of MB
-    return rows, unpack(*([r[i] for r in rows] for i in range(-4, 0)))
+    return rows, unpack(*([r[i] for r in rows] for i in range(-4, 0)), until=params.get("mjd_now"))
 
 
 def hot_transients(since: float, mjd_now: float | None = None, include_hostinfo: bool = False,

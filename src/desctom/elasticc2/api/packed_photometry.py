@@ -67,21 +67,29 @@ def _column(parts: list[bytes | None], dtype: str) -> tuple[np.ndarray, np.ndarr
 
 
 def unpack(mjd: list[bytes | None], band: list[str | None], flux: list[bytes | None],
-           fluxerr: list[bytes | None]) -> Points:
+           fluxerr: list[bytes | None], until: float | None = None) -> Points:
     """The points of many objects from :func:`points_sql`'s columns, one entry per object (``None``:
-    no points), as fetched by a :func:`binary_cursor`."""
+    no points), as fetched by a :func:`binary_cursor`. With ``until``, each object keeps only its
+    points with ``mjd <= until`` (its columns must be in time order, as packed)."""
     mjd_values, sizes = _column(mjd, ">f8")
     flux_values, flux_sizes = _column(flux, ">f4")
     err_values, err_sizes = _column(fluxerr, ">f4")
     if not (np.array_equal(sizes, flux_sizes) and np.array_equal(sizes, err_sizes)):
         raise ValueError("photometry columns of different lengths")
+    keep = sizes
+    if until is not None:
+        kept = mjd_values <= until
+        if not kept.all():
+            owner = np.repeat(np.arange(len(sizes)), sizes)
+            keep = np.bincount(owner[kept], minlength=len(sizes)).astype(np.int64)
+            mjd_values, flux_values, err_values = mjd_values[kept], flux_values[kept], err_values[kept]
     names: list[str] = []
-    for text, size in zip(band, sizes.tolist(), strict=True):
+    for text, size, n in zip(band, sizes.tolist(), keep.tolist(), strict=True):
         if size:
             split = text.split(BAND_SEPARATOR)
             if len(split) != size:
                 raise ValueError(f"band names hold the separator {BAND_SEPARATOR!r}")
-            names += split
-    offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
-    np.cumsum(sizes, out=offsets[1:])
+            names += split if n == size else split[:n]
+    offsets = np.zeros(len(keep) + 1, dtype=np.int64)
+    np.cumsum(keep, out=offsets[1:])
     return Points(mjd=mjd_values, band=names, flux=flux_values, fluxerr=err_values, offsets=offsets)

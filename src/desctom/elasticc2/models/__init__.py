@@ -29,6 +29,8 @@ from desctom.elasticc2.models.summary import (
     DiaObjectInfo,
     DiaObjectLatestClassification,
     DiaObjectOfTarget,
+    DiaObjectPackedPhotometry,
+    DiaSourceLatestClassification,
 )
 from desctom.elasticc2.models.taxonomy import ClassIdOfGentype, GentypeOfClassId
 
@@ -40,6 +42,6 @@ __all__ = [
     "AlertSenderRun", "BrokerPollerStatus",
     "PlannedSpectra", "SpectrumInfo", "WantedSpectra",
     "DiaObjectClassification", "DiaObjectConsensus", "DiaObjectInfo", "DiaObjectLatestClassification",
-    "DiaObjectOfTarget",
+    "DiaObjectOfTarget", "DiaObjectPackedPhotometry", "DiaSourceLatestClassification",
     "ClassIdOfGentype", "GentypeOfClassId",
 ]

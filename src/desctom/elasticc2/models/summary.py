@@ -85,6 +85,34 @@ class DiaObjectLatestClassification(models.Model):
                                                name="diaobjectlatestclassification_unique")]
 
 
+class DiaSourceLatestClassification(models.Model):
+    """Per (known source, classifier): the classifier's latest message about that detection.
+
+    A pointer (``brokermessage_id``) with the keys that order an object's messages: ``diaobject_id``,
+    the detection's ``midpointtai``, then ``descingesttimestamp`` and ``brokermessage_id``. It answers
+    "each classifier's latest message about the object as of ``mjd_now``" with one short index scan
+    per object (index ``elasticc2_dsrclatest_asof``) instead of reading all the object's messages,
+    for questions about the past (``gethottransients`` with an earlier ``mjd_now``). Kept by
+    ``update_elasticc2_sources`` with :class:`DiaObjectLatestClassification`. New in DESC TOM.
+    """
+
+    _id = models.BigAutoField(primary_key=True, db_column="_id")
+    diasource_id = models.BigIntegerField()
+    classifier = models.ForeignKey(BrokerClassifier, db_column="classifier_id", on_delete=models.CASCADE,
+                                   db_index=False)
+    diaobject = models.ForeignKey(DiaObject, db_column="diaobject_id", on_delete=models.CASCADE,
+                                  db_index=False)
+    midpointtai = models.FloatField()
+    descingesttimestamp = models.DateTimeField()
+    brokermessage_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["diasource_id", "classifier"],
+                                               name="diasourcelatestclassification_unique")]
+        indexes = [models.Index(fields=["diaobject", "classifier", "midpointtai", "descingesttimestamp",
+                                        "brokermessage_id"], name="elasticc2_dsrclatest_asof")]
+
+
 class DiaObjectConsensus(models.Model):
     """Per known object with classifications: the consensus class of its classifiers' latest messages.
 
@@ -100,6 +128,27 @@ class DiaObjectConsensus(models.Model):
                                      on_delete=models.CASCADE)
     classid = models.SmallIntegerField(null=True)
     midpointtai = models.FloatField()
+
+
+class DiaObjectPackedPhotometry(models.Model):
+    """Per known object: its whole forced photometry (``elasticc2_diaforcedsource``) packed, in time
+    order (``midpointtai``, then ``diaforcedsource_id``), one value per point in each column:
+    ``mjd`` (big-endian float8s), ``flux`` and ``fluxerr`` (big-endian float4s) and ``band`` (the
+    names joined by U+001F), as :func:`desctom.elasticc2.api.packed_photometry.points_sql` packs them.
+
+    Kept by statement-level triggers on ``elasticc2_diaforcedsource`` (migration 0010): every
+    statement that writes forced photometry repacks the objects it touched, so the row is never
+    stale whoever writes. ``gethottransients`` reads one row per object instead of aggregating
+    every point per question. New in DESC TOM.
+    """
+
+    diaobject = models.OneToOneField(DiaObject, primary_key=True, db_column="diaobject_id",
+                                     on_delete=models.CASCADE)
+    npoints = models.IntegerField()
+    mjd = models.BinaryField()
+    band = models.TextField()
+    flux = models.BinaryField()
+    fluxerr = models.BinaryField()
 
 
 class DiaObjectOfTarget(models.Model):
