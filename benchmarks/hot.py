@@ -1,25 +1,27 @@
 """Benchmark: ``gethottransients`` (1-day and 10-day windows) and ``spectrawanted`` latency.
 
-    .venv/bin/python benchmarks/hot.py [--objects 100000] [--requests 30] [--explain] [--keep DIR]
+    .venv/bin/python benchmarks/hot.py [--objects 100000] [--state cycle|sql] [--requests 30] [--explain]
+                                       [--keep DIR]
 
 Builds a synthetic survey (`desctom synth_survey`) in a throwaway PostgreSQL, then puts it in the
-state the alert cycle leaves it in at mid-survey (simulated "now" T) **with set-based SQL instead of
-running the cycle's commands** (sending 1.2 M alerts through Kafka would take the benchmark hours):
+state the alert cycle leaves it in at mid-survey (simulated "now" T):
 
-* alerts of detections up to T marked sent;
-* two fake-broker classifiers and two messages per sent alert, as ``desctom fakebroker`` makes them
-  (NugentClassifier: 2222 with probability 1; RandomSNType: a random vector over the 20 leaves);
-* the known tables as ``update_elasticc2_sources`` fills them: objects with a sent detection, those
-  detections, and forced photometry up to each object's latest sent detection
-  (``elasticc2_diaobjectinfo`` is not filled: no endpoint here reads it).
+* ``--state cycle`` (the default): **runs the alert cycle itself** (``benchmarks/_cycle.py``), 30
+  simulated days at a time, on a throwaway tansu: ``send_elasticc2_alerts`` sends every alert up to
+  T as Avro, ``fakebroker`` classifies each (NugentClassifier: 2222 with probability 1;
+  RandomSNType: a random vector over the 20 leaves), ``brokerpoll2`` stores the classifications and
+  ``update_elasticc2_sources`` fills the known tables, as in a campaign (about 15 minutes);
+* ``--state sql``: the same state written with set-based SQL instead (a few minutes): alerts of
+  detections up to T marked sent, two messages per sent alert as the fake broker makes them, the
+  known tables as the updater fills them (``elasticc2_diaobjectinfo`` is not filled: no endpoint
+  here reads it).
 
 Then, as an SRS would, asks for spectra of every object detected in the 14 days before T (through
 the API), plans and reports a few, and times requests through Django's test client (URL routing,
 middleware, login, view, SQL, JSON; no network): ``gethottransients`` at the clock (``mjd_now`` = T,
-as clients ask during a campaign) and on the nights before T (questions about the past, which take
-the consensus's slow path for objects classified after ``mjd_now``); ``spectrawanted`` on the
-nights before T.
-Prints p50/p95 and the answer sizes.
+as clients ask during a campaign) and on the nights before T (questions about the past, which
+recompute the consensus for objects classified after ``mjd_now``); ``spectrawanted`` on the
+nights before T. Prints p50/p95 and the answer sizes.
 """
 
 from __future__ import annotations
@@ -109,6 +111,19 @@ def cycle_state(now: float) -> None:
     print(f"  VACUUM ANALYZE: {t.seconds:.0f} s", flush=True)
 
 
+def describe_state() -> None:
+    """Print the sizes of the state the requests run on."""
+    counts = [(name, scalar(sql)) for name, sql in [
+        ("alerts sent", "SELECT count(*) FROM elasticc2_ppdbalert WHERE alertsenttimestamp IS NOT NULL"),
+        ("broker messages", "SELECT count(*) FROM elasticc2_brokermessage"),
+        ("known objects", "SELECT count(*) FROM elasticc2_diaobject"),
+        ("known sources", "SELECT count(*) FROM elasticc2_diasource"),
+        ("known forced sources", "SELECT count(*) FROM elasticc2_diaforcedsource"),
+        ("packed photometry rows", "SELECT count(*) FROM elasticc2_diaobjectpackedphotometry"),
+        ("latest classifications", "SELECT count(*) FROM elasticc2_diaobjectlatestclassification")]]
+    print("state: " + ", ".join(f"{n:,} {name}" for name, n in counts), flush=True)
+
+
 def percentiles(seconds: list[float]) -> str:
     ms = sorted(s * 1000 for s in seconds)
     p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
@@ -155,6 +170,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--objects", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=30, help="timed requests per case")
+    parser.add_argument("--state", choices=("cycle", "sql"), default="cycle",
+                        help="reach mid-survey by running the alert cycle (default) or by set-based SQL")
     parser.add_argument("--explain", action="store_true", help="print the plan of the hot-transient query")
     parser.add_argument("--keep", metavar="DIR", help="keep the database in DIR (stopped afterwards); a "
                         "later run with the same DIR and --objects reuses it instead of building the survey")
@@ -166,7 +183,7 @@ def main() -> int:
         from django.test import Client
         from django.test.utils import setup_test_environment
 
-        ready = Path(args.keep or ".", f"hot-{args.objects}.ready")
+        ready = Path(args.keep or ".", f"hot-{args.objects}-{args.state}.ready")
         if server.reused and ready.exists():
             print(f"reusing the survey of {args.objects:,} objects kept in {args.keep}", flush=True)
         else:
@@ -180,8 +197,19 @@ def main() -> int:
         lo, hi = (scalar(f"SELECT {f}(midpointtai) FROM elasticc2_ppdbdiasource") for f in ("min", "max"))
         now = round((lo + hi) / 2) + 0.5  # noon UTC: mid-survey, between two nights
         if not (server.reused and ready.exists()):
-            print(f"alert-cycle state at T = MJD {now} (set-based SQL, see the docstring):", flush=True)
-            cycle_state(now)
+            if args.state == "sql":
+                print(f"alert-cycle state at T = MJD {now} (set-based SQL, see the docstring):", flush=True)
+                cycle_state(now)
+            else:
+                from _cycle import run_alert_cycle
+
+                print(f"running the alert cycle from MJD {lo:.1f} to T = MJD {now}:", flush=True)
+                with Timer() as t:
+                    spent = run_alert_cycle(lo - 1, now)
+                print(f"  alert cycle done in {t.seconds:.0f} s (" + ", ".join(
+                    f"{k} {v:.0f} s" for k, v in spent.items()) + ")", flush=True)
+                run("VACUUM ANALYZE")
+            describe_state()
             if args.keep:
                 ready.touch()
 

@@ -120,6 +120,17 @@ def spectrum_cycle(post, now: float, username: str) -> None:
         assert [o["objectid"] for o in window] == sent_detected(now - days, now)
     assert [o["objectid"] for o in ok("gethottransients", {"mjd_now": now})["diaobject"]] == sent_detected(
         now - 30, now)  # the default window: 30 days
+    # -- a question about the past: detections, photometry and classes only up to that mjd_now
+    past = now - 20
+    earlier = ok("gethottransients", {"detected_since_mjd": since, "mjd_now": past})["diaobject"]
+    assert [o["objectid"] for o in earlier] == sent_detected(since, past)
+    assert sum(len(forced[o["objectid"]]) - len(o["photometry"]["mjd"]) for o in earlier) > 0  # some cut
+    past_codes = consensus([o["objectid"] for o in earlier], past)
+    for o in earlier:
+        rows = [r for r in forced[o["objectid"]] if r[0] <= past]
+        got = o["photometry"]
+        assert (got["mjd"], got["band"], got["flux"]) == tuple([r[i] for r in rows] for i in range(3))
+        assert o["sncode"] == past_codes[o["objectid"]]
 
     # -- ask for 25 spectra; asking again replaces priorities and keeps the count
     picked = ids[:25]
