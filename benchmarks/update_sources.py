@@ -4,8 +4,9 @@
 
 Builds a synthetic survey (`desctom synth_survey`) in a throwaway PostgreSQL, then, as broker ingest
 would, queues in ``elasticc2_brokersourceids`` the detections up to mid-survey of ``--fraction`` of
-the objects and times one update (a big catch-up batch); then the next night's detections of the
-same objects (a typical incremental batch); then a run with an empty queue. Checks the forced-source
+the objects, each with two classifications as the fake broker sends them, and times one update (a
+big catch-up batch); then the next night's detections of the same objects (a typical incremental
+batch); then a run with an empty queue. Checks the forced-source
 count against independent SQL and prints the plan of the forced-source step.
 """
 
@@ -31,6 +32,29 @@ def queue(where: str, params) -> int:
     with connection.cursor() as cur:
         cur.execute("INSERT INTO elasticc2_brokersourceids (diasource_id) SELECT diasource_id "
                     f"FROM elasticc2_ppdbdiasource WHERE {where} ON CONFLICT DO NOTHING", params)
+        return cur.rowcount
+
+
+def classify_queued() -> int:
+    """Two broker messages per queued source without any (classifiers ``A``: 2222 with probability 1,
+    ``B``: three leaves with random probabilities), as broker ingest stores them."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("INSERT INTO elasticc2_brokerclassifier (brokername, brokerversion, classifiername, "
+                    "classifierparams, modified) SELECT 'Bench', 'v1', n, 'p', now() "
+                    "FROM unnest('{A,B}'::text[]) n "
+                    "WHERE NOT EXISTS (SELECT 1 FROM elasticc2_brokerclassifier WHERE brokername = 'Bench')")
+        cur.execute("""
+            INSERT INTO elasticc2_brokermessage (alert_id, diasource_id, descingesttimestamp, classifier_id,
+                                                 classid, probability)
+            SELECT q.diasource_id, q.diasource_id, now(), c.classifier_id,
+                   CASE c.classifiername WHEN 'A' THEN '{2222}'::smallint[] ELSE '{2222,2232,2242}' END,
+                   CASE c.classifiername WHEN 'A' THEN ARRAY[1.0]::real[]
+                        ELSE ARRAY[random(), random(), random()]::real[] END
+            FROM elasticc2_brokersourceids q CROSS JOIN elasticc2_brokerclassifier c
+            WHERE c.brokername = 'Bench' AND NOT EXISTS (
+                SELECT 1 FROM elasticc2_brokermessage m WHERE m.diasource_id = q.diasource_id)""")
         return cur.rowcount
 
 
@@ -61,6 +85,7 @@ def main() -> int:
         picked = f"diaobject_id %% {every} = 0"
 
         n = queue(f"{picked} AND midpointtai <= %s", [mid])
+        print(f"  {classify_queued():,} broker messages for the {n:,} queued sources", flush=True)
         res = update_known_tables(explain=True)
         expected = scalar(f"""SELECT count(*) FROM elasticc2_ppdbdiaforcedsource f JOIN
             (SELECT diaobject_id, max(midpointtai) m FROM elasticc2_ppdbdiasource
@@ -80,12 +105,14 @@ def main() -> int:
             with connection.cursor() as cur:
                 cur.execute("SET jit = off")
             queue(f"diaobject_id %% {every} = 1 AND midpointtai <= %s", [mid])
+            classify_queued()
             res = update_known_tables()
             print(f"the same with jit off, other objects: {res.summary()}; {steps(res)}")
             with connection.cursor() as cur:
                 cur.execute("RESET jit")
 
         queue(f"{picked} AND midpointtai > %s AND midpointtai <= %s", [mid, mid + 1])
+        classify_queued()
         res = update_known_tables()
         print(f"next night's detections of the same objects: {res.summary()}; {steps(res)}")
         res = update_known_tables()

@@ -8,6 +8,11 @@ sum (ties: the lower class id). ``gethottransients``' ``sncode`` and the object 
 (:mod:`desctom.elasticc2.followup`), so they no longer add up every classifier's vector per
 question: with thousands of objects per answer that was most of the answer's time.
 
+``elasticc2_diaobjectconsensusasof`` (model :class:`~desctom.elasticc2.models.DiaObjectConsensusAsOf`)
+holds the same consensus as of each of the object's classified detections, from each classifier's
+latest message about a detection up to then (``elasticc2_diasourcelatestclassification``), for
+questions about the past.
+
 ``update_elasticc2_sources`` recomputes the objects it touched in the same transaction that
 updates their latest classifications; :func:`desctom.elasticc2.known.rebuild_latest_classifications`
 recomputes all.
@@ -55,4 +60,39 @@ def upsert_consensus(cur, objects: str) -> int:
     """Recompute the consensus of the objects ``objects`` (SQL relation, see :data:`UPSERT_CONSENSUS`)
     with cursor ``cur``; returns the rows inserted or changed."""
     cur.execute(UPSERT_CONSENSUS.format(objects=objects), {"leaves": list(LEAF_CLASSES)})
+    return cur.rowcount
+
+
+#: Upsert the consensus as of each classified detection time of the objects ``{changes}`` (a relation
+#: with columns ``diaobject_id`` and ``since``: distinct objects, and the earliest detection time whose
+#: latest messages changed) from that time on; parameter ``leaves``. Rows before ``since`` cannot
+#: have changed. For each time, each classifier's latest message about a detection up to then is
+#: one probe of index ``elasticc2_dsrclatest_asof``.
+UPSERT_CONSENSUS_AS_OF = """
+INSERT INTO elasticc2_diaobjectconsensusasof AS a (diaobject_id, midpointtai, classid)
+SELECT t.diaobject_id, t.midpointtai, v.classid
+FROM (SELECT DISTINCT l.diaobject_id, l.midpointtai FROM {changes} c
+      JOIN elasticc2_diasourcelatestclassification l
+        ON l.diaobject_id = c.diaobject_id AND l.midpointtai >= c.since) t
+LEFT JOIN LATERAL (
+    SELECT u.classid FROM elasticc2_diaobjectlatestclassification k
+    CROSS JOIN LATERAL (
+        SELECT l.brokermessage_id FROM elasticc2_diasourcelatestclassification l
+        WHERE l.diaobject_id = t.diaobject_id AND l.classifier_id = k.classifier_id
+          AND l.midpointtai <= t.midpointtai
+        ORDER BY l.midpointtai DESC, l.descingesttimestamp DESC, l.brokermessage_id DESC LIMIT 1) p
+    JOIN elasticc2_brokermessage m ON m.brokermessage_id = p.brokermessage_id
+    CROSS JOIN LATERAL unnest(m.classid, m.probability) AS u(classid, probability)
+    WHERE k.diaobject_id = t.diaobject_id
+      AND u.classid = ANY(%(leaves)s::smallint[]) AND u.probability > 0
+    GROUP BY u.classid ORDER BY sum(u.probability) DESC, u.classid LIMIT 1) v ON TRUE
+ON CONFLICT (diaobject_id, midpointtai) DO UPDATE SET classid = EXCLUDED.classid
+WHERE a.classid IS DISTINCT FROM EXCLUDED.classid
+"""
+
+
+def upsert_consensus_as_of(cur, changes: str) -> int:
+    """Recompute the consensus as of the detections of ``changes`` (SQL relation, see
+    :data:`UPSERT_CONSENSUS_AS_OF`) with cursor ``cur``; returns the rows inserted or changed."""
+    cur.execute(UPSERT_CONSENSUS_AS_OF.format(changes=changes), {"leaves": list(LEAF_CLASSES)})
     return cur.rowcount

@@ -72,8 +72,8 @@ _HOST_Z = "CASE WHEN {c} >= 0 AND {c} <> 'NaN'::real THEN {c} END"
 #: ``knowledge(diaobject_id, redshift, sncode)``; parameters ``leaves`` and ``mjd_now``.
 #: The consensus is read from ``elasticc2_diaobjectconsensus`` (one row per object, see
 #: :mod:`desctom.elasticc2.consensus`). Only objects whose consensus rests on a detection after
-#: ``mjd_now`` ("stale": the question is about the past) have it recomputed, from each classifier's
-#: latest message up to ``mjd_now`` (``elasticc2_diasourcelatestclassification``), one object at a time.
+#: ``mjd_now`` ("stale": the question is about the past) read it from ``elasticc2_diaobjectconsensusasof``
+#: instead: its row for the latest classified detection up to ``mjd_now``.
 _KNOWLEDGE_CTES = f"""
 spec_z AS (
     SELECT DISTINCT ON (i.diaobject_id) i.diaobject_id, i.z
@@ -92,19 +92,11 @@ kept AS MATERIALIZED (
     FROM ids JOIN elasticc2_diaobjectconsensus c USING (diaobject_id)
 ),
 stale AS MATERIALIZED ({{stale}}),
-recomputed AS (  -- per stale object and classifier, one probe of index elasticc2_dsrclatest_asof
-    SELECT DISTINCT ON (x.diaobject_id) x.diaobject_id, c.classid FROM stale x
-    JOIN elasticc2_diaobjectlatestclassification k ON k.diaobject_id = x.diaobject_id
-    CROSS JOIN LATERAL (
-        SELECT m.classid, m.probability FROM (
-            SELECT l.brokermessage_id FROM elasticc2_diasourcelatestclassification l
-            WHERE l.diaobject_id = x.diaobject_id AND l.classifier_id = k.classifier_id {{source_until}}
-            ORDER BY l.midpointtai DESC, l.descingesttimestamp DESC, l.brokermessage_id DESC LIMIT 1) p
-        JOIN elasticc2_brokermessage m ON m.brokermessage_id = p.brokermessage_id
-    ) latest CROSS JOIN LATERAL unnest(latest.classid, latest.probability) AS c(classid, probability)
-    WHERE c.classid = ANY(%(leaves)s::smallint[]) AND c.probability > 0
-    GROUP BY x.diaobject_id, c.classid
-    ORDER BY x.diaobject_id, sum(c.probability) DESC, c.classid
+recomputed AS (  -- one index probe per stale object
+    SELECT x.diaobject_id, a.classid FROM stale x CROSS JOIN LATERAL (
+        SELECT h.classid FROM elasticc2_diaobjectconsensusasof h
+        WHERE h.diaobject_id = x.diaobject_id {{asof_until}}
+        ORDER BY h.midpointtai DESC LIMIT 1) a
 ),
 consensus AS (
     SELECT k.diaobject_id, k.classid FROM kept k
@@ -129,7 +121,7 @@ def knowledge_ctes(mjd_now: float | None = None) -> str:
     past = mjd_now is not None
     return _KNOWLEDGE_CTES.format(
         spec_until="AND i.mjd <= %(mjd_now)s" if past else "",
-        source_until="AND l.midpointtai <= %(mjd_now)s" if past else "",
+        asof_until="AND h.midpointtai <= %(mjd_now)s" if past else "",
         stale=("SELECT k.diaobject_id FROM kept k WHERE k.midpointtai > %(mjd_now)s" if past
                else "SELECT NULL::bigint AS diaobject_id WHERE FALSE"))
 

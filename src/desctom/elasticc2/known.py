@@ -17,8 +17,9 @@ One call of :func:`update_known_tables` is one transaction:
    the detection's ``midpointtai``, then ``descingesttimestamp``, then ``brokermessage_id``);
 7. ``elasticc2_diasourcelatestclassification`` gets, per (processed source, classifier), its latest
    message (by ``descingesttimestamp``, then ``brokermessage_id``), where later than the row there;
-8. ``elasticc2_diaobjectconsensus`` is recomputed for the affected objects
-   (:mod:`desctom.elasticc2.consensus`; rows already right are not rewritten);
+8. ``elasticc2_diaobjectconsensus`` is recomputed for the affected objects, and
+   ``elasticc2_diaobjectconsensusasof`` for their detections from the earliest one whose latest
+   message changed in step 7 (:mod:`desctom.elasticc2.consensus`; rows already right are not rewritten);
 9. the processed ids leave the queue (not with ``doall``); ids queued meanwhile stay.
 
 Any error rolls the whole transaction back: every table stays exactly as it was.
@@ -31,13 +32,13 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from desctom.elasticc2.consensus import upsert_consensus
+from desctom.elasticc2.consensus import upsert_consensus, upsert_consensus_as_of
 from desctom.elasticc2.models.photometry import FORCED_COLUMNS, OBJECT_COLUMNS, SOURCE_COLUMNS
 
 #: Advisory lock key of the updater (any 64-bit constant; "E2KNOWN" in ASCII).
 LOCK_KEY = 0x45324B4E4F574E
 #: Temporary tables of one run (dropped at the end of the run, or at commit/rollback).
-_TEMP = ("_known_ids", "_known_src", "_known_obj", "_known_maxmjd")
+_TEMP = ("_known_ids", "_known_src", "_known_obj", "_known_maxmjd", "_known_changed")
 
 
 class UpdateRunning(Exception):
@@ -57,6 +58,7 @@ class UpdateResult:
     classifications_upserted: int = 0  # diaobjectlatestclassification rows inserted or replaced
     source_classifications_upserted: int = 0  # diasourcelatestclassification rows inserted or replaced
     consensus_upserted: int = 0  # diaobjectconsensus rows inserted or changed
+    consensus_as_of_upserted: int = 0  # diaobjectconsensusasof rows inserted or changed
     seconds: float = 0.0
     forced_plan: str | None = None  # EXPLAIN of the forced-source step, when asked for
     step_seconds: dict[str, float] = field(default_factory=dict)  # where the time went
@@ -66,7 +68,9 @@ class UpdateResult:
                 f"added {self.objects_added:,} objects, {self.sources_added:,} sources, "
                 f"{self.forced_added:,} forced sources; {self.objectinfo_upserted:,} diaobjectinfo rows "
                 f"upserted; {self.classifications_upserted:,} latest classifications upserted; "
-                f"{self.consensus_upserted:,} consensus classes changed; "
+                f"{self.source_classifications_upserted:,} per-detection latest classifications upserted; "
+                f"{self.consensus_upserted:,} consensus classes and {self.consensus_as_of_upserted:,} "
+                f"consensus-as-of rows changed; "
                 f"{self.seconds:.2f} s")
 
 
@@ -150,8 +154,10 @@ WHERE (EXCLUDED.midpointtai, EXCLUDED.descingesttimestamp, EXCLUDED.brokermessag
 """
 
 #: Per (source, classifier) the latest message among the messages of the known sources ``{sources}``
-#: (a relation with a ``diasource_id`` column), upserted where it is later than the row there.
+#: (a relation with a ``diasource_id`` column), upserted where it is later than the row there; per
+#: object, the earliest detection time of the rows it changed and their number go to ``_known_changed``.
 _SOURCE_CLASSIFICATION = """
+WITH changed AS (
 INSERT INTO elasticc2_diasourcelatestclassification AS l
     (diasource_id, classifier_id, diaobject_id, midpointtai, descingesttimestamp, brokermessage_id)
 SELECT DISTINCT ON (q.diasource_id, m.classifier_id)
@@ -165,7 +171,11 @@ ORDER BY q.diasource_id, m.classifier_id, m.descingesttimestamp DESC, m.brokerme
 ON CONFLICT (diasource_id, classifier_id) DO UPDATE SET
     descingesttimestamp = EXCLUDED.descingesttimestamp, brokermessage_id = EXCLUDED.brokermessage_id
 WHERE (EXCLUDED.descingesttimestamp, EXCLUDED.brokermessage_id) > (l.descingesttimestamp, l.brokermessage_id)
+RETURNING l.diaobject_id, l.midpointtai)
+INSERT INTO _known_changed SELECT diaobject_id, min(midpointtai), count(*) FROM changed GROUP BY diaobject_id
 """
+_CHANGED_TABLE = ("CREATE TEMP TABLE _known_changed (diaobject_id bigint PRIMARY KEY, since float8, "
+                  "n bigint) ON COMMIT DROP")
 
 
 def _sqlstate(exc: BaseException) -> str | None:
@@ -264,9 +274,14 @@ def _run(cur, doall: bool, explain: bool) -> UpdateResult:
     run.step("classifications")
     res.classifications_upserted = run.sql(_LATEST_CLASSIFICATION.format(sources="_known_ids"))
     run.step("source classifications")
-    res.source_classifications_upserted = run.sql(_SOURCE_CLASSIFICATION.format(sources="_known_ids"))
+    run.sql(_CHANGED_TABLE)
+    run.sql(_SOURCE_CLASSIFICATION.format(sources="_known_ids"))
+    cur.execute("SELECT COALESCE(sum(n), 0) FROM _known_changed")
+    res.source_classifications_upserted = int(cur.fetchone()[0])
     run.step("consensus")
     res.consensus_upserted = upsert_consensus(cur, "_known_obj")
+    run.step("consensus as of")
+    res.consensus_as_of_upserted = upsert_consensus_as_of(cur, "_known_changed")
     run.step("dequeue")
     if not doall:
         run.sql("DELETE FROM elasticc2_brokersourceids q USING _known_ids i "
@@ -315,8 +330,13 @@ def rebuild_latest_classifications(connection=None) -> int:
             sources="(SELECT DISTINCT diasource_id FROM elasticc2_brokermessage)"))
         rows = cur.rowcount
         cur.execute("DELETE FROM elasticc2_diasourcelatestclassification")
+        cur.execute("DROP TABLE IF EXISTS _known_changed")
+        cur.execute(_CHANGED_TABLE)
         cur.execute(_SOURCE_CLASSIFICATION.format(
             sources="(SELECT DISTINCT diasource_id FROM elasticc2_brokermessage)"))
         cur.execute("DELETE FROM elasticc2_diaobjectconsensus")
         upsert_consensus(cur, "(SELECT DISTINCT diaobject_id FROM elasticc2_diaobjectlatestclassification)")
+        cur.execute("DELETE FROM elasticc2_diaobjectconsensusasof")
+        upsert_consensus_as_of(cur, "_known_changed")
+        cur.execute("DROP TABLE _known_changed")
         return rows

@@ -115,10 +115,10 @@ class GetHotSNeView(JsonApiView):
                 name = request.user.get_username()
                 raise ApiError(f"Error, cheat_gentypes selects by simulation truth: only ELAsTiCC admins "
                                f"(group {ADMIN_GROUP!r}) may use it, not {name!r}", 403)
-            answer = hot_transients(**arguments)
+            with base.gc_paused():
+                return base.strict_json_response({"status": "ok", "diaobject": hot_transients(**arguments)})
         except ApiError as exc:
             return json_error(exc.message, exc.status)
-        return base.strict_json_response({"status": "ok", "diaobject": answer})
 
     def _number(self, data: dict, key: str) -> float | None:
         value = data.get(key)

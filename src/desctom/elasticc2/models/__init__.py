@@ -26,6 +26,7 @@ from desctom.elasticc2.models.streaming import AlertSenderRun, BrokerPollerStatu
 from desctom.elasticc2.models.summary import (
     DiaObjectClassification,
     DiaObjectConsensus,
+    DiaObjectConsensusAsOf,
     DiaObjectInfo,
     DiaObjectLatestClassification,
     DiaObjectOfTarget,
@@ -41,7 +42,8 @@ __all__ = [
     "TrainingDiaObjectTruth", "TrainingDiaSource",
     "AlertSenderRun", "BrokerPollerStatus",
     "PlannedSpectra", "SpectrumInfo", "WantedSpectra",
-    "DiaObjectClassification", "DiaObjectConsensus", "DiaObjectInfo", "DiaObjectLatestClassification",
+    "DiaObjectClassification", "DiaObjectConsensus", "DiaObjectConsensusAsOf", "DiaObjectInfo",
+    "DiaObjectLatestClassification",
     "DiaObjectOfTarget", "DiaObjectPackedPhotometry", "DiaSourceLatestClassification",
     "ClassIdOfGentype", "GentypeOfClassId",
 ]

@@ -130,6 +130,28 @@ class DiaObjectConsensus(models.Model):
     midpointtai = models.FloatField()
 
 
+class DiaObjectConsensusAsOf(models.Model):
+    """Per known object and time of one of its classified detections: the consensus class as of then.
+
+    The consensus (as in :class:`DiaObjectConsensus`) of each classifier's latest message about a
+    detection at or before ``midpointtai``; it holds for every ``mjd_now`` from ``midpointtai`` up to
+    the object's next row. ``gethottransients`` with an earlier ``mjd_now`` reads it with one index
+    probe per object. Kept by ``update_elasticc2_sources``: the rows from the earliest detection
+    whose latest message changed onwards are recomputed, so late messages about old detections
+    count too (:mod:`desctom.elasticc2.consensus`). New in DESC TOM.
+    """
+
+    _id = models.BigAutoField(primary_key=True, db_column="_id")
+    diaobject = models.ForeignKey(DiaObject, db_column="diaobject_id", on_delete=models.CASCADE,
+                                  db_index=False)
+    midpointtai = models.FloatField()
+    classid = models.SmallIntegerField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["diaobject", "midpointtai"],
+                                               name="diaobjectconsensusasof_unique")]
+
+
 class DiaObjectPackedPhotometry(models.Model):
     """Per known object: its whole forced photometry (``elasticc2_diaforcedsource``) packed, in time
     order (``midpointtai``, then ``diaforcedsource_id``), one value per point in each column:
