@@ -6,7 +6,7 @@
 In one run:
 
 1. a throwaway PostgreSQL gets a synthetic survey (`desctom synth_survey`) put in the state the
-   alert cycle leaves at mid-survey (set-based SQL, as ``benchmarks/hot.py`` does: alerts sent,
+   alert cycle leaves at mid-survey (set-based SQL, as ``benchmarks/hot.py --state sql`` does: alerts sent,
    known objects, two fake-broker classifiers' messages, latest classifications);
 2. a throwaway tansu broker, the real web server (gunicorn with the configuration ``desctom up``
    uses: :func:`desctom.localstack.services.web_service`) and the real poller

@@ -278,6 +278,7 @@ def _run(cur, doall: bool, explain: bool) -> UpdateResult:
     run.sql(_SOURCE_CLASSIFICATION.format(sources="_known_ids"))
     cur.execute("SELECT COALESCE(sum(n), 0) FROM _known_changed")
     res.source_classifications_upserted = int(cur.fetchone()[0])
+    run.sql("ANALYZE _known_changed")
     run.step("consensus")
     res.consensus_upserted = upsert_consensus(cur, "_known_obj")
     run.step("consensus as of")
