@@ -159,6 +159,8 @@ TOM_ROWS = [
     R("accounts/inactive/", get=PUBLIC),
     R("accounts/signup/", get=PUBLIC, note="renders 'sign up closed': TOM_REGISTRATION_STRATEGY unset"),
     R("accounts/reauthenticate/", get=PAGE),
+    R("accounts/reauthenticate/code/", get=(L, RD, RD, RD, RD)),
+    R("accounts/reauthenticate/code/confirm/", get=(L, RD, RD, RD, RD)),
     R("accounts/email/", get=PAGE),
     R("accounts/confirm-email/", get=PUBLIC),
     R("accounts/password/change/", get=PAGE),
@@ -455,4 +457,5 @@ def test_truth_never_reaches_non_admins(live_server):
             assert res.status_code == 200, f"{method} {url} as {role}: {res.status_code}"
         page = _text(send(sessions[role], base, "GET", f"/elasticc2/object/{ids['e2_object']}/", None))
         assert all(m in page for m in marks[:4])
-        assert marks[4] in send(sessions[role], base, "POST", "/elasticc/getalertsandtruth", {}).text
+        answer = send(sessions[role], base, "POST", "/elasticc/getalertsandtruth", {}).text
+        assert any(m in answer for m in marks[4:]), answer[:300]
