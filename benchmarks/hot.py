@@ -151,14 +151,12 @@ def explain(now: float, days: float) -> None:
     from django.db import connection, transaction
 
     from desctom.elasticc2.api.hot import hot_sql
-    from desctom.elasticc2.followup import LEAF_CLASSES, fast_plans, knowledge_sql
+    from desctom.elasticc2.followup import fast_plans, knowledge_sql
 
     ids = _ids(now - days, now)
     for name, sql, params in [
-            ("the whole answer", hot_sql(now), {"since": now - days, "mjd_now": now,
-                                                 "leaves": list(LEAF_CLASSES)}),
-            ("redshift and sncode alone", knowledge_sql(now), {"ids": ids, "leaves": list(LEAF_CLASSES),
-                                                                "mjd_now": now})]:
+            ("the whole answer", hot_sql(now), {"since": now - days, "mjd_now": now}),
+            ("redshift and sncode alone", knowledge_sql(now), {"ids": ids, "mjd_now": now})]:
         with transaction.atomic(), connection.cursor() as cur:
             fast_plans(cur)
             cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)

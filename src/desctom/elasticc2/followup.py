@@ -69,7 +69,7 @@ def parse_utc(text) -> dt.datetime | None:
 _HOST_Z = "CASE WHEN {c} >= 0 AND {c} <> 'NaN'::real THEN {c} END"
 
 #: CTEs over a relation ``ids(diaobject_id)`` (distinct ids) ending in
-#: ``knowledge(diaobject_id, redshift, sncode)``; parameters ``leaves`` and ``mjd_now``.
+#: ``knowledge(diaobject_id, redshift, sncode)``; parameter ``mjd_now``.
 #: The consensus is read from ``elasticc2_diaobjectconsensus`` (one row per object, see
 #: :mod:`desctom.elasticc2.consensus`). Only objects whose consensus rests on a detection after
 #: ``mjd_now`` ("stale": the question is about the past) read it from ``elasticc2_diaobjectconsensusasof``
@@ -127,7 +127,7 @@ def knowledge_ctes(mjd_now: float | None = None) -> str:
 
 
 def knowledge_sql(mjd_now: float | None = None) -> str:
-    """The statement behind :func:`best_knowledge` (parameters ``ids``, ``leaves``, ``mjd_now``)."""
+    """The statement behind :func:`best_knowledge` (parameters ``ids``, ``mjd_now``)."""
     return ("WITH ids AS MATERIALIZED (SELECT DISTINCT unnest(%(ids)s::bigint[]) AS diaobject_id),"
             f"{knowledge_ctes(mjd_now)} SELECT diaobject_id, redshift, sncode FROM knowledge")
 
@@ -149,5 +149,5 @@ def best_knowledge(object_ids, mjd_now: float | None = None) -> dict[int, tuple[
         return {}
     with transaction.atomic(), connection.cursor() as cur:
         fast_plans(cur)
-        cur.execute(knowledge_sql(mjd_now), {"ids": ids, "leaves": list(LEAF_CLASSES), "mjd_now": mjd_now})
+        cur.execute(knowledge_sql(mjd_now), {"ids": ids, "mjd_now": mjd_now})
         return {oid: (z, code) for oid, z, code in cur.fetchall()}

@@ -319,8 +319,8 @@ def update_known_tables(*, doall: bool = False, connection=None, explain: bool =
 def rebuild_latest_classifications(connection=None) -> int:
     """Recompute ``elasticc2_diaobjectlatestclassification`` and
     ``elasticc2_diasourcelatestclassification`` from every stored message of a known source, and
-    ``elasticc2_diaobjectconsensus`` from the former (for data written without
-    ``update_elasticc2_sources``, e.g. by SQL); returns the latest-classification rows."""
+    ``elasticc2_diaobjectconsensus`` and ``elasticc2_diaobjectconsensusasof`` from them (for data
+    written without ``update_elasticc2_sources``, e.g. by SQL); returns the latest-classification rows."""
     from django.db import connection as default_connection
     from django.db import transaction
 

@@ -24,7 +24,7 @@ from desctom.elasticc2.api import base
 from desctom.elasticc2.api.base import ApiError, JsonApiView, _kind, as_float, as_int, parse_json_body
 from desctom.elasticc2.api.lightcurves import HOST_COLUMNS, PHOTOMETRY_KEYS, ZEROPOINT
 from desctom.elasticc2.api.packed_photometry import Points, binary_cursor, unpack
-from desctom.elasticc2.followup import LEAF_CLASSES, fast_plans, knowledge_ctes, now_mjd
+from desctom.elasticc2.followup import fast_plans, knowledge_ctes, now_mjd
 
 HOT_KEYS = ("detected_since_mjd", "detected_in_last_days", "mjd_now", "include_hostinfo", "return_format",
             "cheat_gentypes")
@@ -33,7 +33,7 @@ DEFAULT_DAYS = 30.0
 
 def hot_sql(mjd_now: float | None = None, include_hostinfo: bool = False, cheat: bool = False) -> str:
     """One statement, one row per known object with a detection at ``since <= midpointtai
-    (<= mjd_now)``, in no order (parameters ``since``, ``mjd_now``, ``gentypes``, ``leaves``):
+    (<= mjd_now)``, in no order (parameters ``since``, ``mjd_now``, ``gentypes``):
     ``objectid, ra, dec, redshift, sncode``, the host columns if asked, and the object's whole
     time-ordered forced photometry as ``mjd, band, flux, fluxerr`` from
     ``elasticc2_diaobjectpackedphotometry`` (:mod:`.packed_photometry`; NULLs if none): the caller
@@ -79,8 +79,7 @@ def hot_transients(since: float, mjd_now: float | None = None, include_hostinfo:
     or a dict of lists (2), photometry as numpy arrays (for :func:`~.base.json_bytes`)."""
     host = HOST_COLUMNS if include_hostinfo else []
     rows, points = _fetch(hot_sql(mjd_now, include_hostinfo, gentypes is not None),
-                          {"since": since, "mjd_now": mjd_now, "gentypes": gentypes,
-                           "leaves": list(LEAF_CLASSES)})
+                          {"since": since, "mjd_now": mjd_now, "gentypes": gentypes})
     heads = [{"objectid": r[0], "ra": r[1], "dec": r[2], "zp": ZEROPOINT, "redshift": r[3], "sncode": r[4]}
              for r in rows]
     hosts = [dict(zip(host, r[5:-4], strict=True)) for r in rows]
