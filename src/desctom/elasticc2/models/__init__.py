@@ -22,7 +22,7 @@ from desctom.elasticc2.models.photometry import (
     TrainingDiaSource,
 )
 from desctom.elasticc2.models.spectra import PlannedSpectra, SpectrumInfo, WantedSpectra
-from desctom.elasticc2.models.streaming import AlertSenderRun, BrokerPollerStatus
+from desctom.elasticc2.models.streaming import AlertSenderRun, BrokerMessageQuarantine, BrokerPollerStatus
 from desctom.elasticc2.models.summary import (
     DiaObjectClassification,
     DiaObjectConsensus,
@@ -40,7 +40,7 @@ __all__ = [
     "DiaForcedSource", "DiaObject", "DiaObjectTruth", "DiaSource", "PPDBAlert", "PPDBDiaForcedSource",
     "PPDBDiaObject", "PPDBDiaSource", "TrainingAlert", "TrainingDiaForcedSource", "TrainingDiaObject",
     "TrainingDiaObjectTruth", "TrainingDiaSource",
-    "AlertSenderRun", "BrokerPollerStatus",
+    "AlertSenderRun", "BrokerMessageQuarantine", "BrokerPollerStatus",
     "PlannedSpectra", "SpectrumInfo", "WantedSpectra",
     "DiaObjectClassification", "DiaObjectConsensus", "DiaObjectConsensusAsOf", "DiaObjectInfo",
     "DiaObjectLatestClassification",

@@ -59,6 +59,9 @@ class BrokerMessage(models.Model):
     classid = ArrayField(models.SmallIntegerField())
     probability = ArrayField(Float32Field())
     kafkapartition = models.IntegerField(null=True)
+    #: The account that PUT the message over HTTP (``auth_user.id``); NULL for messages read from Kafka.
+    #: No foreign-key constraint or index: it would cost every insert into this, the largest table.
+    postedby_id = models.IntegerField(null=True)
 
     class Meta:
         constraints = [

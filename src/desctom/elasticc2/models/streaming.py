@@ -5,6 +5,7 @@ The original wrote status text files into its static directory; these tables let
 """
 
 from django.db import models
+from django.db.models.functions import Now
 
 
 class AlertSenderRun(models.Model):
@@ -40,3 +41,39 @@ class BrokerPollerStatus(models.Model):
     skipped = models.BigIntegerField(default=0)
     last_message = models.DateTimeField(null=True)
     last_error = models.TextField(null=True)
+    #: Messages moved to ``elasticc2_brokermessagequarantine`` (undecodable or unstorable).
+    quarantined = models.BigIntegerField(default=0, db_default=0)
+    #: When the poller last stored (or quarantined) a message: the time of its last progress.
+    last_progress = models.DateTimeField(null=True)
+    last_error_time = models.DateTimeField(null=True)
+    #: The Kafka consumer-group member id of the running consumer (None: not a member now).
+    member_id = models.TextField(null=True)
+    #: Partitions assigned to the consumer, as ``["topic[partition]", ...]``.
+    assigned = models.JSONField(null=True)
+    #: Kafka high-water marks minus committed offsets, summed over the assigned partitions.
+    lag = models.BigIntegerField(null=True)
+    lag_time = models.DateTimeField(null=True)
+
+
+class BrokerMessageQuarantine(models.Model):
+    """A broker message that could not be decoded or stored, kept with where it came from and why.
+
+    The Kafka poller moves such a message here and goes on with the next one (one bad message
+    never stops a stream); the same message read twice (after a restart) is kept once.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    broker = models.CharField(max_length=100)
+    topicname = models.TextField()
+    kafkapartition = models.IntegerField()
+    kafkaoffset = models.BigIntegerField()
+    msghdrtimestamp = models.DateTimeField(null=True)
+    quarantined = models.DateTimeField(db_default=Now())
+    error = models.TextField()
+    payload = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["topicname", "kafkapartition", "kafkaoffset", "broker"],
+            name="elasticc2_brokermessagequarantine_unique")]
+        indexes = [models.Index(fields=["broker", "quarantined"])]
