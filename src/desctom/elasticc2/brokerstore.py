@@ -227,8 +227,12 @@ def _copy_stream(cols: MessageColumns, classifier_ids: np.ndarray, now: datetime
 
 
 def store_messages(conn: psycopg.Connection, batch: MessageBatch | MessageColumns,
-                   registry: ClassifierRegistry | None = None) -> StoreResult:
-    """Store ``batch`` in the caller's transaction (the caller commits). Duplicates are skipped."""
+                   registry: ClassifierRegistry | None = None, *,
+                   posted_by: int | None = None) -> StoreResult:
+    """Store ``batch`` in the caller's transaction (the caller commits). Duplicates are skipped.
+
+    ``posted_by`` is the id of the account that PUT the messages over HTTP (``postedby_id``).
+    """
     registry = registry or _DEFAULT_REGISTRY
     if isinstance(batch, MessageBatch):
         batch = batch_columns(batch)
@@ -236,14 +240,14 @@ def store_messages(conn: psycopg.Connection, batch: MessageBatch | MessageColumn
     if not len(batch):
         return result
     try:
-        return _store(conn, batch, registry, result)
+        return _store(conn, batch, registry, result, posted_by)
     except BaseException:
         registry.forget()  # the caller's transaction will not commit what was registered
         raise
 
 
 def _store(conn: psycopg.Connection, batch: MessageColumns, registry: ClassifierRegistry,
-           result: StoreResult) -> StoreResult:
+           result: StoreResult, posted_by: int | None) -> StoreResult:
     ids, result.new_classifiers = registry.ids_for(conn, set(batch.classifiers))
     classifier_ids = np.array([ids[k] for k in batch.classifiers], dtype=np.int64)
     now = datetime.datetime.now(datetime.UTC)
@@ -256,13 +260,13 @@ def _store(conn: psycopg.Connection, batch: MessageColumns, registry: Classifier
             copy.write(data)
         cur.execute(f"""
             WITH ins AS (
-                INSERT INTO elasticc2_brokermessage ({cols}) SELECT {cols} FROM {_STAGE}
-                ON CONFLICT DO NOTHING RETURNING brokermessage_id, diasource_id),
+                INSERT INTO elasticc2_brokermessage ({cols}, postedby_id) SELECT {cols}, %(poster)s::integer
+                FROM {_STAGE} ON CONFLICT DO NOTHING RETURNING brokermessage_id, diasource_id),
             src AS (
                 INSERT INTO elasticc2_brokersourceids (diasource_id)
                 SELECT DISTINCT diasource_id FROM ins ON CONFLICT DO NOTHING RETURNING 1)
             SELECT (SELECT count(*) FROM ins), (SELECT min(brokermessage_id) FROM ins),
-                   (SELECT count(*) FROM src)""")
+                   (SELECT count(*) FROM src)""", {"poster": posted_by})
         inserted, first_id, new_sources = cur.fetchone()
         cur.execute(f"TRUNCATE {_STAGE}")
     result.inserted = inserted
