@@ -33,6 +33,8 @@ variable                   meaning                                 default
 ``DESCTOM_SQL_QUEUE_TIMEOUT`` seconds a queued query may run       ``14400``
 ``DESCTOM_SQL_RESULTS_DIR`` folder of queued queries' results      ``<DESCTOM_HOME>/query_results``
 ``DESCTOM_SQL_TEMP_FILE_LIMIT`` temporary disk space per SQL query ``20GB``
+``DESCTOM_POLL_STALL_SECONDS`` seconds a stream may have lag and   ``120``
+                           no progress before it is stalled
 =========================  ======================================  ==========================
 """
 
@@ -92,6 +94,8 @@ class Config:
     sql_queue_timeout: int = 14_400
     sql_results: Path | None = None
     sql_temp_file_limit: str = "20GB"
+    # issue 15 (poller health): a stream with lag and no progress for this long is stalled
+    poll_stall_seconds: int = 120
 
     @property
     def embedded_db(self) -> bool:
@@ -218,6 +222,7 @@ def load() -> Config:
         sql_queue_timeout=_positive_int("DESCTOM_SQL_QUEUE_TIMEOUT", 14_400),
         sql_results=_optional_dir("DESCTOM_SQL_RESULTS_DIR"),
         sql_temp_file_limit=_temp_file_limit(),
+        poll_stall_seconds=_positive_int("DESCTOM_POLL_STALL_SECONDS", 120),
     )
 
 
