@@ -72,7 +72,7 @@ def _stack_main(argv: list[str]) -> int:
             return 0
         status = stack.status()
         print(json.dumps(status, indent=2) if args.json else format_status(status))
-        return 0 if status["running"] else 3
+        return 0 if status["running"] and status["healthy"] else 3
     except AlreadyRunning as exc:
         return exit_with(str(exc), 1)
     except StackError as exc:

@@ -53,6 +53,28 @@ def campaign_status(cfg: Config, timeout_ms: int = 3000) -> dict | None:
             "pollers": pollers}
 
 
+def stream_health(cfg: Config, timeout_ms: int = 3000) -> list[dict] | None:
+    """Each broker stream judged by :mod:`desctom.elasticc2.pollerhealth`; None if no database answers."""
+    import psycopg
+
+    from desctom.elasticc2 import pollerhealth
+
+    db = cfg.database_settings()
+    try:
+        with psycopg.connect(host=db["HOST"] or None, port=db["PORT"] or None, user=db["USER"] or None,
+                             password=db["PASSWORD"] or None, dbname=db["NAME"], connect_timeout=3,
+                             options=f"-c statement_timeout={timeout_ms}") as conn, conn.cursor() as cur:
+            return pollerhealth.judge_streams(cur, stall=cfg.poll_stall_seconds)
+    except Exception:  # noqa: BLE001 - no database or not migrated: nothing to judge
+        return None
+
+
+def format_streams(streams: list[dict] | None) -> list[str]:
+    from desctom.elasticc2 import pollerhealth
+
+    return [f"  stream             {pollerhealth.summary_line(s)}" for s in streams or []]
+
+
 def format_campaign(info: dict | None) -> list[str]:
     if info is None:
         return []

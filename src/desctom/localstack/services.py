@@ -94,7 +94,7 @@ def web_service(cfg: Config) -> Service:
             "--bind", f"127.0.0.1:{cfg.web_port}", "--workers", str(cfg.web_workers), *threads,
             "--timeout", "300", "--graceful-timeout", "10", "--access-logfile", "-",
             "--error-logfile", "-", "--capture-output", "--name", "desctom-web"]
-    return Service("web", argv, log, ready_url=f"{cfg.web_url}/healthz")
+    return Service("web", argv, log, ready_url=f"{cfg.web_url}/healthz?scope=web")
 
 
 def background_workers(cfg: Config, demo: DemoOptions | None = None) -> list[Service]:

@@ -11,7 +11,8 @@ import uuid
 from pathlib import Path
 
 from desctom.config import EMBEDDED_DB_NAME, EMBEDDED_DB_USER, Config, redact_url
-from desctom.localstack.campaign import campaign_status, format_campaign
+from desctom.elasticc2.pollerhealth import jsonable, kafka_reachable
+from desctom.localstack.campaign import campaign_status, format_campaign, format_streams, stream_health
 from desctom.localstack.demo import DemoOptions
 from desctom.localstack.kafka import LocalKafka
 from desctom.localstack.postgres import LocalPostgres
@@ -19,6 +20,10 @@ from desctom.localstack.procs import StackError, StateFile, pid_alive, port_in_u
 from desctom.localstack.services import Service, background_workers, desctom_command, http_ok, web_service
 
 START_TIMEOUT = 300  # seconds a detached start may take (first start migrates the database)
+#: Services holding Kafka consumer groups: restarted after the embedded broker was.
+KAFKA_CLIENTS = ("brokerpoll", "fakebroker")
+#: Topics the demo campaign reads, recreated (one partition, as the sender makes them) after a broker restart.
+KAFKA_DEMO_TOPICS = ("alerts-wfd", "alerts-ddf-full", "alerts-ddf-limited")
 
 
 class AlreadyRunning(StackError):
@@ -70,6 +75,7 @@ class SystemStack:
         self.kafka = LocalKafka(cfg.kafka_port, cfg.log_dir / "kafka.log")
         self.services: list[Service] = []
         self._stopping = False
+        self._kafka_deaths: list[float] = []
 
     # -- checks ----------------------------------------------------------------------------
     def supervisor_pid(self) -> int | None:
@@ -188,7 +194,9 @@ class SystemStack:
         self.state.update(services={s.name: s.pid for s in self.services})
 
     def _watch(self) -> None:
-        """Restart a service that died, with back-off; give up after 5 deaths in 60 s."""
+        """Restart the embedded broker or a service that died, with back-off; give up at 5 deaths in 60 s."""
+        if self.cfg.embedded_kafka and self.kafka.proc is not None and self.kafka.proc.poll() is not None:
+            self._restart_kafka()
         for service in self.services:
             if not service.exited():
                 continue
@@ -205,6 +213,43 @@ class SystemStack:
             except StackError as exc:
                 self._say(str(exc))
             self.state.update(services={s.name: s.pid for s in self.services})
+
+    def _restart_kafka(self) -> None:
+        """The embedded broker died: start it again on its port, recreate the system's topics, restart
+        the services holding Kafka sessions (their groups and offsets lived in the dead broker)."""
+        code = self.kafka.proc.poll()
+        now = time.time()
+        self._kafka_deaths = [t for t in self._kafka_deaths if now - t < 60] + [now]
+        if len(self._kafka_deaths) > 5:
+            self._say(f"kafka keeps dying (see {self.kafka.logfile}); stopping DESC TOM")
+            self._stopping = True
+            return
+        self._say(f"kafka exited with status {code}; restarting")
+        time.sleep(min(2 ** len(self._kafka_deaths), 10) / 4)
+        try:
+            pid = self.kafka.start()
+        except StackError as exc:  # port still held, say: tried again on the next round
+            self._say(str(exc))
+            return
+        self.state.update(kafka_pid=pid)
+        self._say(f"kafka      tansu running again on {self.kafka.bootstrap} (pid {pid})")
+        topics = [self.cfg.classification_topic, *(KAFKA_DEMO_TOPICS if self.demo else ())]
+        try:
+            from desctom.streaming.kafka import ensure_topics
+
+            ensure_topics(self.kafka.bootstrap, topics, timeout=15.0)
+        except Exception as exc:  # noqa: BLE001 - the sender and the fake broker create theirs too
+            self._say(f"kafka: could not recreate topics {', '.join(topics)}: {exc}")
+        env = self.child_env()
+        for service in self.services:
+            if service.name in KAFKA_CLIENTS and not service.exited():
+                self._say(f"{service.name} restarted: its Kafka group was in the broker that died")
+                service.stop()
+                try:
+                    service.start(env)
+                except StackError as exc:  # the next round of _watch restarts it
+                    self._say(str(exc))
+        self.state.update(services={s.name: s.pid for s in self.services})
 
     def _stop_all(self) -> None:
         for service in reversed(self.services):
@@ -310,20 +355,24 @@ class SystemStack:
             comps["postgres"] = {"running": ok, "address": redact_url(cfg.database_url), "pid": None,
                                  "healthy": ok, "embedded": False}
         kpid = state.get("kafka_pid") if cfg.embedded_kafka else None
-        host, _, port = cfg.kafka_bootstrap.split(",")[0].rpartition(":")
-        answers = tcp_answers(host, int(port))
+        answers = kafka_reachable(cfg.kafka_bootstrap, timeout=2.0)
         comps["kafka"] = {"running": answers if not cfg.embedded_kafka else bool(pid_alive(kpid) and answers),
                           "address": cfg.kafka_bootstrap, "pid": kpid if pid_alive(kpid) else None,
                           "healthy": answers, "embedded": cfg.embedded_kafka}
         services = state.get("services", {}) if sup else {}
         wpid = services.get("web")
-        healthy = http_ok(f"{cfg.web_url}/healthz")
+        healthy = http_ok(f"{cfg.web_url}/healthz?scope=web")
         comps["web"] = {"running": bool(pid_alive(wpid)), "address": cfg.web_url,
                         "pid": wpid if pid_alive(wpid) else None, "healthy": healthy}
         for name, spid in services.items():
             if name != "web":
                 comps[name] = {"running": pid_alive(spid), "pid": spid, "healthy": pid_alive(spid)}
+        streams = stream_health(cfg) if comps["postgres"]["healthy"] else None
+        unhealthy = [name for name, c in comps.items() if not c["healthy"]]
+        unhealthy += [f"stream:{s['broker']}" for s in streams or [] if not s["healthy"]]
         return {"running": bool(sup) and all(c["running"] and c["healthy"] for c in comps.values()),
+                "healthy": not unhealthy, "unhealthy": unhealthy,
+                "streams": [jsonable(s) for s in streams] if streams is not None else None,
                 "supervisor_pid": sup, "home": str(cfg.home), "components": comps,
                 "demo": state.get("demo") if sup else None,
                 "campaign": campaign_status(cfg) if comps["postgres"]["healthy"] else None}
@@ -345,6 +394,9 @@ def format_status(status: dict) -> str:
         health = "healthy" if comp["healthy"] else "unhealthy"
         pid = f"pid {comp['pid']}" if comp.get("pid") else ""
         lines.append(f"  {name:<18} {state:<8} {health:<10} {comp.get('address', ''):<32} {pid}")
+    lines += format_streams(status.get("streams"))
+    if status.get("unhealthy"):
+        lines.append(f"  UNHEALTHY          {', '.join(status['unhealthy'])}")
     lines += format_campaign(status.get("campaign"))
     return "\n".join(lines)
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.db import connection
 from django.views.generic import TemplateView
 
+from desctom.elasticc2 import pollerhealth
 from desctom.elasticc2.views.common import EXACT_LIMIT, Count, count, dict_rows, is_admin, rows
 from desctom.elasticc2.views.common import simulation_clock as sim_clock
 from desctom.localstack.campaign import mjd_to_date
@@ -30,12 +32,11 @@ def campaign_counts() -> dict[str, Count]:
 
 
 def streaming_status() -> dict:
-    """The latest sender run, and each broker poller's state with its messages of the last hour."""
+    """The latest sender run, each broker stream judged (:mod:`pollerhealth`), messages of the last hour."""
     runs = dict_rows("SELECT id, started, finished, status, through_day, alerts_sent, last_mjd, error, host "
                      "FROM elasticc2_alertsenderrun ORDER BY started DESC LIMIT 5")
-    pollers = dict_rows("SELECT broker, started, heartbeat, consumed, stored, skipped, last_message, "
-                        "last_error "
-                        "FROM elasticc2_brokerpollerstatus ORDER BY broker")
+    with connection.cursor() as cur:
+        pollers = pollerhealth.judge_streams(cur)
     # Counted up to RECENT_CAP per broker: at thousands of messages a second an exact count of the
     # last hour would read millions of rows on every page view.
     recent = dict_rows("""
