@@ -94,6 +94,13 @@ class Config:
     sql_queue_timeout: int = 14_400
     sql_results: Path | None = None
     sql_temp_file_limit: str = "20GB"
+    # issue 15 (users' SQL): runners, concurrency slots, answer/result/temp-table caps (bytes)
+    sql_runners: int = 2
+    sql_fast_total: int = 4
+    sql_fast_per_user: int = 2
+    sql_max_bytes: int = 50_000_000
+    sql_result_max_bytes: int = 2_000_000_000
+    sql_temp_max_bytes: int = 1_000_000_000
     # issue 15 (poller health): a stream with lag and no progress for this long is stalled
     poll_stall_seconds: int = 120
 
@@ -222,6 +229,12 @@ def load() -> Config:
         sql_queue_timeout=_positive_int("DESCTOM_SQL_QUEUE_TIMEOUT", 14_400),
         sql_results=_optional_dir("DESCTOM_SQL_RESULTS_DIR"),
         sql_temp_file_limit=_temp_file_limit(),
+        sql_runners=_positive_int("DESCTOM_SQL_RUNNERS", 2),
+        sql_fast_total=_positive_int("DESCTOM_SQL_FAST_TOTAL", 4),
+        sql_fast_per_user=_positive_int("DESCTOM_SQL_FAST_PER_USER", 2),
+        sql_max_bytes=_positive_int("DESCTOM_SQL_MAX_BYTES", 50_000_000),
+        sql_result_max_bytes=_positive_int("DESCTOM_SQL_RESULT_MAX_BYTES", 2_000_000_000),
+        sql_temp_max_bytes=_positive_int("DESCTOM_SQL_TEMP_MAX_BYTES", 1_000_000_000),
         poll_stall_seconds=_positive_int("DESCTOM_POLL_STALL_SECONDS", 120),
     )
 
