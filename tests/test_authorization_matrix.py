@@ -73,7 +73,7 @@ ROWS = [
     R("accounts/login/", get=PUBLIC, post=PUBLIC, body={}),
     R("accounts/logout/", get=ALL405, post=(RD, S, S, S, S)),
     R("accounts/whoami/", get=JSON, post=JSON),
-    R("healthz", get=PUBLIC, post=ALL405),
+    R("healthz", "/healthz?scope=web", get=PUBLIC, post=ALL405),  # the system form also judges Kafka
     R("", "/", get=PUBLIC, post=ALL405),
     R("api/schema/", get=PUBLIC),  # OpenAPI description and its viewers (desctom.apidocs): public
     R("api/docs/", get=PUBLIC),

@@ -75,7 +75,7 @@ def test_postgres_restart_under_running_stack(stack_env):
         pg.start()
         restarted_at = time.monotonic()
         outage = restarted_at - stopping_at
-        wait_for(lambda: get(f"{stack.web}/healthz").status_code == 200, 60, "the web to recover")
+        wait_for(lambda: get(f"{stack.web}/healthz?scope=web").status_code == 200, 60, "the web to recover")
         recovered = time.monotonic() - restarted_at
         page = browser.get(f"{stack.web}/", headers={"Accept": "text/html"}, timeout=30)
         assert page.status_code == 200 and "Logged in as" in page.text  # same session, same web process

@@ -123,7 +123,7 @@ def gunicorn_on_test_database(workers: int = 2):
         deadline = time.monotonic() + 120
         while True:
             try:
-                if requests.get(f"{url}/healthz", timeout=30).status_code == 200:
+                if requests.get(f"{url}/healthz?scope=web", timeout=30).status_code == 200:
                     break
             except requests.RequestException:
                 pass

@@ -1,6 +1,16 @@
 """``/accounts/whoami/`` and ``/healthz``."""
 
-from desctom.apidocs.registry import BOOLEAN, STRING, Endpoint, Operation, Response, array, obj, open_obj
+from desctom.apidocs.registry import (
+    BOOLEAN,
+    STRING,
+    Endpoint,
+    Operation,
+    Param,
+    Response,
+    array,
+    obj,
+    open_obj,
+)
 
 TAG = "accounts"
 
@@ -9,7 +19,13 @@ WHOAMI = obj(
     ["username", "groups", "is_staff", "is_superuser"],
 )
 _whoami_ok = Response("The caller's user name, groups (sorted) and staff flags.", WHOAMI)
-HEALTH = open_obj({"status": {"type": "string", "enum": ["ok", "error"]}, "database": STRING})
+HEALTH = open_obj({"status": {"type": "string", "enum": ["ok", "error"]}, "database": STRING,
+                   "kafka": STRING, "unhealthy": array(STRING), "components": {"type": "object"},
+                   "error": STRING, "version": STRING})
+_SCOPE = Param("scope", {"type": "string", "enum": ["system", "web"], "default": "system"},
+               "`system` (default): the database, Kafka (TCP connect, 0.5 s) and each broker stream "
+               "(`components`; `unhealthy` names the failing ones). `web`: only the web server and its "
+               "database (liveness; what `desctom up` waits for).")
 
 ENDPOINTS = [
     Endpoint(
@@ -28,10 +44,13 @@ ENDPOINTS = [
                 "get",
                 "Health check",
                 {
-                    200: Response("The web server and its database answer.", HEALTH),
-                    503: Response("The database does not answer.", HEALTH),
+                    200: Response("Every component of the scope is healthy.", HEALTH),
+                    400: Response("Unknown scope.", HEALTH),
+                    503: Response("A component is unhealthy: `unhealthy` names it (`database`, `kafka`, "
+                                  "`stream:NAME` stalled or without heartbeat).", HEALTH),
                 },
-                "No login needed; for `desctom status` and load balancers.",
+                "No login needed; for `desctom status`, monitoring and load balancers.",
+                query=(_SCOPE,),
                 public=True,
             ),
         ),
