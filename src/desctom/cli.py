@@ -6,6 +6,7 @@
     desctom status [--json]   each component: running or not, address, health
     desctom backup PATH       consistent backup (database dump, query results, manifest); works while up
     desctom restore PATH      restore a backup into an empty data dir (DESCTOM_HOME), verified
+    desctom broker-account ...  broker accounts and the broker names they may post as (= broker_account)
     desctom <command> ...     any management command (migrate, createsuperuser, shell, ...)
 """
 
@@ -18,6 +19,8 @@ import sys
 
 STACK_COMMANDS = ("up", "down", "status")
 BACKUP_COMMANDS = ("backup", "restore")
+#: Hyphenated spellings of management commands (issue 19: ``desctom broker-account add NAME``).
+HYPHENATED = {"broker-account": "broker_account"}
 
 
 def _stack_main(argv: list[str]) -> int:
@@ -89,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         from desctom.localstack.backup import main as backup_main
 
         return backup_main(argv)
+    if argv and argv[0] in HYPHENATED:
+        argv[0] = HYPHENATED[argv[0]]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "desctom.settings")
     from django.core.management import execute_from_command_line
 

@@ -17,6 +17,8 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.db import connection
 
+from desctom.accounts.models import BrokerBinding
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -108,6 +110,7 @@ def test_alert_cycle_end_to_end(ppdb, kafka_server, client):
     # a push broker classifies the same alerts over HTTP
     broker = User.objects.create_user("pushbroker", password="pw")
     broker.groups.add(Group.objects.get_or_create(name="elasticc_broker")[0])
+    BrokerBinding.objects.create(user=broker, broker_name="PushBroker")
     client.force_login(broker)
     alerts = query("SELECT alert_id, diasource_id FROM elasticc2_ppdbalert "
                    "WHERE alertsenttimestamp IS NOT NULL ORDER BY alert_id LIMIT 50")

@@ -21,6 +21,7 @@ from test_e2_api_data import (
     token_header,
 )
 
+from desctom.accounts.brokers import bind
 from desctom.client import TomClient
 from desctom.elasticc2.api.brokermessage_validation import MAX_MESSAGES
 from desctom.testing.paths import REPO_ROOT
@@ -50,6 +51,7 @@ def broker(client, name="ampel"):
     """``client`` logged in as a member of ``elasticc_broker``."""
     user = make_user(name)
     user.groups.add(Group.objects.get_or_create(name="elasticc_broker")[0])
+    bind(user, ["TestBroker"])
     client.force_login(user)
     return client
 
@@ -261,6 +263,7 @@ def test_put_permissions(client, db):
 def test_put_with_a_token_and_csrf_for_sessions(client, db):
     user = make_user("tokenbroker")
     user.groups.add(Group.objects.get_or_create(name="elasticc_broker")[0])
+    bind(user, ["TestBroker"])
     res = put(client, message(), **token_header(user))
     assert res.status_code == 201 and res.json()["num_loaded"] == 1
     assert put(client, message(), HTTP_AUTHORIZATION="Token nonsense").status_code == 401
@@ -383,6 +386,7 @@ def test_push_and_read_back_through_tom_client(live_server):
     load_sample()
     user = make_user("livebroker")
     user.groups.add(Group.objects.get_or_create(name="elasticc_broker")[0])
+    bind(user, ["TestBroker"])
     make_user("livereader")
     tom = TomClient(live_server.url, username="livebroker", password=PASSWORD)
     res = tom.put("elasticc2/brokermessage/", json=[message(OBJ_A * 100000 + 6), message(43)])
@@ -410,6 +414,7 @@ def test_the_manual_examples_run(live_server, capsys):
     load_sample()
     user = make_user("docbroker")
     user.groups.add(Group.objects.get_or_create(name="elasticc_broker")[0])
+    bind(user, ["MyBroker"])
     text = DOC.read_text()
     setup = re.findall(r"```python\n(.*?)```", text, flags=re.S)[0]
     blocks = re.findall(r"```python broker\n(.*?)```", text, flags=re.S)

@@ -3,6 +3,9 @@
 * ``PUT`` (group ``elasticc_broker`` or superuser): one brokerClassification record or a list of
   them, checked strictly (:mod:`.brokermessage_validation`), then stored through the same
   idempotent path as the Kafka poller (:func:`desctom.elasticc2.brokerstore.store_messages`).
+  A broker account may post only under the broker names bound to it (:mod:`desctom.accounts.brokers`):
+  any other ``brokerName`` in the request is a 403 and nothing is stored. Each row records the
+  posting account (``postedby_id``).
 * ``GET <id>/``: one message. ``GET ?alertid=1,2`` (or ``objectid``/``diaobjectid``,
   ``sourceid``/``diasourceid``; also as the path ``alertid=1,2/``): a page of messages.
 """
@@ -17,6 +20,7 @@ import psycopg
 from django.db import connection, transaction
 
 from desctom.accounts.api import JsonLoginRequiredMixin, json_error
+from desctom.accounts.brokers import BROKER_GROUP, may_push, mismatch_message, refused_names
 from desctom.elasticc2.api.base import ApiError, parse_json_body, strict_json_response
 from desctom.elasticc2.api.brokermessage_validation import INT64, MessageError, check_body
 from desctom.elasticc2.brokerstore import (
@@ -27,8 +31,6 @@ from desctom.elasticc2.brokerstore import (
     store_messages,
 )
 
-#: Members of this group (and superusers) may PUT messages.
-BROKER_GROUP = "elasticc_broker"
 DEFAULT_NUM, MAX_NUM = 100, 1000
 #: At most this many ids in one query.
 MAX_IDS = 10_000
@@ -127,11 +129,6 @@ def one_message(message_id: int) -> dict | None:
     return None if row is None else message_dict(row)
 
 
-def may_push(user) -> bool:
-    """Whether ``user`` may PUT broker messages: a superuser or a member of ``elasticc_broker``."""
-    return user.is_superuser or user.groups.filter(name=BROKER_GROUP).exists()
-
-
 class BrokerMessageView(JsonLoginRequiredMixin):
     """GET (any logged-in user) and PUT (brokers) ``/elasticc2/brokermessage/[<id>/|<query>/]``."""
 
@@ -163,6 +160,9 @@ class BrokerMessageView(JsonLoginRequiredMixin):
             checked = check_body(data)
         except (ApiError, MessageError) as exc:
             return json_error(exc.message, exc.status)
+        refused, allowed = refused_names(request.user, (msg["brokerName"] for msg, _ in checked))
+        if refused:
+            return json_error(mismatch_message(request.user, refused, allowed), 403)
         batch = MessageBatch()
         for index, (msg, published) in enumerate(checked):
             try:
@@ -172,7 +172,8 @@ class BrokerMessageView(JsonLoginRequiredMixin):
         try:
             with transaction.atomic():
                 connection.ensure_connection()
-                result = store_messages(connection.connection, batch, ClassifierRegistry())
+                result = store_messages(connection.connection, batch, ClassifierRegistry(),
+                                        posted_by=request.user.id)
         except (psycopg.DataError, psycopg.errors.ProgramLimitExceeded) as exc:  # pragma: no cover
             return json_error(f"The messages could not be stored: {exc}", 400)
         first = result.first_id if result.first_id is not None else -1
