@@ -55,8 +55,10 @@ class Sink:
 
     PROGRESS_EVERY = 1_000_000
 
-    def __init__(self, path: Path, fmt: str, progress=None):
+    def __init__(self, path: Path, fmt: str, progress=None, max_bytes: int | None = None):
         self.path, self.fmt = Path(path), fmt
+        self.max_bytes = max_bytes
+        self._memory = 0
         self.rows = 0
         self._progress = progress
         self._writer = None
@@ -79,8 +81,39 @@ class Sink:
         else:
             self._writer.write_table(table.cast(self._writer.schema) if self.fmt == "parquet" else table)
         before, self.rows = self.rows, self.rows + table.num_rows
+        self._check_size(table)
         if self._progress and before // self.PROGRESS_EVERY != self.rows // self.PROGRESS_EVERY:
             self._progress(self.rows)
+
+    def size(self) -> int:
+        """Bytes written so far (``pandas``: the Arrow size of the rows held for the pickle)."""
+        if self.fmt == "pandas":
+            return self._memory
+        if self._fh is not None:
+            return self._fh.tell()
+        try:
+            return self.path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def _check_size(self, table: pa.Table) -> None:
+        self._memory += table.nbytes if self.fmt == "pandas" else 0
+        if self.max_bytes is None or self.size() <= self.max_bytes:
+            return
+        self.abort()
+        raise SqlError(f"the result file is larger than the limit of {self.max_bytes} bytes per query "
+                       "(DESCTOM_SQL_RESULT_MAX_BYTES): select fewer rows or columns, or split the query")
+
+    def abort(self) -> None:
+        """Drop what is held and close the file (the caller deletes it)."""
+        self._tables = []
+        for closer in (self._writer, self._fh):
+            try:
+                if closer is not None:
+                    closer.close()
+            except (OSError, pa.ArrowException):
+                pass
+        self._writer = self._fh = None
 
     def close(self) -> None:
         if self.fmt == "pandas":

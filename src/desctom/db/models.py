@@ -23,6 +23,8 @@ class QueryQueue(models.Model):
     queries = ArrayField(models.TextField())
     subdicts = ArrayField(models.JSONField())
     format = models.TextField(default="csv")
+    #: Times a runner claimed this query (persisted, so a retry limit holds across runner restarts).
+    attempts = models.IntegerField(default=0, db_default=0)
 
     class Meta:
         db_table = "db_queryqueue"

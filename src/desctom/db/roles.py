@@ -10,6 +10,11 @@ Safety comes from PostgreSQL, not from inspecting SQL:
   and so are the simulation-truth tables (:data:`TRUTH_MARK` in the name): the SQL API serves every
   logged-in user, and truth reaches ELAsTiCC admins only (pages and admin endpoints);
 * role settings a user cannot raise (``temp_file_limit``, ``track_activities``: superuser-only);
+* a *sandbox* (:func:`sandbox`): EXECUTE on the advisory-lock functions, ``pg_cancel_backend``,
+  ``pg_terminate_backend`` and ``set_config`` is revoked from PUBLIC (granted back to the app's own
+  role), and so is USAGE on the languages ``sql`` and ``plpgsql`` (no ``DO`` blocks, no function with
+  a ``SET`` clause); ``SET`` itself cannot be revoked, so :mod:`sqlexec` reads the capped settings
+  after every statement and refuses the request if one was raised;
 * a *commit guard*: each query transaction first calls :data:`ARM_FUNCTION`, which inserts a row
   into an unlogged table carrying a deferred constraint trigger that always fails, so a user's
   ``COMMIT`` can never succeed; a user's ``ROLLBACK`` is detected after the statement.
@@ -35,7 +40,13 @@ ARM_FUNCTION = "db_arm_commit_guard"
 CONNECTION_LIMIT = 20
 #: Role defaults; ``temp_file_limit`` and ``track_activities`` only a superuser may change.
 USER_SETTINGS = {"work_mem": "64MB", "idle_in_transaction_session_timeout": "600000",
-                 "statement_timeout": "60000"}
+                 "statement_timeout": "60000", "temp_buffers": "32MB", "maintenance_work_mem": "64MB",
+                 "hash_mem_multiplier": "2"}
+#: pg_catalog functions only the app's own role may run: advisory locks, signalling backends, set_config.
+SANDBOXED_FUNCTIONS = ("SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.pronamespace = "
+                       "'pg_catalog'::regnamespace AND (p.proname LIKE 'pg\\_%%advisory%%' OR p.proname IN "
+                       "('pg_cancel_backend', 'pg_terminate_backend', 'set_config')) ORDER BY 1")
+SANDBOXED_LANGUAGES = ("sql", "plpgsql")
 
 _GUARD_SQL = [
     f"CREATE UNLOGGED TABLE IF NOT EXISTS public.{GUARD_TABLE} (armed boolean NOT NULL)",
@@ -141,9 +152,28 @@ def ensure_readonly_role(using: str = "default", cfg: config.Config | None = Non
             run(_GUARD_TRIGGER)
     run(sql.SQL("GRANT EXECUTE ON FUNCTION public.{}() TO {}").format(sql.Identifier(ARM_FUNCTION), role))
 
+    if superuser:
+        sandbox(run, conn)
+    else:
+        log.warning("not a superuser: the advisory-lock, signal and set_config functions and the sql/plpgsql "
+                    "languages stay usable by %s (see docs/api_sql.md)", cfg.sql_role)
+
     with conn.cursor() as cur:
         tables = science_tables(cur)
     for table in tables:
         run(sql.SQL("GRANT SELECT ON public.{} TO {}").format(sql.Identifier(table), role))
     log.info("SQL role %s may read %d science tables", cfg.sql_role, len(tables))
     return tables
+
+
+def sandbox(run, conn) -> list[str]:
+    """Revoke from PUBLIC what lets a user stall others (needs a superuser); returns the functions."""
+    with conn.cursor() as cur:
+        cur.execute(SANDBOXED_FUNCTIONS)
+        functions = [r[0] for r in cur.fetchall()]
+    for signature in functions:  # regprocedure text is a valid, qualified-if-needed signature
+        run(f"REVOKE EXECUTE ON FUNCTION pg_catalog.{signature} FROM PUBLIC")
+        run(f"GRANT EXECUTE ON FUNCTION pg_catalog.{signature} TO CURRENT_USER")
+    for language in SANDBOXED_LANGUAGES:
+        run(f"REVOKE USAGE ON LANGUAGE {language} FROM PUBLIC")
+    return functions

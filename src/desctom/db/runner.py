@@ -1,13 +1,18 @@
 """The long-query runner: claim queued queries, run them as the read-only role, write the result files.
 
-Claiming uses ``FOR UPDATE SKIP LOCKED``, so any number of runners can work side by side and
-never run the same query. The claiming statement also takes a session advisory lock on the
+Claiming uses ``FOR UPDATE SKIP LOCKED``, so any number of runners (``DESCTOM_SQL_RUNNERS``) can
+work side by side and never run the same query. Fair share: a runner claims the oldest queued query
+of the owner with the fewest running queries. Each claim counts in ``attempts`` (persisted), so a
+query is never claimed more than :data:`MAX_ATTEMPTS` times, whatever restarts in between.
+The claiming statement also takes a session advisory lock on the
 query, held while it runs: a query marked started whose lock nobody holds belongs to a runner
 that died, and is marked as errored (not re-run: it might be what killed the runner).
 
 With ``--loop`` (:meth:`Runner.serve`) the runner outlives database restarts: it waits with
 back-off until PostgreSQL answers again, then puts back in the queue the query the outage
-interrupted (at most ``MAX_OUTAGE_RETRIES`` times) and carries on.
+interrupted (at most ``MAX_OUTAGE_RETRIES`` times) and carries on. A query whose own connection
+is terminated while the runner's bookkeeping connection still answers (it killed its own backend,
+or an admin terminated it) is marked as errored at once: that is not an outage.
 """
 
 from __future__ import annotations
@@ -32,6 +37,13 @@ _LOCK_KEY = "hashtextextended(queryid::text, 0)"
 ABANDONED = "the runner running this query stopped before it finished; submit it again"
 #: Times a query interrupted by a database outage is run again before it is marked as errored.
 MAX_OUTAGE_RETRIES = 3
+#: Claims of one query at most (the first run plus the outage retries); persisted in ``attempts``.
+MAX_ATTEMPTS = MAX_OUTAGE_RETRIES + 1
+TERMINATED = ("the query's database connection was terminated while the database stayed available "
+              "(for example by pg_terminate_backend); it is not run again")
+#: Claim order: the owner with the fewest running queries first, then the oldest submission.
+FAIR_ORDER = ("(SELECT count(*) FROM db_queryqueue r WHERE r.owner_id IS NOT DISTINCT FROM q.owner_id"
+              " AND r.started IS NOT NULL AND r.finished IS NULL), q.submitted")
 #: SQLSTATE prefixes meaning no usable connection: 08 connection exception, 57P server shutdown/crash,
 #: 53300 too many connections.
 _LOST_STATES = ("08", "57P", "53300")
@@ -74,11 +86,18 @@ class Runner:
 
     # -- queue bookkeeping ------------------------------------------------------------------
     def claim(self) -> Claimed | None:
-        """Mark the oldest queued query started and lock it; None if nothing is queued."""
+        """Mark the next queued query (fair share) started and lock it; None if nothing is queued.
+
+        Queries already claimed :data:`MAX_ATTEMPTS` times are marked as errored instead.
+        """
+        self.conn.execute(
+            "UPDATE db_queryqueue SET finished = now(), error = true, errortext = %s "
+            "WHERE started IS NULL AND finished IS NULL AND attempts >= %s",
+            (f"the query was interrupted {MAX_ATTEMPTS} times; submit it again", MAX_ATTEMPTS))
         row = self.conn.execute(
-            "UPDATE db_queryqueue SET started = now() WHERE queryid = ("
-            " SELECT queryid FROM db_queryqueue WHERE started IS NULL ORDER BY submitted"
-            " LIMIT 1 FOR UPDATE SKIP LOCKED) "
+            "UPDATE db_queryqueue SET started = now(), attempts = attempts + 1 WHERE queryid = ("
+            " SELECT q.queryid FROM db_queryqueue q WHERE q.started IS NULL AND q.finished IS NULL"
+            f" ORDER BY {FAIR_ORDER} LIMIT 1 FOR UPDATE OF q SKIP LOCKED) "
             f"RETURNING queryid, queries, subdicts, format, pg_advisory_lock({_LOCK_KEY})").fetchone()
         if row is None:
             return None
@@ -208,8 +227,9 @@ class Runner:
             try:
                 with sqlexec.guarded(conn, seconds) as fired:
                     for query, subdict in zip(job.queries[:-1], job.subdicts[:-1], strict=True):
-                        sqlexec.run_statement(conn, sqlexec.render(conn, query, subdict))
-                    sink = Sink(part, job.format, progress=self._progress(job.queryid))
+                        sqlexec.run_statement(conn, sqlexec.render(conn, query, subdict), self.cfg)
+                    sink = Sink(part, job.format, progress=self._progress(job.queryid),
+                                max_bytes=self.cfg.sql_result_max_bytes)
                     rows = export_last(conn, sqlexec.render(conn, job.queries[-1], job.subdicts[-1]), sink)
                     sink.close()
             finally:
@@ -223,8 +243,11 @@ class Runner:
         except (psycopg.Error, sqlexec.SqlError, pa.ArrowException, OSError, ValueError) as exc:
             _remove_quietly(part)
             if database_lost(exc) and not (fired is not None and fired.is_set()):
-                raise  # not the query's fault: serve() retries it once the database is back
-            text = sqlexec.error_text(exc, fired, seconds)
+                if not self._database_answers():
+                    raise  # not the query's fault: serve() retries it once the database is back
+                text = TERMINATED
+            else:
+                text = sqlexec.error_text(exc, fired, seconds)
             if isinstance(exc, OSError) and not isinstance(exc, psycopg.Error):
                 text = f"cannot write the result file in {final.parent}: {text}"
             self._finish(job.queryid, text)
@@ -234,6 +257,14 @@ class Runner:
         elapsed = time.monotonic() - t0
         log.info("query %s: finished, %d rows in %.1f s (%.0f rows/s)", job.queryid, rows, elapsed,
                  rows / elapsed if elapsed else 0)
+
+    def _database_answers(self) -> bool:
+        """Whether the bookkeeping connection still answers (so the database did not go away)."""
+        try:
+            self.conn.execute("SELECT 1").fetchone()
+            return True
+        except psycopg.Error:
+            return False
 
     @staticmethod
     def _progress(queryid: str):
@@ -248,3 +279,12 @@ def _remove_quietly(path: Path) -> None:
         path.unlink(missing_ok=True)
     except OSError:
         pass
+
+
+def queue_position(cursor, queryid) -> int | None:
+    """1-based place of a queued query in the runners' claim order now (None if not queued)."""
+    cursor.execute(f"SELECT pos FROM (SELECT q.queryid, row_number() OVER (ORDER BY {FAIR_ORDER}) AS pos "
+                   "FROM db_queryqueue q WHERE q.started IS NULL AND q.finished IS NULL) w "
+                   "WHERE queryid = %s", [queryid])
+    row = cursor.fetchone()
+    return int(row[0]) if row else None

@@ -4,6 +4,12 @@ Every statement goes through the extended query protocol (one statement per stri
 ``...; ROLLBACK; ...`` smuggling), inside one transaction armed with the commit guard and always
 rolled back. A server-side ``statement_timeout`` bounds each statement; a client-side timer
 cancels the whole request if a user raised that timeout with ``SET``.
+
+PostgreSQL lets any role ``SET`` user-context settings, so after every statement but the last
+:func:`check_limits` reads the capped settings (:data:`CAPPED`) and refuses the request if one is
+above its value at connection time, and refuses it if the session's temporary tables grew beyond
+``DESCTOM_SQL_TEMP_MAX_BYTES``. The answer of ``db/runsqlquery/`` is built as JSON text row by
+row and refused once it passes ``DESCTOM_SQL_MAX_BYTES`` (:class:`TooLarge`).
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import base64
 import datetime
 import decimal
-import itertools
+import json
 import math
 import threading
 import uuid
@@ -30,11 +36,51 @@ from desctom.db.roles import ARM_FUNCTION
 #: Extra seconds the client-side timer allows beyond the server's statement_timeout.
 CANCEL_GRACE = 5
 _DJANGO_JSON = DjangoJSONEncoder()
+_ENCODER = json.JSONEncoder(allow_nan=False)
 QUEUE_HINT = "use the long-query queue (db/submitsqlquery/) for long or large queries"
 
 
 class SqlError(Exception):
     """A problem to report to the user as ``{"status": "error", "error": str(exc)}``."""
+
+
+class TooLarge(SqlError):
+    """The answer is over the byte cap of db/runsqlquery/ (answered with HTTP 413)."""
+
+
+#: Settings a user may lower but not raise (0 means "no limit" for the timeouts).
+CAPPED = ("work_mem", "maintenance_work_mem", "temp_buffers", "hash_mem_multiplier", "statement_timeout",
+          "idle_in_transaction_session_timeout", "max_parallel_workers_per_gather")
+_UNLIMITED_AT_ZERO = {"statement_timeout", "idle_in_transaction_session_timeout"}
+_SETTINGS_SQL = "SELECT name, setting::float8 FROM pg_catalog.pg_settings WHERE name = ANY(%s)"
+_TEMP_SQL = ("SELECT coalesce(sum(pg_catalog.pg_total_relation_size(c.oid)), 0) FROM pg_catalog.pg_class c "
+             "WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() AND c.relkind IN ('r', 'm')")
+
+
+def _settings(conn: psycopg.Connection) -> dict[str, float]:
+    values = {}
+    for name, value in conn.execute(_SETTINGS_SQL, [list(CAPPED)]).fetchall():
+        values[name] = math.inf if value == 0 and name in _UNLIMITED_AT_ZERO else value
+    return values
+
+
+def check_limits(conn: psycopg.Connection, cfg: config.Config) -> None:
+    """Refuse to go on if a capped setting was raised or temp tables outgrew their cap."""
+    baseline = getattr(conn, "_desctom_caps", None)
+    if baseline is None:
+        return
+    for name, value in _settings(conn).items():
+        if value > baseline.get(name, math.inf):
+            raise SqlError(f"raising {name} is not allowed: the SQL interface caps it at its default "
+                           f"({_shown(baseline[name])}); {QUEUE_HINT}")
+    temp = conn.execute(_TEMP_SQL).fetchone()[0]
+    if temp > cfg.sql_temp_max_bytes:
+        raise SqlError(f"temporary tables take {temp} bytes, more than the limit of {cfg.sql_temp_max_bytes} "
+                       "bytes per request (DESCTOM_SQL_TEMP_MAX_BYTES)")
+
+
+def _shown(value: float) -> str:
+    return "no limit" if value == math.inf else f"{value:g}"
 
 
 def extract_queries(data, with_format: bool = False) -> tuple[list[str], list[dict], str]:
@@ -127,6 +173,7 @@ def guarded(conn: psycopg.Connection, seconds: int) -> Iterator[threading.Event]
     timer.start()
     try:
         conn.execute(f"SELECT public.{ARM_FUNCTION}()")
+        conn._desctom_caps = _settings(conn)
         yield fired
     finally:
         timer.cancel()
@@ -182,12 +229,13 @@ class Rows:
         self._gen.close()
 
 
-def run_statement(conn: psycopg.Connection, text: str) -> None:
-    """Execute one statement and discard any rows it returns."""
+def run_statement(conn: psycopg.Connection, text: str, cfg: config.Config | None = None) -> None:
+    """Execute one statement and discard any rows it returns; then check the caps."""
     with conn.cursor() as cur:
         for _ in Rows(cur, text, 10_000):
             pass
     check_still_in_transaction(conn)
+    check_limits(conn, cfg or config.load())
 
 
 def error_text(exc: BaseException, fired: threading.Event | None, seconds: int) -> str:
@@ -203,29 +251,43 @@ def error_text(exc: BaseException, fired: threading.Event | None, seconds: int) 
 
 
 def run_fast(queries: list[str], subdicts: list[dict], cfg: config.Config | None = None) -> list[dict]:
-    """Run the statements in order; the rows of the last one as dicts (at most the row cap)."""
+    """Run the statements in order; the rows of the last one as dicts (at most the row/byte caps)."""
+    return json.loads(run_fast_json(queries, subdicts, cfg))
+
+
+def run_fast_json(queries: list[str], subdicts: list[dict], cfg: config.Config | None = None) -> str:
+    """As :func:`run_fast`, the rows as JSON text built row by row (never past the byte cap)."""
     cfg = cfg or config.load()
-    seconds, cap = cfg.sql_timeout, cfg.sql_max_rows
+    seconds, cap, max_bytes = cfg.sql_timeout, cfg.sql_max_rows, cfg.sql_max_bytes
     fired = None
     conn = connect(seconds, cfg)
     try:
         with guarded(conn, seconds) as fired:
             for query, subdict in zip(queries[:-1], subdicts[:-1], strict=True):
-                run_statement(conn, render(conn, query, subdict))
+                run_statement(conn, render(conn, query, subdict), cfg)
             cur = conn.cursor()
             rows_in = Rows(cur, render(conn, queries[-1], subdicts[-1]), 1000)
-            rows = list(itertools.islice(iter(rows_in), cap + 1))
-            if len(rows) > cap:
-                rows_in.close()
-                raise SqlError(f"the query returned more than {cap} rows, the limit of db/runsqlquery/: "
-                               f"add a LIMIT, or {QUEUE_HINT}")
+            parts, size, names = [], 2, None
+            for count, row in enumerate(rows_in, start=1):
+                if count > cap:
+                    rows_in.close()
+                    raise SqlError(f"the query returned more than {cap} rows, the limit of db/runsqlquery/: "
+                                   f"add a LIMIT, or {QUEUE_HINT}")
+                if names is None:
+                    names = [col.name for col in cur.description]
+                text = _ENCODER.encode({n: jsonable(v) for n, v in zip(names, row, strict=True)})
+                size += len(text) + 2
+                if size > max_bytes:
+                    rows_in.close()
+                    raise TooLarge(f"the answer is larger than {max_bytes} bytes, the limit of "
+                                   f"db/runsqlquery/ (DESCTOM_SQL_MAX_BYTES): {QUEUE_HINT}")
+                parts.append(text)
             check_still_in_transaction(conn)
             if rows_in.no_result:
                 raise SqlError("no results to fetch")
-            if not rows:
-                return []
-            names = [col.name for col in cur.description]
-            return [{name: jsonable(v) for name, v in zip(names, row, strict=True)} for row in rows]
+            return "[" + ", ".join(parts) + "]"
+    except TooLarge:
+        raise
     except (psycopg.Error, SqlError) as exc:
         raise SqlError(error_text(exc, fired, seconds)) from None
     finally:

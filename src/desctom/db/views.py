@@ -11,15 +11,16 @@ import json
 import logging
 import uuid
 
+from django.db import connection
 from django.http import FileResponse, HttpResponse, JsonResponse
 from django.utils import timezone
 
 from desctom import config
 from desctom.accounts.api import JsonLoginRequiredMixin
-from desctom.db import sqlexec
+from desctom.db import slots, sqlexec
 from desctom.db.export import CONTENT_TYPES
 from desctom.db.models import QueryQueue
-from desctom.db.runner import result_path
+from desctom.db.runner import queue_position, result_path
 from desctom.db.schema import readable_schema
 from desctom.db.sqlexec import SqlError
 
@@ -79,10 +80,21 @@ class SqlView(JsonLoginRequiredMixin):
 
 
 class RunSQLQuery(SqlView):
+    """Fast queries: at most a few at once per user and in total (429 at once when full, see
+    :mod:`desctom.db.slots`); an answer over the byte cap is refused with 413."""
+
     def answer(self, request):
         queries, subdicts, _ = sqlexec.extract_queries(body_json(request))
-        rows = sqlexec.run_fast(queries, subdicts)
-        return ok(rows=rows)
+        try:
+            with slots.fast_query_slot(request.user.pk):
+                rows = sqlexec.run_fast_json(queries, subdicts)
+        except slots.Busy as exc:
+            res = JsonResponse({"status": "error", "error": str(exc)}, status=429)
+            res["Retry-After"] = str(slots.RETRY_AFTER)
+            return res
+        except sqlexec.TooLarge as exc:
+            return JsonResponse({"status": "error", "error": str(exc)}, status=413)
+        return HttpResponse('{"status": "ok", "rows": ' + rows + "}", content_type="application/json")
 
 
 def has_nul(value) -> bool:
@@ -120,6 +132,10 @@ def describe(row: QueryQueue) -> dict:
         out["finished"] = iso(row.finished)
     if row.error:
         out["error"] = row.errortext
+    out["position"] = None
+    if row.status == "queued":
+        with connection.cursor() as cur:
+            out["position"] = queue_position(cur, row.queryid)
     return out
 
 

@@ -118,8 +118,10 @@ def background_workers(cfg: Config, demo: DemoOptions | None = None) -> list[Ser
                 desctom_command("update_elasticc2_sources", "--loop",
                                 f"{demo.night_seconds if demo else cfg.source_update_seconds:g}"),
                 cfg.log_dir / "source-updater.log"),
-        Service("long-query-runner", desctom_command("long_query_runner", "--loop"),
-                cfg.log_dir / "long-query-runner.log"),
+        # issue 15 (engineer C): DESCTOM_SQL_RUNNERS runners (the first keeps its old name)
+        *[Service(name, desctom_command("long_query_runner", "--loop"), cfg.log_dir / f"{name}.log")
+          for name in ["long-query-runner"]
+          + [f"long-query-runner-{n}" for n in range(2, cfg.sql_runners + 1)]],
         Service("metrics", desctom_command("update_metrics", "--loop", str(cfg.metrics_seconds)),
                 cfg.log_dir / "metrics.log"),
     ]

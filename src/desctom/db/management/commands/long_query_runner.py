@@ -23,10 +23,10 @@ class Command(BaseCommand):
         parser.add_argument("-l", "--loop", action="store_true", help="run queued queries forever")
         parser.add_argument("-p", "--prune", type=float, metavar="DAYS",
                             help="first delete queries (and their files) finished more than DAYS days ago")
-        parser.add_argument("--sleep", type=float, default=60, metavar="SECONDS",
-                            help="with --loop: seconds to wait when the queue is empty (default 60)")
+        parser.add_argument("--sleep", type=float, default=5, metavar="SECONDS",
+                            help="with --loop: seconds to wait when the queue is empty (default 5)")
 
-    def handle(self, *args, once=False, loop=False, prune=None, sleep=60, **options):
+    def handle(self, *args, once=False, loop=False, prune=None, sleep=5, **options):
         if prune is not None and prune < 0:
             raise CommandError("--prune DAYS must not be negative")
         if sleep <= 0:
