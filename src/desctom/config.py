@@ -85,6 +85,7 @@ class Config:
     web_workers: int
     broker_config: Path | None = None
     web_threads: int = 4
+    web_keepalive: int = 75  # gunicorn --keep-alive, seconds (DESCTOM_WEB_KEEPALIVE)
     classification_topic: str = "classifications"
     source_update_seconds: int = 60
     metrics_seconds: int = 600
@@ -219,6 +220,7 @@ def load() -> Config:
         allowed_hosts=tuple(["127.0.0.1", "localhost", "[::1]", *hosts]),
         web_workers=int(workers_raw),
         web_threads=_positive_int("DESCTOM_WEB_THREADS", 4),
+        web_keepalive=_positive_int("DESCTOM_WEB_KEEPALIVE", 75),
         broker_config=_existing_file("DESCTOM_BROKER_CONFIG"),
         classification_topic=os.environ.get("DESCTOM_CLASSIFICATION_TOPIC", "").strip() or "classifications",
         source_update_seconds=_positive_int("DESCTOM_SOURCE_UPDATE_SECONDS", 60),
