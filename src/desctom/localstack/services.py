@@ -87,12 +87,18 @@ def web_service(cfg: Config) -> Service:
     gthread worker): a thread waiting on PostgreSQL does not hold up the requests behind it. Each
     thread keeps one database connection open (``CONN_MAX_AGE``, checked before reuse), so the
     connections in use are at most workers x threads.
+
+    Keep-alive: an idle client connection stays open ``DESCTOM_WEB_KEEPALIVE`` s (default 75,
+    longer than the idle timeout of common client pools and proxies, 60 s): with gunicorn's 2 s
+    default a client reusing a connection about 2 s after its last request met the server closing
+    it, a connection reset no server log shows (``benchmarks/keepalive.py``).
     """
     log = cfg.log_dir / "web.log"
     threads = ["--worker-class", "gthread", "--threads", str(cfg.web_threads)] if cfg.web_threads > 1 else []
     argv = [sys.executable, "-m", "gunicorn", "desctom.wsgi:application",
             "--bind", f"127.0.0.1:{cfg.web_port}", "--workers", str(cfg.web_workers), *threads,
-            "--timeout", "300", "--graceful-timeout", "10", "--access-logfile", "-",
+            "--timeout", "300", "--graceful-timeout", "10", "--keep-alive", str(cfg.web_keepalive),
+            "--access-logfile", "-",
             "--error-logfile", "-", "--capture-output", "--name", "desctom-web"]
     return Service("web", argv, log, ready_url=f"{cfg.web_url}/healthz?scope=web")
 
