@@ -35,6 +35,12 @@ variable                   meaning                                 default
 ``DESCTOM_SQL_TEMP_FILE_LIMIT`` temporary disk space per SQL query ``20GB``
 ``DESCTOM_POLL_STALL_SECONDS`` seconds a stream may have lag and   ``120``
                            no progress before it is stalled
+``DESCTOM_MAX_BODY_BYTES`` largest request body (most endpoints) ``4000000``
+``DESCTOM_MAX_BROKERMESSAGE_BODY_BYTES`` largest broker-message    ``64000000``
+                           PUT body
+``DESCTOM_MAX_UPLOAD_BODY_BYTES`` largest file-upload form body    ``100000000``
+``DESCTOM_LOGIN_FAILURE_LIMIT`` failed logins before a lock-out    ``10``
+``DESCTOM_LOGIN_COOLOFF_MINUTES`` minutes a lock-out lasts         ``15``
 =========================  ======================================  ==========================
 """
 
@@ -104,6 +110,12 @@ class Config:
     sql_temp_max_bytes: int = 1_000_000_000
     # issue 15 (poller health): a stream with lag and no progress for this long is stalled
     poll_stall_seconds: int = 120
+    # issue 15 (identity & limits): request body caps (bytes) and login throttling
+    max_body_bytes: int = 4_000_000
+    max_brokermessage_body_bytes: int = 64_000_000
+    max_upload_body_bytes: int = 100_000_000
+    login_failure_limit: int = 10
+    login_cooloff_minutes: int = 15
 
     @property
     def embedded_db(self) -> bool:
@@ -238,6 +250,11 @@ def load() -> Config:
         sql_result_max_bytes=_positive_int("DESCTOM_SQL_RESULT_MAX_BYTES", 2_000_000_000),
         sql_temp_max_bytes=_positive_int("DESCTOM_SQL_TEMP_MAX_BYTES", 1_000_000_000),
         poll_stall_seconds=_positive_int("DESCTOM_POLL_STALL_SECONDS", 120),
+        max_body_bytes=_positive_int("DESCTOM_MAX_BODY_BYTES", 4_000_000),
+        max_brokermessage_body_bytes=_positive_int("DESCTOM_MAX_BROKERMESSAGE_BODY_BYTES", 64_000_000),
+        max_upload_body_bytes=_positive_int("DESCTOM_MAX_UPLOAD_BODY_BYTES", 100_000_000),
+        login_failure_limit=_positive_int("DESCTOM_LOGIN_FAILURE_LIMIT", 10),
+        login_cooloff_minutes=_positive_int("DESCTOM_LOGIN_COOLOFF_MINUTES", 15),
     )
 
 

@@ -42,6 +42,8 @@ SITE_ID = 1
 _FORBIDDEN_MW = "desctom.web.middleware.HtmlForbiddenRedirectMiddleware"
 MIDDLEWARE = [
     TOMTOOLKIT_MIDDLEWARE[0],  # SecurityMiddleware
+    # An oversize request body is refused (413) before it is read (limits: DESCTOM_BODY_LIMITS below).
+    "desctom.web.bodylimit.BodyLimitMiddleware",
     # A lost or refused database connection answers 503 with a message (sessions and logins included).
     "desctom.web.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -94,8 +96,14 @@ USE_I18N = True
 USE_TZ = True
 FORMAT_MODULE_PATH = ["tom_base.formats"]
 
-# Big broker-message PUTs (reference §0): accept request bodies up to 500 MB.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 524288000
+# Request-body limits per kind of request (desctom.web.bodylimit refuses a bigger body with 413
+# before reading it; docs/api.md). Django's own cap is the largest of them.
+DESCTOM_BODY_LIMITS = {
+    "default": CFG.max_body_bytes,
+    "brokermessage": CFG.max_brokermessage_body_bytes,  # 10,000 messages (MAX_MESSAGES) with margin
+    "upload": CFG.max_upload_body_bytes,
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(DESCTOM_BODY_LIMITS.values())
 
 STATIC_URL = "/static/"
 STATIC_ROOT = str(CFG.home / "static")
