@@ -5,9 +5,11 @@ variables through :mod:`desctom.config` (no secret lives in the repository).
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from tom_common.default_settings import *  # noqa: F401,F403  (TOM Toolkit's mandatory apps and settings)
+from tom_common.default_settings import AUTHENTICATION_BACKENDS as TOMTOOLKIT_AUTHENTICATION_BACKENDS
 from tom_common.default_settings import TOMTOOLKIT_INSTALLED_APPS, TOMTOOLKIT_MIDDLEWARE
 
 from desctom import config as _config
@@ -25,6 +27,7 @@ TOM_NAME = "DESC TOM"
 
 INSTALLED_APPS = [
     "desctom.web",  # first: its templates override the TOM Toolkit's (offline base page, login page)
+    "axes",  # login throttling; before desctom.accounts, whose lock-out receiver must run after axes'
     "desctom.accounts",
     *TOMTOOLKIT_INSTALLED_APPS,
     "django.contrib.postgres",
@@ -49,6 +52,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # JSON 403s must reach programs as JSON, not as a redirect to the login page.
     *(_FORBIDDEN_MW if m.endswith(".Raise403Middleware") else m for m in TOMTOOLKIT_MIDDLEWARE[1:]),
+    # Last: a login refused by django-axes becomes 429 (desctom.accounts.throttle).
+    "desctom.accounts.throttle.LoginThrottleMiddleware",
 ]
 
 ROOT_URLCONF = "desctom.urls"
@@ -85,6 +90,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Login throttling (django-axes, docs/authorization.md): failures counted per account and per
+# address on every password check; the lock-out lasts the cool-off, even for the right password.
+AUTHENTICATION_BACKENDS = ["desctom.accounts.throttle.ThrottleBackend",
+                           *TOMTOOLKIT_AUTHENTICATION_BACKENDS]
+AXES_FAILURE_LIMIT = CFG.login_failure_limit
+AXES_COOLOFF_TIME = timedelta(minutes=CFG.login_cooloff_minutes)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the cool-off runs from the lock-out
+AXES_LOCKOUT_CALLABLE = "desctom.accounts.throttle.lockout_response"
+AXES_VERBOSE = False
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"

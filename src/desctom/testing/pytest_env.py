@@ -24,3 +24,6 @@ for _name in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "DESCTOM_ADMIN_PASSWORD
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "desctom.settings")
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 os.environ["DESCTOM_DB_CONN_MAX_AGE"] = "0"  # live-server threads must not pin the test database
+# Many tests send wrong passwords from 127.0.0.1 on purpose (authorization matrix, fuzzing):
+# throttling is tested where it is meant (tests/test_login_throttling.py), with its own limit.
+os.environ.setdefault("DESCTOM_LOGIN_FAILURE_LIMIT", "1000000")
