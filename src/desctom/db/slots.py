@@ -6,10 +6,15 @@ A request takes one of ``DESCTOM_SQL_FAST_PER_USER`` per-user slots and one of
 gunicorn's processes and threads, and a worker that dies releases its slots with its connection.
 The users' SQL role cannot take advisory locks (:func:`desctom.db.roles.sandbox`), so users cannot
 hold slots themselves. No slot free: :class:`Busy`, answered at once with HTTP 429.
+
+gunicorn's gthread worker accepts connections beyond its threads and queues them to its thread pool,
+so a process bound matters too: at most half of a worker's ``DESCTOM_WEB_THREADS`` (at least one) run
+users' SQL at once, and the other threads stay free for pages, ``/healthz`` and the API.
 """
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 
 from django.db import connection
@@ -24,6 +29,19 @@ RETRY_AFTER = 5
 
 class Busy(Exception):
     """No fast-query slot is free; ``str(exc)`` tells why."""
+
+
+_process_slots: threading.BoundedSemaphore | None = None
+_process_lock = threading.Lock()
+
+
+def _process_semaphore(cfg: config.Config) -> tuple[threading.BoundedSemaphore, int]:
+    global _process_slots
+    size = max(1, cfg.web_threads // 2)
+    with _process_lock:
+        if _process_slots is None:
+            _process_slots = threading.BoundedSemaphore(size)
+    return _process_slots, size
 
 
 def _try(key1: int, key2: int) -> bool:
@@ -46,6 +64,11 @@ def _first_free(keys: list[tuple[int, int]]) -> tuple[int, int] | None:
 def fast_query_slot(user_id: int, cfg: config.Config | None = None):
     """Hold one per-user and one shared slot while the block runs, or raise :class:`Busy`."""
     cfg = cfg or config.load()
+    process, size = _process_semaphore(cfg)
+    if not process.acquire(blocking=False):
+        raise Busy(f"this web worker already runs {size} SQL queries, half of its threads "
+                   "(DESCTOM_WEB_THREADS): try again in a few seconds, or use the long-query queue "
+                   "(db/submitsqlquery/)")
     held = []
     try:
         mine = _first_free([(USER_CLASS + i, int(user_id)) for i in range(cfg.sql_fast_per_user)])
@@ -62,5 +85,8 @@ def fast_query_slot(user_id: int, cfg: config.Config | None = None):
         held.append(shared)
         yield
     finally:
-        if held:
-            _release(held)
+        try:
+            if held:
+                _release(held)
+        finally:
+            process.release()
