@@ -2,32 +2,36 @@
 
 Every message of a request is checked before anything is stored; the first problem found is
 reported as ``"message <index>: <field> ..."`` (index 0-based, also for a single object).
-Timestamps are milliseconds since 1970-01-01 UTC, integers or floats (rounded to the ms).
+Timestamps are milliseconds since 1970-01-01 UTC, integers or floats (rounded to the ms). The value
+limits are those of :mod:`desctom.elasticc2.messagerules`, shared with the Kafka poller.
 """
 
 from __future__ import annotations
 
 import json
-import math
+
+from desctom.elasticc2.messagerules import (
+    INT64,
+    MAX_CHARS,
+    MAX_CLASSIFICATIONS,
+    MAX_CLASSIFIER_BYTES,
+    MAX_MS,
+    NONEMPTY_KEYS,
+    PROBABILITY_RULE,
+    SMALLINT,
+    STRING_KEYS,
+    TIME_RULE,
+    ms_ok,
+    probability_ok,
+)
 
 #: At most this many messages in one PUT (more: 413).
 MAX_MESSAGES = 10_000
-#: At most this many entries in one message's ``classifications``.
-MAX_CLASSIFICATIONS = 1000
-#: Timestamps must lie in [1970-01-01, 3000-01-01) (milliseconds since the epoch).
-MAX_MS = 32_503_680_000_000
-#: Longest strings (characters); the first two are the database's column limits.
-MAX_CHARS = {"brokerName": 100, "classifierName": 200, "brokerVersion": 200, "classifierParams": 1000}
-#: The four classifier strings together, in UTF-8 bytes (they share one unique index row).
-MAX_CLASSIFIER_BYTES = 2000
-
-INT64 = (-(2**63), 2**63 - 1)
-SMALLINT = (-32768, 32767)
+__all__ = ["INT64", "MAX_CHARS", "MAX_CLASSIFICATIONS", "MAX_CLASSIFIER_BYTES", "MAX_MESSAGES", "MAX_MS",
+           "SMALLINT", "MessageError", "check_body", "check_message"]
 ID_KEYS = ("alertId", "diaSourceId")
 TIME_KEYS = ("elasticcPublishTimestamp", "brokerIngestTimestamp")
 NULLABLE_TIME_KEYS = ("brokerIngestTimestamp", "brokerPublishTimestamp")
-STRING_KEYS = ("brokerName", "brokerVersion", "classifierName", "classifierParams")
-NONEMPTY_KEYS = ("brokerName", "classifierName")
 REQUIRED_KEYS = (*ID_KEYS, *TIME_KEYS, *STRING_KEYS, "classifications")
 OPTIONAL_KEYS = ("brokerPublishTimestamp",)
 CLASSIFICATION_KEYS = ("classId", "probability")
@@ -70,10 +74,9 @@ def check_ms(value, name: str, nullable: bool) -> int | None:
     """A timestamp in ms since the epoch (int or float, rounded to the ms), or ``None`` if allowed."""
     if value is None and nullable:
         return None
-    if not _is_number(value) or not math.isfinite(value) or not 0 <= value < MAX_MS:
+    if not _is_number(value) or not ms_ok(value):
         null = " or null" if nullable else ""
-        raise ValueError(f"{name} must be milliseconds since 1970-01-01 UTC (a number from 0 to "
-                         f"{MAX_MS}, before the year 3000){null}, not {shown(value)}")
+        raise ValueError(f"{name} must be {TIME_RULE}{null}, not {shown(value)}")
     return int(round(value))
 
 
@@ -113,8 +116,8 @@ def check_classifications(value) -> tuple[list[int], list[float]]:
             raise ValueError(f"{where}.classId {class_id} appears more than once")
         seen.add(class_id)
         prob = entry["probability"]
-        if not _is_number(prob) or not math.isfinite(prob) or not 0 <= prob <= 1:
-            raise ValueError(f"{where}.probability must be a number from 0 to 1, not {shown(prob)}")
+        if not _is_number(prob) or not probability_ok(prob):
+            raise ValueError(f"{where}.probability must be {PROBABILITY_RULE}, not {shown(prob)}")
         ids.append(class_id)
         probs.append(float(prob))
     return ids, probs

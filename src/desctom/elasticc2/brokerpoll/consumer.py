@@ -3,8 +3,13 @@
 Each batch: decode all messages at once, store the valid ones (:func:`store_messages`, which
 skips any message already stored), record the poller status, commit the database transaction,
 and only then commit the Kafka offsets. A crash between the two commits re-reads the batch
-after restart; the database's unique keys drop the repeats. A message that does not decode is
-counted, logged with its topic/partition/offset, and skipped.
+after restart; the database's unique keys drop the repeats.
+
+A message that does not decode, breaks the value rules (:mod:`desctom.elasticc2.messagerules`) or
+fails to store (a data or integrity error of PostgreSQL: the batch is bisected in savepoints until
+the failing message is alone) goes to ``elasticc2_brokermessagequarantine`` with its raw bytes and
+error, is counted (``quarantined``; ``skipped`` counts the same messages, the reference's column),
+logged with its topic/partition/offset, and skipped: its offset is committed with the batch.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ import psycopg
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, TopicPartition
 
 from desctom.common.bulkcopy import connect
+from desctom.elasticc2.brokerpoll.records import Health, Rejected, quarantine, write_status
 from desctom.elasticc2.brokerpoll.streams import BrokerStream
 from desctom.elasticc2.brokerstore import ClassifierRegistry, MessageColumns, store_messages
+from desctom.elasticc2.messagerules import column_problems
 from desctom.streaming.classification_decoder import decode_classifications
 from desctom.streaming.kafka import list_topics, make_consumer
 
@@ -36,6 +43,26 @@ class PollCounts:
     duplicates: int = 0
     skipped: int = 0
     batches: int = 0
+    quarantined: int = 0
+
+#: Errors of PostgreSQL caused by the data of a message (bisected, then quarantined), and of numpy.
+DATA_ERRORS = (psycopg.errors.DataError, psycopg.errors.IntegrityError, ValueError, OverflowError)
+#: Seconds between status rows (and lag measurements).
+STATUS_EVERY = 10.0
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def take(cols: MessageColumns, rows: np.ndarray) -> MessageColumns:
+    """The messages ``rows`` of ``cols``."""
+    return MessageColumns(
+        stream_offset=cols.stream_offset[rows], topic=cols.topic[rows], partition=cols.partition[rows],
+        header_ms=cols.header_ms[rows], alert_id=cols.alert_id[rows], diasource_id=cols.diasource_id[rows],
+        elasticc_publish_ms=cols.elasticc_publish_ms[rows], broker_ingest_ms=cols.broker_ingest_ms[rows],
+        classifier=cols.classifier[rows], classifiers=cols.classifiers, nclasses=cols.nclasses[rows],
+        classid=cols.classid[rows], probability=cols.probability[rows])
 
 
 class BrokerStreamConsumer:
@@ -65,6 +92,10 @@ class BrokerStreamConsumer:
         self._topics: list[str] = []
         self._last_message = time.monotonic()
         self._last_status = 0.0
+        self._last_progress = time.monotonic()  # the stall clock starts when the consumer starts
+        self.health = Health()
+        self._last_lag = 0.0
+        self._committed: dict[tuple[str, int], int] = {}  # what this consumer committed, per partition
 
     # -- connections --------------------------------------------------------------------------------
     def _db(self) -> psycopg.Connection:
@@ -182,12 +213,88 @@ class BrokerStreamConsumer:
             elif err.code() != KafkaError._PARTITION_EOF:
                 failed.append(m)
                 log.warning("%s: Kafka error: %s", self.stream.name, err)
+                self._error(f"Kafka: {err}")
         return good, failed
 
+    def _error(self, text: str) -> None:
+        """Remember the last error (written to the status row; it stays until a later error)."""
+        self.health.last_error = text
+        self.health.last_error_time = time.time()
+
+    # -- health -------------------------------------------------------------------------------------
+    def _measure(self) -> None:
+        """Membership, assignment and lag (high-water mark minus committed offset), with short timeouts."""
+        consumer = self._consumer
+        if consumer is None:
+            self.health.member_id, self.health.assigned, self.health.lag = None, [], None
+            return
+        try:
+            self.health.member_id = consumer.memberid() or None
+        except (KafkaException, RuntimeError):
+            self.health.member_id = None
+        try:
+            assignment = consumer.assignment()
+        except (KafkaException, RuntimeError):
+            assignment = []
+        self.health.assigned = sorted(f"{tp.topic}[{tp.partition}]" for tp in assignment)
+        if not assignment:
+            self.health.lag = None
+            return
+        try:
+            committed = {(tp.topic, tp.partition): tp.offset
+                         for tp in consumer.committed(assignment, timeout=2)}
+            position = {(tp.topic, tp.partition): tp.offset for tp in consumer.position(assignment)}
+            lag = 0
+            for tp in assignment:
+                key = (tp.topic, tp.partition)
+                low, high = consumer.get_watermark_offsets(tp, timeout=1, cached=False)
+                done = committed.get(key, -1)
+                ours, pos = self._committed.get(key, -1), position.get(key, -1)
+                if done < 0 and ours >= 0 and pos > high:
+                    self._rewind(tp.topic, tp.partition, low, high, pos)
+                    if self._consumer is None:
+                        return
+                    done = low
+                lag += max(0, high - (done if done >= 0 else low))
+            self.health.lag, self.health.lag_time = lag, time.time()
+        except (KafkaException, RuntimeError) as exc:
+            log.info("%s: cannot measure the lag (%s)", self.stream.name, exc)
+
+    def _rewind(self, topic: str, partition: int, low: int, high: int, offset: int) -> None:
+        """Read ``topic[partition]`` again from ``low``: the broker forgot our offset, ours is beyond its end.
+
+        This happens when the broker lost its data (the embedded broker keeps topics, offsets and
+        groups in memory, so a restart starts every partition again at 0): the consumer would
+        otherwise wait at its old position for offsets that only exist after as many new messages.
+        Messages read twice are dropped by the database's unique keys (which include the Kafka
+        timestamp). (tansu's high-water mark can lag behind the last offset, so an offset beyond it
+        alone proves nothing; a committed offset the broker no longer knows does.)
+        """
+        log.warning("%s: offset %d of %s[%d] is beyond its end (%d): the broker lost its data "
+                    "(restarted?); reading the partition again from offset %d", self.stream.name, offset,
+                    topic, partition, high, low)
+        self._error(f"Kafka: offset {offset} of {topic}[{partition}] beyond its end {high}; rewound to {low}")
+        tp = TopicPartition(topic, partition, low)
+        self._committed.pop((topic, partition), None)
+        try:
+            self._consumer.commit(offsets=[tp], asynchronous=False)
+            self._consumer.seek(tp)
+        except KafkaException as exc:  # not fetching yet: join again, the committed offset holds
+            log.info("%s: cannot seek (%s); reconnecting", self.stream.name, exc)
+            self._close_kafka()
+
+    def info(self, message: str = "ok") -> dict:
+        """The heartbeat sent to the supervisor: counts, lag and seconds since the last progress."""
+        return {"message": message, "nconsumed": self.counts.consumed, "stored": self.counts.stored,
+                "quarantined": self.counts.quarantined, "runtime": time.monotonic() - self.started,
+                "lag": self.health.lag, "progress_age": time.monotonic() - self._last_progress}
+
     def _beat(self) -> None:
-        self.heartbeat({"message": "ok", "nconsumed": self.counts.consumed, "stored": self.counts.stored,
-                        "runtime": time.monotonic() - self.started})
-        if time.monotonic() - self._last_status > 30:
+        if time.monotonic() - self._last_lag >= STATUS_EVERY:
+            self._last_lag = time.monotonic()
+            self._measure()
+        self.heartbeat(self.info())
+        if time.monotonic() - self._last_status >= STATUS_EVERY:
             try:
                 conn = self._db()
                 self._write_status(conn)
@@ -198,29 +305,29 @@ class BrokerStreamConsumer:
 
     # -- one batch ----------------------------------------------------------------------------------
     def _process(self, messages: list) -> None:
-        """Decode, store, commit the database, then commit the Kafka offsets."""
+        """Decode, check, store (quarantining what cannot be), commit the database, then the offsets."""
         self._last_message = time.monotonic()
-        n = len(messages)
-        decoded = decode_classifications([m.value() or b"" for m in messages])
-        for i in np.flatnonzero(~decoded.valid):
-            m = messages[i]
-            log.warning("%s: skipped undecodable message %s[%d]@%d: %s", self.stream.name, m.topic(),
-                        m.partition(), m.offset(), decoded.error[i])
-        keep = np.flatnonzero(decoded.valid)
+        values = [m.value() or b"" for m in messages]
+        decoded = decode_classifications(values)
         stamps = [m.timestamp() for m in messages]
         has_time = np.array([t[0] != 0 and t[1] >= 0 for t in stamps], dtype=bool)
+        header = np.where(has_time, np.array([t[1] for t in stamps], dtype=np.int64), -1)
+        problems = column_problems(decoded, header)
+        keep = np.array([i for i, p in enumerate(problems) if p is None], dtype=np.int64)
+        rejected = [self._rejected(messages[i], header[i], p)
+                    for i, p in enumerate(problems) if p is not None]
         cols = MessageColumns(
             stream_offset=np.array([m.offset() for m in messages], dtype=np.int64)[keep],
             topic=np.char.encode(np.array([m.topic() for m in messages], dtype=str), "utf-8")[keep],
             partition=np.ma.MaskedArray(np.array([m.partition() for m in messages], dtype=np.int64))[keep],
-            header_ms=np.ma.MaskedArray(np.array([t[1] for t in stamps], dtype=np.int64),
-                                        mask=~has_time)[keep],
+            header_ms=np.ma.MaskedArray(header, mask=~has_time)[keep],
             alert_id=decoded.alert_id[keep], diasource_id=decoded.diasource_id[keep],
             elasticc_publish_ms=np.ma.MaskedArray(decoded.elasticc_publish_ms)[keep],
             broker_ingest_ms=decoded.broker_ingest_ms[keep], classifier=decoded.classifier[keep],
             classifiers=decoded.classifiers, nclasses=decoded.nclasses[keep], classid=decoded.classid[keep],
             probability=decoded.probability[keep])
-        self._store_with_retries(cols, n, n - len(keep), stamps)
+        latest = max((int(h) for h in header), default=-1)
+        self._store_with_retries(cols, messages, keep, rejected, latest if latest >= 0 else None)
         offsets: dict[tuple[str, int], int] = {}
         for m in messages:
             key = (m.topic(), m.partition())
@@ -228,52 +335,80 @@ class BrokerStreamConsumer:
         try:
             self._consumer.commit(offsets=[TopicPartition(t, p, o + 1) for (t, p), o in offsets.items()],
                                   asynchronous=False)
+            self._committed.update({k: o + 1 for k, o in offsets.items()})
         except KafkaException as exc:  # stored already: a re-read after restart is dropped as duplicate
             log.warning("%s: could not commit Kafka offsets (%s)", self.stream.name, exc)
+            self._error(f"Kafka commit: {exc}")
 
-    def _store_with_retries(self, cols: MessageColumns, consumed: int, skipped: int, stamps) -> None:
-        """Store and commit; while the database is unreachable, wait and retry the same batch."""
+    @staticmethod
+    def _rejected(m, header_ms: int, error: str) -> Rejected:
+        return Rejected(topic=m.topic(), partition=m.partition(), offset=m.offset(),
+                        header_ms=int(header_ms) if header_ms >= 0 else None, error=error,
+                        payload=m.value() or b"")
+
+    def _store_rows(self, conn: psycopg.Connection, cols: MessageColumns,
+                    rows: np.ndarray) -> tuple[int, dict[int, str]]:
+        """Store ``rows`` of ``cols`` in a savepoint; on a data error bisect. ``(inserted, {row: error})``."""
+        try:
+            with conn.transaction():
+                return store_messages(conn, take(cols, rows), self.registry).inserted, {}
+        except DATA_ERRORS as exc:
+            if conn.broken:
+                raise
+            if len(rows) == 1:
+                return 0, {int(rows[0]): f"not stored: {type(exc).__name__}: {_first_line(exc)}"}
+            half = len(rows) // 2
+            first, bad1 = self._store_rows(conn, cols, rows[:half])
+            second, bad2 = self._store_rows(conn, cols, rows[half:])
+            return first + second, {**bad1, **bad2}
+
+    def _store_with_retries(self, cols: MessageColumns, messages: list, keep: np.ndarray,
+                            rejected: list[Rejected], latest_ms: int | None) -> None:
+        """Store and commit; while the database is unreachable (or fails otherwise), wait and retry."""
         delay = 1.0
         while True:
             try:
                 conn = self._db()
-                result = store_messages(conn, cols, self.registry)
-                after = PollCounts(consumed=self.counts.consumed + consumed,
-                                   stored=self.counts.stored + result.inserted,
-                                   duplicates=self.counts.duplicates + result.duplicates,
-                                   skipped=self.counts.skipped + skipped, batches=self.counts.batches + 1)
-                self._write_status(conn, after, latest_ms=max((t[1] for t in stamps), default=None))
+                inserted, failed = (self._store_rows(conn, cols, np.arange(len(cols))) if len(cols)
+                                    else (0, {}))
+                hdr = np.ma.filled(cols.header_ms, -1)
+                bad = rejected + [self._rejected(messages[keep[j]], int(hdr[j]), err)
+                                  for j, err in failed.items()]
+                quarantine(conn, self.stream.name, bad)
+                after = PollCounts(consumed=self.counts.consumed + len(messages),
+                                   stored=self.counts.stored + inserted,
+                                   duplicates=self.counts.duplicates + len(cols) - len(failed) - inserted,
+                                   skipped=self.counts.skipped + len(bad), batches=self.counts.batches + 1,
+                                   quarantined=self.counts.quarantined + len(bad))
+                if failed:
+                    self._error(next(iter(failed.values())))
+                self._last_progress = time.monotonic()
+                self.health.last_progress = time.time()
+                self._write_status(conn, after, latest_ms=latest_ms)
                 conn.commit()
                 self.counts = after
+                for r in bad:
+                    log.warning("%s: quarantined message %s[%d]@%d: %s", self.stream.name, r.topic,
+                                r.partition, r.offset, r.error)
                 return
-            except psycopg.OperationalError as exc:
-                first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                log.warning("%s: database unavailable (%s); retrying in %.0f s", self.stream.name,
-                            first_line, delay)
+            except psycopg.Error as exc:
+                lost = isinstance(exc, psycopg.OperationalError) or self._conn is None or self._conn.broken
+                what = "database unavailable" if lost else "cannot store the batch"
+                log.warning("%s: %s (%s); retrying in %.0f s", self.stream.name, what, _first_line(exc),
+                            delay)
+                self._error(f"{what}: {_first_line(exc)}")
                 self.registry.forget()
                 self._close_db()
                 if self.should_stop():
                     raise
                 # still alive, only waiting: the supervisor must not kill and restart us meanwhile
-                self.heartbeat({"message": "waiting for the database", "nconsumed": self.counts.consumed,
-                                "stored": self.counts.stored, "runtime": time.monotonic() - self.started})
+                self.heartbeat(self.info("waiting for the database"))
                 self._sleep(delay)
                 delay = min(delay * 2, 30.0)
 
     def _write_status(self, conn: psycopg.Connection, counts: PollCounts | None = None,
                       latest_ms: int | None = None) -> None:
         """Upsert this broker's row of ``elasticc2_brokerpollerstatus`` (in the caller's transaction)."""
-        counts = counts or self.counts
         self._last_status = time.monotonic()
-        with conn.cursor() as cur:
-            cur.execute("""
-                INSERT INTO elasticc2_brokerpollerstatus
-                    (broker, started, heartbeat, consumed, stored, skipped, last_message)
-                VALUES (%(b)s, now() - make_interval(secs => %(run)s), now(), %(c)s, %(s)s, %(k)s,
-                        to_timestamp(%(ms)s / 1000.0))
-                ON CONFLICT (broker) DO UPDATE SET
-                    started = EXCLUDED.started, heartbeat = now(), consumed = EXCLUDED.consumed,
-                    stored = EXCLUDED.stored, skipped = EXCLUDED.skipped,
-                    last_message = COALESCE(EXCLUDED.last_message, elasticc2_brokerpollerstatus.last_message)
-                """, {"b": self.stream.name, "run": time.monotonic() - self.started, "c": counts.consumed,
-                      "s": counts.stored, "k": counts.skipped, "ms": latest_ms})
+        write_status(conn, self.stream.name, time.monotonic() - self.started, counts or self.counts,
+                     latest_ms, self.health)

@@ -1,7 +1,9 @@
 """Run one consumer process per broker stream; restart dead or silent ones; stop them cleanly.
 
-Each child reports a heartbeat over a pipe at least every second while it works. A child that
-dies, or stays silent for ``heartbeat_timeout`` seconds, is killed and restarted (with back-off).
+Each child reports a heartbeat over a pipe at least every second while it works, with its lag and
+the seconds since its last progress. A child that dies, stays silent for ``heartbeat_timeout``
+seconds, or is stalled (:func:`stalled`: lag and no progress for ``stall_seconds``,
+``DESCTOM_POLL_STALL_SECONDS``) is killed and restarted (with back-off).
 SIGTERM, SIGINT or SIGUSR1 to the supervisor asks every child to finish its current batch and
 exit; children still running after ``grace`` seconds are killed (no data is lost either way: an
 unfinished batch was not committed and is read again). Children watch their parent and stop if
@@ -21,6 +23,18 @@ from dataclasses import dataclass, field
 from desctom.elasticc2.brokerpoll.streams import BrokerStream
 
 log = logging.getLogger("desctom.brokerpoll")
+
+
+def stalled(info: dict, stall_seconds: float) -> str | None:
+    """Why a child's heartbeat ``info`` shows a stalled consumer, or None.
+
+    Stalled: it has lag (unread messages) and stored or quarantined nothing for ``stall_seconds``.
+    A child waiting for the database is not stalled (a restart would not help it).
+    """
+    lag, age = info.get("lag"), info.get("progress_age")
+    if info.get("message") != "ok" or not lag or lag <= 0 or age is None or age <= stall_seconds:
+        return None
+    return f"stalled: lag {lag:,} and no progress for {age:.0f} s (limit {stall_seconds:g} s)"
 
 
 def _child_main(stream: BrokerStream, options: dict, pipe, stop_event, parent_pid: int) -> None:
@@ -68,10 +82,15 @@ class BrokerPollSupervisor:
 
     def __init__(self, streams: list[BrokerStream], consumer_options: dict | None = None, *,
                  heartbeat_timeout: float = 300.0, grace: float = 20.0, report_every: float = 10.0,
-                 out=None):
+                 out=None, stall_seconds: float | None = None):
         self.children = [_Child(s) for s in streams]
         self.options = consumer_options or {}
         self.heartbeat_timeout = heartbeat_timeout
+        if stall_seconds is None:
+            from desctom import config
+
+            stall_seconds = config.load().poll_stall_seconds
+        self.stall_seconds = stall_seconds
         self.grace = grace
         self.report_every = report_every
         self.out = out or sys.stdout
@@ -155,10 +174,14 @@ class BrokerPollSupervisor:
                       f"stored {child.info.get('stored', 0):,}")
             return
         silent = now - child.last_beat
-        if child.process.is_alive() and silent <= self.heartbeat_timeout:
+        stall = stalled(child.info, self.stall_seconds)
+        if child.process.is_alive() and silent <= self.heartbeat_timeout and not stall:
             return
-        why = (f"silent for {silent:.0f} s" if child.process.is_alive()
-               else f"exited with status {child.process.exitcode}")
+        if not child.process.is_alive():
+            why = f"exited with status {child.process.exitcode}"
+        else:
+            why = stall if silent <= self.heartbeat_timeout else f"silent for {silent:.0f} s"
+        child.info = {**child.info, "progress_age": None}
         self._kill(child)
         child.restarts += 1
         delay = min(2 ** min(child.restarts, 5), 60)
