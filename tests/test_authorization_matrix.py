@@ -288,7 +288,7 @@ TOM_ROWS = [
     R("admin/jsi18n/", get=(AL, AL, AL, AL, 200)),
     R("admin/r/<path:content_type_id>/<path:object_id>/", "/admin/r/{target_ct}/{target}/",
       get=(AL, AL, AL, AL, RD)),
-    R("admin/^(?P<app_label>auth|sites|django_tasks_database|tom_common|account|mfa|django_comments|authtoken"
+    R("admin/^(?P<app_label>axes|desctom_accounts|auth|sites|django_tasks_database|tom_common|account|mfa|django_comments|authtoken"
       "|tom_targets|tom_observations|tom_dataproducts|tom_calendar)/$", "/admin/auth/",
       get=(AL, AL, AL, AL, 200)),
     R("admin/(?P<url>.*)$", "/admin/nothing-here/", get=(AL, AL, AL, AL, 404)),
