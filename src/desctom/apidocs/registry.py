@@ -90,7 +90,9 @@ def error(description: str) -> Response:
 
 UNAUTHENTICATED = error("No or bad credentials (never a redirect to the login page).")
 CSRF_FAILED = error("A session-cookie request without the `X-CSRFToken` header (unsafe methods only).")
-TOO_LARGE = error("The request body is too large.")
+TOO_LARGE = error("The request body is over the limit of its kind (docs/api.md); refused before it is read.")
+LOCKED_OUT = error("Too many failed logins for this account or from this address (password logins: "
+                   "Basic); `Retry-After` says when to try again.")
 BAD_REQUEST = error("The request is malformed or a parameter is wrong; the text names the problem.")
 
 # -- endpoints --------------------------------------------------------------------------------------
@@ -134,6 +136,7 @@ class Operation:
         responses = dict(self.responses)
         if not self.public:
             responses.setdefault(401, UNAUTHENTICATED)
+            responses.setdefault(429, LOCKED_OUT)
             if self.unsafe_session if self.unsafe_session is not None else self.method != "get":
                 responses.setdefault(403, CSRF_FAILED)
         result = {

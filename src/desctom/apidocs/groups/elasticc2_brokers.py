@@ -161,9 +161,10 @@ _put = Operation(
         201: Response("Stored (duplicates of stored messages are skipped).", PUT_OK, headers=("Location",)),
         400: error("A message is malformed: `message <index>: <field> ...` (nothing is stored)."),
         403: error(
-            "Not a member of `elasticc_broker` (nor a superuser), or a session without the CSRF header."
+            "Not a member of `elasticc_broker` (nor a superuser), a `brokerName` the account is not bound "
+            "to (nothing is stored), or a session without the CSRF header."
         ),
-        413: error("Too many messages or too large a body."),
+        413: error("More than 10,000 messages, or a body over 64 MB (refused before it is read)."),
     },
     "One brokerClassification record or a list of them. Every message is checked before anything is "
     "stored; the same idempotent path as the Kafka poller stores them.",
