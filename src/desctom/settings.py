@@ -52,8 +52,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # JSON 403s must reach programs as JSON, not as a redirect to the login page.
     *(_FORBIDDEN_MW if m.endswith(".Raise403Middleware") else m for m in TOMTOOLKIT_MIDDLEWARE[1:]),
-    # Last: a login refused by django-axes becomes 429 (desctom.accounts.throttle).
-    "desctom.accounts.throttle.LoginThrottleMiddleware",
+    # Last: a login refused by django-axes becomes 429 (AXES_LOCKOUT_CALLABLE, desctom.accounts.throttle).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "desctom.urls"

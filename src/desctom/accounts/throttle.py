@@ -9,7 +9,7 @@ authentication (DRF views and DESC TOM's own JSON views alike). After
 
 django-axes flags a locked-out request on the request object it is given; DRF hands it its own
 ``Request`` wrapper, so :func:`copy_lockout_flag` carries the flag over to the Django request
-that :class:`LoginThrottleMiddleware` answers for.
+that django-axes' middleware (last in ``MIDDLEWARE``) answers for with :func:`lockout_response`.
 """
 
 from __future__ import annotations
@@ -71,15 +71,3 @@ def copy_lockout_flag(sender, credentials=None, request=None, **kwargs):
         inner.axes_locked_out = True
         inner.axes_credentials = getattr(request, "axes_credentials", None)
 
-
-class LoginThrottleMiddleware:
-    """Answers a request django-axes locked out with :func:`lockout_response` (429)."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = self.get_response(request)
-        if getattr(request, "axes_locked_out", False):
-            return lockout_response(request, response, getattr(request, "axes_credentials", None))
-        return response
