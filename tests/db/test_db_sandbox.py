@@ -77,10 +77,12 @@ def test_raising_a_capped_setting_is_refused_before_the_next_statement(api, stat
     assert res["status"] == "error" and "is not allowed" in res["error"] and "caps it" in res["error"], res
 
 
-def test_lowering_a_setting_is_fine(api):
+def test_lowering_a_setting_is_fine_raising_another_is_not(api):
     res = run_sql(api, ["SET work_mem = '1MB'", "SET statement_timeout = '5s'",
                         "SELECT current_setting('work_mem') AS wm"])
     assert res == {"status": "ok", "rows": [{"wm": "1MB"}]}
+    res = run_sql(api, ["SET work_mem = '1MB'", "SET temp_buffers = '1GB'", "SELECT 1 AS one"])
+    assert res["status"] == "error" and "raising temp_buffers is not allowed" in res["error"]
 
 
 @pytest.mark.parametrize(("query", "message"), [
