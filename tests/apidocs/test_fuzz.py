@@ -94,7 +94,9 @@ def load_campaign(base_url: str, headers: dict) -> None:
 
 
 @pytest.fixture
-def server(transactional_db):
+def server(transactional_db, kafka_server, monkeypatch):
+    # /healthz judges Kafka too: without a reachable broker it answers 503.
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_server.bootstrap)
     with gunicorn_on_test_database() as url:
         yield url
 

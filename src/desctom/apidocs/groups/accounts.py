@@ -21,9 +21,10 @@ WHOAMI = obj(
 _whoami_ok = Response("The caller's user name, groups (sorted) and staff flags.", WHOAMI)
 HEALTH = open_obj({"status": {"type": "string", "enum": ["ok", "error"]}, "database": STRING,
                    "kafka": STRING, "unhealthy": array(STRING), "components": {"type": "object"},
-                   "error": STRING, "version": STRING})
-_SCOPE = Param("scope", {"type": "string", "enum": ["system", "web"], "default": "system"},
-               "`system` (default): the database, Kafka (TCP connect, 0.5 s) and each broker stream "
+                   "error": STRING, "version": STRING}, ["status"])
+_SCOPE = Param("scope", {"type": "string", "default": "system"},
+               "`system` or `web` (anything else: 400). `system` (default): the database, Kafka "
+               "(TCP connect, 0.5 s) and each broker stream "
                "(`components`; `unhealthy` names the failing ones). `web`: only the web server and its "
                "database (liveness; what `desctom up` waits for).")
 
