@@ -30,6 +30,7 @@ def get(url, **kwargs) -> requests.Response:
 
 
 def test_postgres_restart_under_running_stack(stack_env):
+    stack_env["DESCTOM_SQL_RUNNERS"] = "1"  # one runner, so its log holds the interrupted query's story
     stack = LiveStack(stack_env)
     try:
         stack.up()

@@ -259,9 +259,14 @@ class Runner:
                  rows / elapsed if elapsed else 0)
 
     def _database_answers(self) -> bool:
-        """Whether the bookkeeping connection still answers (so the database did not go away)."""
+        """Whether the database stayed up: the bookkeeping connection still answers (a shutdown
+        terminates every backend at once) and so does a fresh connection (a server shutting down
+        refuses new ones)."""
+        time.sleep(0.2)  # let a server-wide shutdown reach the other backends first
         try:
             self.conn.execute("SELECT 1").fetchone()
+            with app_connect(autocommit=True) as fresh:
+                fresh.execute("SELECT 1").fetchone()
             return True
         except psycopg.Error:
             return False
