@@ -71,7 +71,7 @@ def test_up_detached_browser_login_status_down(stack_env, browser):
     assert {n: (c["running"], c["healthy"]) for n, c in status["components"].items()} == {
         "postgres": (True, True), "kafka": (True, True), "web": (True, True),
         "brokerpoll": (True, True), "source-updater": (True, True), "long-query-runner": (True, True),
-        "metrics": (True, True)}
+        "long-query-runner-2": (True, True), "metrics": (True, True)}  # DESCTOM_SQL_RUNNERS=2
 
     again = run(stack_env, "up", "--detach")
     assert again.returncode == 1 and "already running" in again.stderr
