@@ -54,6 +54,8 @@ DESCRIBED = open_obj(
         "format": STRING,
         "submitted": DATETIME,
         "status": STRING,
+        "position": nullable({"type": "integer", "minimum": 1, "description": "Place of a queued query in "
+                              "the runners' claim order (1 = next); null once started."}),
     },
     ["queryid", "queries", "subdicts", "format", "submitted", "status"],
 )
@@ -86,10 +88,16 @@ ENDPOINTS = [
             Operation(
                 "post",
                 "Run SQL now (read-only, time-limited)",
-                answer(
-                    obj({"status": OK, "rows": array(ANY_OBJECT)}, ["status", "rows"]),
-                    "The last query's rows",
-                ),
+                {
+                    **answer(
+                        obj({"status": OK, "rows": array(ANY_OBJECT)}, ["status", "rows"]),
+                        "The last query's rows",
+                    ),
+                    413: Response("The answer is over DESCTOM_SQL_MAX_BYTES: use the queue.", SQL_ERROR),
+                    429: Response("Too many fast queries running (yours, everyone's, or this worker's): "
+                                  "retry after Retry-After seconds, or use the queue.", SQL_ERROR,
+                                  headers=("Retry-After",)),
+                },
                 body=QUERY_BODY,
             ),
         ),
