@@ -34,6 +34,10 @@ from desctom.streaming.kafka import list_topics, make_consumer
 log = logging.getLogger("desctom.brokerpoll")
 
 
+class StreamRestart(Exception):
+    """The consumer cannot recover in this process; the supervisor starts a fresh one."""
+
+
 @dataclass
 class PollCounts:
     """Running totals of one consumer."""
@@ -95,6 +99,8 @@ class BrokerStreamConsumer:
         self._last_progress = time.monotonic()  # the stall clock starts when the consumer starts
         self.health = Health()
         self._last_lag = 0.0
+        self._subscribed_at = time.monotonic()
+        self._unassigned = 0
         self._committed: dict[tuple[str, int], int] = {}  # what this consumer committed, per partition
 
     # -- connections --------------------------------------------------------------------------------
@@ -117,10 +123,14 @@ class BrokerStreamConsumer:
         topics = self.stream.resolve_topics(list_topics(servers))
         if not topics:
             return False
-        extra = {"topic.metadata.refresh.interval.ms": 10000, **self.stream.client_config()}
+        # max.poll.interval.ms is also the rebalance timeout the coordinator waits for members that
+        # vanished (e.g. across a broker restart) before it assigns partitions: 30 s, not 300 s.
+        extra = {"topic.metadata.refresh.interval.ms": 10000, "max.poll.interval.ms": 30000,
+                 **self.stream.client_config()}
         self._consumer = make_consumer(servers, self.stream.group_id, **extra)
         self._consumer.subscribe(topics, on_assign=self._on_assign)
         self._topics = topics
+        self._subscribed_at = time.monotonic()
         log.info("%s: subscribed to %s as group %s", self.stream.name, ", ".join(topics),
                  self.stream.group_id)
         return True
@@ -223,7 +233,12 @@ class BrokerStreamConsumer:
 
     # -- health -------------------------------------------------------------------------------------
     def _measure(self) -> None:
-        """Membership, assignment and lag (high-water mark minus committed offset), with short timeouts."""
+        """Membership, assignment and lag (high-water mark minus committed offset), with short timeouts.
+
+        The lag covers every partition of the subscribed topics, assigned or not: a consumer left
+        without partitions while messages wait has lag too. Subscribed for ``reconnect_after``
+        seconds with lag and no partitions: it joins the group again.
+        """
         consumer = self._consumer
         if consumer is None:
             self.health.member_id, self.health.assigned, self.health.lag = None, [], None
@@ -234,23 +249,24 @@ class BrokerStreamConsumer:
             self.health.member_id = None
         try:
             assignment = consumer.assignment()
-        except (KafkaException, RuntimeError):
-            assignment = []
-        self.health.assigned = sorted(f"{tp.topic}[{tp.partition}]" for tp in assignment)
-        if not assignment:
-            self.health.lag = None
-            return
-        try:
-            committed = {(tp.topic, tp.partition): tp.offset
-                         for tp in consumer.committed(assignment, timeout=2)}
-            position = {(tp.topic, tp.partition): tp.offset for tp in consumer.position(assignment)}
+            meta = consumer.list_topics(timeout=2).topics
+            partitions = [TopicPartition(t, p) for t in self._topics if t in meta for p in meta[t].partitions]
+            try:
+                committed = {(tp.topic, tp.partition): tp.offset
+                             for tp in consumer.committed(partitions, timeout=2)} if partitions else {}
+            except KafkaException as exc:  # no group coordinator: judge by what we committed ourselves
+                log.info("%s: cannot read the committed offsets (%s)", self.stream.name, exc)
+                committed = None
+            position = ({(tp.topic, tp.partition): tp.offset for tp in consumer.position(assignment)}
+                        if assignment else {})
+            self.health.assigned = sorted(f"{tp.topic}[{tp.partition}]" for tp in assignment)
             lag = 0
-            for tp in assignment:
+            for tp in partitions:
                 key = (tp.topic, tp.partition)
                 low, high = consumer.get_watermark_offsets(tp, timeout=1, cached=False)
-                done = committed.get(key, -1)
                 ours, pos = self._committed.get(key, -1), position.get(key, -1)
-                if done < 0 and ours >= 0 and pos > high:
+                done = ours if committed is None else committed.get(key, -1)
+                if committed is not None and done < 0 and ours >= 0 and pos > high:
                     self._rewind(tp.topic, tp.partition, low, high, pos)
                     if self._consumer is None:
                         return
@@ -259,6 +275,19 @@ class BrokerStreamConsumer:
             self.health.lag, self.health.lag_time = lag, time.time()
         except (KafkaException, RuntimeError) as exc:
             log.info("%s: cannot measure the lag (%s)", self.stream.name, exc)
+            return
+        waited = time.monotonic() - self._subscribed_at
+        if assignment or lag == 0:
+            self._unassigned = 0
+        elif waited > self.reconnect_after:
+            self._unassigned += 1
+            self._error(f"Kafka: no partitions assigned {waited:.0f} s after subscribing (lag {lag})")
+            if self._unassigned > 1:  # joining again in this process did not help: a fresh process
+                raise StreamRestart(f"{self.stream.name}: still no partitions assigned while {lag} messages "
+                                    "wait; restarting the consumer process")
+            log.warning("%s: no partitions assigned %.0f s after subscribing while %d messages wait; "
+                        "joining the group again", self.stream.name, waited, lag)
+            self._close_kafka()
 
     def _rewind(self, topic: str, partition: int, low: int, high: int, offset: int) -> None:
         """Read ``topic[partition]`` again from ``low``: the broker forgot our offset, ours is beyond its end.

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from desctom.elasticc2.brokerpoll.streams import BrokerStream
 
 log = logging.getLogger("desctom.brokerpoll")
+#: Exit status of a child that asks to be restarted (a fresh process, a fresh Kafka client).
+RESTART_STATUS = 75
 
 
 def stalled(info: dict, stall_seconds: float) -> str | None:
@@ -43,7 +45,7 @@ def _child_main(stream: BrokerStream, options: dict, pipe, stop_event, parent_pi
     import django
 
     django.setup()
-    from desctom.elasticc2.brokerpoll.consumer import BrokerStreamConsumer
+    from desctom.elasticc2.brokerpoll.consumer import BrokerStreamConsumer, StreamRestart
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1):
         signal.signal(sig, signal.SIG_IGN)  # the supervisor decides when to stop
@@ -60,7 +62,11 @@ def _child_main(stream: BrokerStream, options: dict, pipe, stop_event, parent_pi
         return stop_event.is_set() or os.getppid() != parent_pid
 
     consumer = BrokerStreamConsumer(stream, heartbeat=beat, should_stop=should_stop, **options)
-    counts = consumer.run()
+    try:
+        counts = consumer.run()
+    except StreamRestart as exc:
+        logging.getLogger("desctom.brokerpoll").warning("%s", exc)
+        sys.exit(RESTART_STATUS)
     pipe.send({"message": "done", "nconsumed": counts.consumed, "stored": counts.stored,
                "skipped": counts.skipped})
 
