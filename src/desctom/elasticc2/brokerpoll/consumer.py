@@ -21,21 +21,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import psycopg
-from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import KafkaError, KafkaException
 
 from desctom.common.bulkcopy import connect
+from desctom.elasticc2.brokerpoll.kafkalink import StreamLink, kafka_logger
 from desctom.elasticc2.brokerpoll.records import Health, Rejected, quarantine, write_status
 from desctom.elasticc2.brokerpoll.streams import BrokerStream
 from desctom.elasticc2.brokerstore import ClassifierRegistry, MessageColumns, store_messages
 from desctom.elasticc2.messagerules import column_problems
 from desctom.streaming.classification_decoder import decode_classifications
-from desctom.streaming.kafka import list_topics, make_consumer
 
 log = logging.getLogger("desctom.brokerpoll")
-
-
-class StreamRestart(Exception):
-    """The consumer cannot recover in this process; the supervisor starts a fresh one."""
 
 
 @dataclass
@@ -80,7 +76,6 @@ class BrokerStreamConsumer:
         self.stream = stream
         self.batch_size = batch_size
         self.batch_timeout = batch_timeout
-        self.reset = reset
         self.database = database
         self.heartbeat = heartbeat or (lambda info: None)
         self.should_stop = should_stop
@@ -90,18 +85,14 @@ class BrokerStreamConsumer:
         self.counts = PollCounts()
         self.registry = ClassifierRegistry()
         self.started = time.monotonic()
-        self._reset_done: set[tuple[str, int]] = set()
         self._conn: psycopg.Connection | None = None
-        self._consumer = None
-        self._topics: list[str] = []
         self._last_message = time.monotonic()
         self._last_status = 0.0
         self._last_progress = time.monotonic()  # the stall clock starts when the consumer starts
         self.health = Health()
         self._last_lag = 0.0
-        self._subscribed_at = time.monotonic()
-        self._unassigned = 0
-        self._committed: dict[tuple[str, int], int] = {}  # what this consumer committed, per partition
+        self.link = StreamLink(stream, health=self.health, on_error=self._error, reset=reset,
+                               reconnect_after=reconnect_after, kafka_logger=kafka_logger())
 
     # -- connections --------------------------------------------------------------------------------
     def _db(self) -> psycopg.Connection:
@@ -117,43 +108,6 @@ class BrokerStreamConsumer:
                 pass
             self._conn = None
 
-    def _connect_kafka(self) -> bool:
-        """Subscribe to the stream's topics that exist; False if there are none yet."""
-        servers = self.stream.servers
-        topics = self.stream.resolve_topics(list_topics(servers))
-        if not topics:
-            return False
-        # max.poll.interval.ms is also the rebalance timeout the coordinator waits for members that
-        # vanished (e.g. across a broker restart) before it assigns partitions: 30 s, not 300 s.
-        extra = {"topic.metadata.refresh.interval.ms": 10000, "max.poll.interval.ms": 30000,
-                 **self.stream.client_config()}
-        self._consumer = make_consumer(servers, self.stream.group_id, **extra)
-        self._consumer.subscribe(topics, on_assign=self._on_assign)
-        self._topics = topics
-        self._subscribed_at = time.monotonic()
-        log.info("%s: subscribed to %s as group %s", self.stream.name, ", ".join(topics),
-                 self.stream.group_id)
-        return True
-
-    def _on_assign(self, consumer, partitions) -> None:
-        """The idle clock starts at assignment; with ``reset``: each partition from its beginning, once."""
-        self._last_message = time.monotonic()
-        if not self.reset:
-            return
-        for tp in partitions:
-            if (tp.topic, tp.partition) not in self._reset_done:
-                tp.offset = OFFSET_BEGINNING
-                self._reset_done.add((tp.topic, tp.partition))
-        consumer.assign(partitions)
-
-    def _close_kafka(self) -> None:
-        if self._consumer is not None:
-            try:
-                self._consumer.close()
-            except Exception:  # closing a consumer whose broker vanished can raise; nothing to save
-                pass
-            self._consumer = None
-
     # -- main loop ----------------------------------------------------------------------------------
     def run(self) -> PollCounts:
         """Consume until ``should_stop()`` (or ``idle_exit`` seconds without messages)."""
@@ -161,9 +115,9 @@ class BrokerStreamConsumer:
         error_since: float | None = None
         try:
             while not self.should_stop():
-                if self._consumer is None:
+                if self.link.consumer is None:
                     try:
-                        connected = self._connect_kafka()
+                        connected = self.link.connect()
                     except Exception as exc:  # broker unreachable: retry, the stream must not die
                         log.warning("%s: cannot connect to Kafka (%s); retrying", self.stream.name, exc)
                         connected = False
@@ -174,7 +128,7 @@ class BrokerStreamConsumer:
                         self._sleep(5)
                         continue
                     last_refresh = time.monotonic()
-                messages = self._consumer.consume(self.batch_size, self.batch_timeout)
+                messages = self.link.consume(self.batch_size, self.batch_timeout)
                 good, failed = self._split_errors(messages)
                 if failed and not good:
                     error_since = error_since or time.monotonic()
@@ -187,17 +141,18 @@ class BrokerStreamConsumer:
                 if error_since and now - error_since > self.reconnect_after:
                     log.warning("%s: no data for %.0f s and Kafka errors; reconnecting", self.stream.name,
                                 now - error_since)
-                    self._close_kafka()
+                    self.link.close()
                     error_since = None
                 elif now - last_refresh > self.topic_refresh:
                     last_refresh = now
-                    if self.stream.resolve_topics(list_topics(self.stream.servers)) != self._topics:
-                        log.info("%s: topic list changed; resubscribing", self.stream.name)
-                        self._close_kafka()
+                    try:
+                        self.link.follow_topics()
+                    except KafkaException as exc:
+                        log.info("%s: cannot list topics (%s)", self.stream.name, exc)
                 if self._idle_expired():
                     break
         finally:
-            self._close_kafka()
+            self.link.close()
             self._close_db()
         return self.counts
 
@@ -205,9 +160,9 @@ class BrokerStreamConsumer:
         """``idle_exit`` seconds without messages once partitions are assigned (30 s at least before)."""
         if self.idle_exit is None:
             return False
-        assigned = self._consumer is not None and bool(self._consumer.assignment())
+        assigned = self.link.assigned()
         limit = self.idle_exit if assigned else max(self.idle_exit, 30.0)
-        return time.monotonic() - self._last_message > limit
+        return time.monotonic() - max(self._last_message, self.link.assigned_at) > limit
 
     def _sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -222,8 +177,10 @@ class BrokerStreamConsumer:
                 good.append(m)
             elif err.code() != KafkaError._PARTITION_EOF:
                 failed.append(m)
-                log.warning("%s: Kafka error: %s", self.stream.name, err)
-                self._error(f"Kafka: {err}")
+                text = f"Kafka: {err}"
+                if text != self.health.last_error or time.time() - (self.health.last_error_time or 0) > 60:
+                    log.warning("%s: %s", self.stream.name, text)  # the same error once a minute
+                self._error(text)
         return good, failed
 
     def _error(self, text: str) -> None:
@@ -232,86 +189,6 @@ class BrokerStreamConsumer:
         self.health.last_error_time = time.time()
 
     # -- health -------------------------------------------------------------------------------------
-    def _measure(self) -> None:
-        """Membership, assignment and lag (high-water mark minus committed offset), with short timeouts.
-
-        The lag covers every partition of the subscribed topics, assigned or not: a consumer left
-        without partitions while messages wait has lag too. Subscribed for ``reconnect_after``
-        seconds with lag and no partitions: it joins the group again.
-        """
-        consumer = self._consumer
-        if consumer is None:
-            self.health.member_id, self.health.assigned, self.health.lag = None, [], None
-            return
-        try:
-            self.health.member_id = consumer.memberid() or None
-        except (KafkaException, RuntimeError):
-            self.health.member_id = None
-        try:
-            assignment = consumer.assignment()
-            meta = consumer.list_topics(timeout=2).topics
-            partitions = [TopicPartition(t, p) for t in self._topics if t in meta for p in meta[t].partitions]
-            try:
-                committed = {(tp.topic, tp.partition): tp.offset
-                             for tp in consumer.committed(partitions, timeout=2)} if partitions else {}
-            except KafkaException as exc:  # no group coordinator: judge by what we committed ourselves
-                log.info("%s: cannot read the committed offsets (%s)", self.stream.name, exc)
-                committed = None
-            position = ({(tp.topic, tp.partition): tp.offset for tp in consumer.position(assignment)}
-                        if assignment else {})
-            self.health.assigned = sorted(f"{tp.topic}[{tp.partition}]" for tp in assignment)
-            lag = 0
-            for tp in partitions:
-                key = (tp.topic, tp.partition)
-                low, high = consumer.get_watermark_offsets(tp, timeout=1, cached=False)
-                ours, pos = self._committed.get(key, -1), position.get(key, -1)
-                done = ours if committed is None else committed.get(key, -1)
-                if committed is not None and done < 0 and ours >= 0 and pos > high:
-                    self._rewind(tp.topic, tp.partition, low, high, pos)
-                    if self._consumer is None:
-                        return
-                    done = low
-                lag += max(0, high - (done if done >= 0 else low))
-            self.health.lag, self.health.lag_time = lag, time.time()
-        except (KafkaException, RuntimeError) as exc:
-            log.info("%s: cannot measure the lag (%s)", self.stream.name, exc)
-            return
-        waited = time.monotonic() - self._subscribed_at
-        if assignment or lag == 0:
-            self._unassigned = 0
-        elif waited > self.reconnect_after:
-            self._unassigned += 1
-            self._error(f"Kafka: no partitions assigned {waited:.0f} s after subscribing (lag {lag})")
-            if self._unassigned > 1:  # joining again in this process did not help: a fresh process
-                raise StreamRestart(f"{self.stream.name}: still no partitions assigned while {lag} messages "
-                                    "wait; restarting the consumer process")
-            log.warning("%s: no partitions assigned %.0f s after subscribing while %d messages wait; "
-                        "joining the group again", self.stream.name, waited, lag)
-            self._close_kafka()
-
-    def _rewind(self, topic: str, partition: int, low: int, high: int, offset: int) -> None:
-        """Read ``topic[partition]`` again from ``low``: the broker forgot our offset, ours is beyond its end.
-
-        This happens when the broker lost its data (the embedded broker keeps topics, offsets and
-        groups in memory, so a restart starts every partition again at 0): the consumer would
-        otherwise wait at its old position for offsets that only exist after as many new messages.
-        Messages read twice are dropped by the database's unique keys (which include the Kafka
-        timestamp). (tansu's high-water mark can lag behind the last offset, so an offset beyond it
-        alone proves nothing; a committed offset the broker no longer knows does.)
-        """
-        log.warning("%s: offset %d of %s[%d] is beyond its end (%d): the broker lost its data "
-                    "(restarted?); reading the partition again from offset %d", self.stream.name, offset,
-                    topic, partition, high, low)
-        self._error(f"Kafka: offset {offset} of {topic}[{partition}] beyond its end {high}; rewound to {low}")
-        tp = TopicPartition(topic, partition, low)
-        self._committed.pop((topic, partition), None)
-        try:
-            self._consumer.commit(offsets=[tp], asynchronous=False)
-            self._consumer.seek(tp)
-        except KafkaException as exc:  # not fetching yet: join again, the committed offset holds
-            log.info("%s: cannot seek (%s); reconnecting", self.stream.name, exc)
-            self._close_kafka()
-
     def info(self, message: str = "ok") -> dict:
         """The heartbeat sent to the supervisor: counts, lag and seconds since the last progress."""
         return {"message": message, "nconsumed": self.counts.consumed, "stored": self.counts.stored,
@@ -321,7 +198,7 @@ class BrokerStreamConsumer:
     def _beat(self) -> None:
         if time.monotonic() - self._last_lag >= STATUS_EVERY:
             self._last_lag = time.monotonic()
-            self._measure()
+            self.link.measure()
         self.heartbeat(self.info())
         if time.monotonic() - self._last_status >= STATUS_EVERY:
             try:
@@ -360,14 +237,8 @@ class BrokerStreamConsumer:
         offsets: dict[tuple[str, int], int] = {}
         for m in messages:
             key = (m.topic(), m.partition())
-            offsets[key] = max(offsets.get(key, -1), m.offset())
-        try:
-            self._consumer.commit(offsets=[TopicPartition(t, p, o + 1) for (t, p), o in offsets.items()],
-                                  asynchronous=False)
-            self._committed.update({k: o + 1 for k, o in offsets.items()})
-        except KafkaException as exc:  # stored already: a re-read after restart is dropped as duplicate
-            log.warning("%s: could not commit Kafka offsets (%s)", self.stream.name, exc)
-            self._error(f"Kafka commit: {exc}")
+            offsets[key] = max(offsets.get(key, -1), m.offset() + 1)
+        self.link.commit(offsets)
 
     @staticmethod
     def _rejected(m, header_ms: int, error: str) -> Rejected:

@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from desctom.elasticc2.brokerpoll.streams import BrokerStream
 
 log = logging.getLogger("desctom.brokerpoll")
-#: Exit status of a child that asks to be restarted (a fresh process, a fresh Kafka client).
-RESTART_STATUS = 75
 
 
 def stalled(info: dict, stall_seconds: float) -> str | None:
@@ -45,7 +43,7 @@ def _child_main(stream: BrokerStream, options: dict, pipe, stop_event, parent_pi
     import django
 
     django.setup()
-    from desctom.elasticc2.brokerpoll.consumer import BrokerStreamConsumer, StreamRestart
+    from desctom.elasticc2.brokerpoll.consumer import BrokerStreamConsumer
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1):
         signal.signal(sig, signal.SIG_IGN)  # the supervisor decides when to stop
@@ -62,11 +60,7 @@ def _child_main(stream: BrokerStream, options: dict, pipe, stop_event, parent_pi
         return stop_event.is_set() or os.getppid() != parent_pid
 
     consumer = BrokerStreamConsumer(stream, heartbeat=beat, should_stop=should_stop, **options)
-    try:
-        counts = consumer.run()
-    except StreamRestart as exc:
-        logging.getLogger("desctom.brokerpoll").warning("%s", exc)
-        sys.exit(RESTART_STATUS)
+    counts = consumer.run()
     pipe.send({"message": "done", "nconsumed": counts.consumed, "stored": counts.stored,
                "skipped": counts.skipped})
 
