@@ -20,7 +20,7 @@ from _harness import Timer
 
 
 def _alert_bytes(n_previous: int, n_forced: int):
-    from desctom.streaming import schemas
+    from desctom.survey import schemas
 
     def source(sid):
         return {"diaSourceId": sid, "diaObjectId": 42, "midPointTai": 60000.5, "filterName": "r",
@@ -50,8 +50,8 @@ def main() -> int:
     import django
 
     django.setup()
-    from desctom.streaming.fakebroker import FakeBroker
-    from desctom.streaming.kafka import ensure_topics, make_producer
+    from desctom.elasticc2.workers.fakebroker import FakeBroker
+    from desctom.survey.kafka import ensure_topics, make_producer
     from desctom.testing.services import ThrowawayKafka
 
     make = _alert_bytes(args.previous, args.forced)

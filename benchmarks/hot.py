@@ -101,7 +101,7 @@ def cycle_state(now: float) -> None:
         with Timer() as t:
             n = run(sql, {"now": now, "leaves": LEAVES})
         print(f"  {name}: {n:,} rows, {t.seconds:.0f} s", flush=True)
-    from desctom.elasticc2.known import rebuild_latest_classifications
+    from desctom.elasticc2.workers.source_updater import rebuild_latest_classifications
 
     with Timer() as t:  # what update_elasticc2_sources keeps up to date as messages arrive
         n = rebuild_latest_classifications()
@@ -150,8 +150,8 @@ def explain(now: float, days: float) -> None:
     """EXPLAIN ANALYZE of gethottransients' two statements for a ``days`` window ending at ``now``."""
     from django.db import connection, transaction
 
-    from desctom.elasticc2.api.hot import hot_sql
-    from desctom.elasticc2.followup import fast_plans, knowledge_sql
+    from desctom.elasticc2.http.api.hot import hot_sql
+    from desctom.elasticc2.queries.followup import fast_plans, knowledge_sql
 
     ids = _ids(now - days, now)
     for name, sql, params in [

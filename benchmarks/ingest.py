@@ -35,14 +35,14 @@ TOPIC = "bench-classifications"
 
 def _alert_prefix(alert_id: int, source_id: int) -> bytes:
     """Just enough of an alert for the fake broker: its two leading longs."""
-    from desctom.streaming.fakebroker import zigzag_long
+    from desctom.elasticc2.workers.fakebroker import zigzag_long
 
     return zigzag_long(alert_id) + zigzag_long(source_id)
 
 
 def produce(servers: str, n: int) -> None:
-    from desctom.streaming.fakebroker import FakeBroker
-    from desctom.streaming.kafka import ensure_topics, make_producer
+    from desctom.elasticc2.workers.fakebroker import FakeBroker
+    from desctom.survey.kafka import ensure_topics, make_producer
 
     ensure_topics(servers, [TOPIC], partitions=2)
     broker = FakeBroker(["unused"], TOPIC, source=servers, dest=servers, seed=1)
@@ -73,8 +73,8 @@ def baseline(servers: str, n: int) -> float:
     from django.db.models import Q
 
     from desctom.elasticc2.models import BrokerClassifier, BrokerMessage, BrokerSourceIds
-    from desctom.streaming.kafka import make_consumer
-    from desctom.streaming.schemas import broker_classification_schema
+    from desctom.survey.kafka import make_consumer
+    from desctom.survey.schemas import broker_classification_schema
 
     schema = broker_classification_schema()
     consumer = make_consumer(servers, "bench-baseline")
@@ -131,8 +131,8 @@ def baseline(servers: str, n: int) -> float:
 
 
 def desctom_poller(servers: str, n: int, batch_size: int) -> float:
-    from desctom.elasticc2.brokerpoll.consumer import BrokerStreamConsumer
-    from desctom.elasticc2.brokerpoll.streams import BrokerStream
+    from desctom.elasticc2.workers.brokerpoll.consumer import BrokerStreamConsumer
+    from desctom.elasticc2.workers.brokerpoll.streams import BrokerStream
 
     stream = BrokerStream("bench", servers=servers, topics=[TOPIC], group="bench-desctom")
     consumer = BrokerStreamConsumer(stream, batch_size=batch_size, batch_timeout=0.5, idle_exit=5)

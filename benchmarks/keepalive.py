@@ -75,7 +75,7 @@ def main() -> None:
     args = parser.parse_args()
     url = args.url
     if url is None:
-        from desctom import config
+        from desctom.core import config
 
         url = f"{config.load().web_url}/healthz?scope=web"
     totals = Totals()

@@ -101,8 +101,8 @@ def producer_process(servers: str, alerts: list[tuple[int, int]], rate: float, s
     """Produce RandomSNType messages about ``alerts`` at ``rate``/s for ``seconds``; report the count."""
     from ingest import _alert_prefix as alert_prefix
 
-    from desctom.streaming.fakebroker import FakeBroker
-    from desctom.streaming.kafka import make_producer
+    from desctom.elasticc2.workers.fakebroker import FakeBroker
+    from desctom.survey.kafka import make_producer
 
     broker = FakeBroker(["unused"], TOPIC, source=servers, dest=servers, seed=7)
     producer = make_producer(servers)
@@ -208,9 +208,9 @@ def run(args, kafka, procs: list) -> int:
     from django.core.management import call_command
     from hot import cycle_state
 
-    from desctom.config import load as load_config
+    from desctom.core.config import load as load_config
     from desctom.localstack.services import background_workers, web_service
-    from desctom.streaming.kafka import ensure_topics
+    from desctom.survey.kafka import ensure_topics
 
     print(f"building a synthetic survey of {args.objects:,} objects ...", flush=True)
     with Timer() as t:

@@ -252,7 +252,7 @@ def main() -> int:
         call_command("migrate", verbosity=0)
         connections.close_all()
 
-        from desctom.elasticc2.snana.runner import SnanaLoad
+        from desctom.elasticc2.loaders.snana.runner import SnanaLoad
 
         quiet = []
         marks = []  # (seconds, PostgreSQL CPU seconds, line) at each line the loader prints

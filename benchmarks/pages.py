@@ -67,8 +67,8 @@ def main() -> int:
         user = User.objects.create_superuser("bench", "", "x")
         followup_rows(now)
 
+        from desctom.elasticc2.http.pages.objects import target_for
         from desctom.elasticc2.models import DiaObject
-        from desctom.elasticc2.views.objects import target_for
 
         busiest = scalar("SELECT diaobject_id FROM elasticc2_diasource WHERE midpointtai > %s - 30 "
                          "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1", [now])

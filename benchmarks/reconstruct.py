@@ -59,8 +59,8 @@ def main() -> int:
         from django.core.management import call_command
         from django.db import connection
 
-        from desctom.elasticc2.alerts import AlertBatch
-        from desctom.streaming.schemas import alert_schema, encode
+        from desctom.elasticc2.queries.alerts import AlertBatch
+        from desctom.survey.schemas import alert_schema, encode
 
         print(f"building a synthetic survey of {args.objects:,} objects ...", flush=True)
         with Timer() as t:

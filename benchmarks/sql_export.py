@@ -23,8 +23,8 @@ TABLE = "elasticc2_bench_export"
 
 
 def fill(rows: int) -> None:
-    from desctom.common.bulkcopy import connect
-    from desctom.db.roles import ensure_readonly_role
+    from desctom.core.bulkcopy import connect
+    from desctom.db.workers.roles import ensure_readonly_role
 
     with connect(autocommit=True) as conn:
         conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
@@ -41,7 +41,7 @@ def export(fmt: str, limit: int) -> dict:
     """Queue one export, run it in a separate runner process; rows/s and that process's peak RSS."""
     from django.utils import timezone
 
-    from desctom import config
+    from desctom.core import config
     from desctom.db.models import QueryQueue
 
     row = QueryQueue.objects.create(queryid=uuid.uuid4(), submitted=timezone.now(), format=fmt,

@@ -73,7 +73,7 @@ def main() -> int:
     with django_on_throwaway_postgres():
         from django.core.management import call_command
 
-        from desctom.elasticc2.known import update_known_tables
+        from desctom.elasticc2.workers.source_updater import update_known_tables
 
         print(f"building a synthetic survey of {args.objects:,} objects ...", flush=True)
         with Timer() as t:

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 
-from desctom import config
+from desctom.core import config
 
 pytestmark = pytest.mark.django_db
 

@@ -344,9 +344,9 @@ def taxonomy_back_afterwards(django_db_setup, django_db_blocker):
     """The tests here end by emptying every table: put back the taxonomy rows later tests expect."""
     yield
     from desctom.elasticc import models as e1_models
-    from desctom.elasticc import taxonomy as e1_taxonomy
+    from desctom.elasticc.models import taxonomy_tree as e1_taxonomy
     from desctom.elasticc2 import models as e2_models
-    from desctom.elasticc2 import taxonomy as e2_taxonomy
+    from desctom.survey import taxonomy as e2_taxonomy
 
     with django_db_blocker.unblock():
         e2_taxonomy.fill_tables(e2_models.GentypeOfClassId, e2_models.ClassIdOfGentype)
@@ -414,7 +414,7 @@ def _text(res) -> str:
 
 def test_truth_never_reaches_non_admins(live_server):
     """No API, page or SQL query shows a non-admin the simulation truth; admins do see it."""
-    from desctom.db.roles import ensure_readonly_role
+    from desctom.db.workers.roles import ensure_readonly_role
 
     ids = build()
     ensure_readonly_role()  # grants as after a migrate

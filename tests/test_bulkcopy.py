@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-from desctom.common import bulkcopy
+from desctom.core import bulkcopy
 
 pytestmark = pytest.mark.django_db
 

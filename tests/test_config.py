@@ -2,7 +2,7 @@
 
 import pytest
 
-from desctom import config
+from desctom.core import config
 
 
 def test_defaults(monkeypatch):

@@ -119,8 +119,8 @@ def queue(query: str, seconds_ago: float):
 
 @pytest.fixture
 def runner_factory(monkeypatch):
-    from desctom.db.roles import ensure_readonly_role
-    from desctom.db.runner import Runner
+    from desctom.db.workers.long_query_runner import Runner
+    from desctom.db.workers.roles import ensure_readonly_role
 
     ensure_readonly_role()
     made = []
@@ -232,14 +232,14 @@ def test_outage_outside_views_becomes_503_too(client, monkeypatch, caplog):
     (psycopg.errors.UndefinedTable('relation "nope" does not exist'), False),
 ])
 def test_runner_tells_a_lost_database_from_a_bad_query(error, lost):
-    from desctom.db.runner import database_lost
+    from desctom.db.workers.long_query_runner import database_lost
 
     assert database_lost(error) is lost
 
 
 def test_runner_waits_with_back_off_and_requeues_the_interrupted_query(monkeypatch):
     """Down at start (twice), then a query cut by a restart: retried with back-off, put back, not lost."""
-    from desctom.db import runner as runner_mod
+    from desctom.db.workers import long_query_runner as runner_mod
 
     events, sleeps = [], []
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 from django.contrib.auth.models import User
 
-from desctom.elasticc2.pollerhealth import judge_stream
+from desctom.elasticc2.queries.pollerhealth import judge_stream
 from desctom.localstack.procs import free_port, pid_alive
 from desctom.testing.livestack import LiveStack, wait_for
 

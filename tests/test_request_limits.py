@@ -16,8 +16,8 @@ import requests
 from django.contrib.auth.models import Group, User
 from django.db import connection
 
-from desctom import config
-from desctom.accounts.brokers import bind
+from desctom.accounts.queries.brokers import bind
+from desctom.core import config
 from desctom.localstack.procs import free_port
 from desctom.localstack.services import web_service
 

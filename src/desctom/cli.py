@@ -24,8 +24,8 @@ HYPHENATED = {"broker-account": "broker_account"}
 
 
 def _stack_main(argv: list[str]) -> int:
-    from desctom import config
-    from desctom.localstack.demo import DemoOptions
+    from desctom.core import config
+    from desctom.core.demo import DemoOptions
     from desctom.localstack.procs import StackError
     from desctom.localstack.stack import AlreadyRunning, SystemStack, exit_with, format_status
 

@@ -1,7 +1,7 @@
 """Django settings of the DESC TOM project.
 
 Built on the TOM Toolkit defaults; everything site-specific comes from environment
-variables through :mod:`desctom.config` (no secret lives in the repository).
+variables through :mod:`desctom.core.config` (no secret lives in the repository).
 """
 
 import os
@@ -12,8 +12,8 @@ from tom_common.default_settings import *  # noqa: F401,F403  (TOM Toolkit's man
 from tom_common.default_settings import AUTHENTICATION_BACKENDS as TOMTOOLKIT_AUTHENTICATION_BACKENDS
 from tom_common.default_settings import TOMTOOLKIT_INSTALLED_APPS, TOMTOOLKIT_MIDDLEWARE
 
-from desctom import config as _config
-from desctom.staticassets import node_static_dirs, plotly_static_dir
+from desctom.core import config as _config
+from desctom.core.staticassets import node_static_dirs, plotly_static_dir
 
 CFG = _config.load()
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -52,7 +52,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # JSON 403s must reach programs as JSON, not as a redirect to the login page.
     *(_FORBIDDEN_MW if m.endswith(".Raise403Middleware") else m for m in TOMTOOLKIT_MIDDLEWARE[1:]),
-    # Last: a login refused by django-axes becomes 429 (AXES_LOCKOUT_CALLABLE, desctom.accounts.throttle).
+    # Last: a login refused by django-axes becomes 429
+    # (AXES_LOCKOUT_CALLABLE, desctom.accounts.http.throttle).
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -93,13 +94,13 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Login throttling (django-axes, docs/authorization.md): failures counted per account and per
 # address on every password check; the lock-out lasts the cool-off, even for the right password.
-AUTHENTICATION_BACKENDS = ["desctom.accounts.throttle.ThrottleBackend",
+AUTHENTICATION_BACKENDS = ["desctom.accounts.http.throttle.ThrottleBackend",
                            *TOMTOOLKIT_AUTHENTICATION_BACKENDS]
 AXES_FAILURE_LIMIT = CFG.login_failure_limit
 AXES_COOLOFF_TIME = timedelta(minutes=CFG.login_cooloff_minutes)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the cool-off runs from the lock-out
-AXES_LOCKOUT_CALLABLE = "desctom.accounts.throttle.lockout_response"
+AXES_LOCKOUT_CALLABLE = "desctom.accounts.http.throttle.lockout_response"
 AXES_VERBOSE = False
 
 LOGIN_URL = "/accounts/login/"

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from desctom.accounts.views import WhoAmIView
+from desctom.accounts.http.views import WhoAmIView
 from desctom.web import views as web_views
 
 urlpatterns = [

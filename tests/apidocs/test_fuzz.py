@@ -37,11 +37,11 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(max(9
 
 
 def refill_taxonomies():
-    from desctom.elasticc import taxonomy as e1_taxonomy
     from desctom.elasticc.models import ClassIdOfGentype as E1ClassIdOfGentype
     from desctom.elasticc.models import GentypeOfClassId as E1GentypeOfClassId
-    from desctom.elasticc2 import taxonomy
+    from desctom.elasticc.models import taxonomy_tree as e1_taxonomy
     from desctom.elasticc2.models import ClassIdOfGentype, GentypeOfClassId
+    from desctom.survey import taxonomy
 
     taxonomy.fill_tables(GentypeOfClassId, ClassIdOfGentype)
     e1_taxonomy.fill_tables(E1GentypeOfClassId, E1ClassIdOfGentype)
@@ -60,9 +60,9 @@ def load_campaign(base_url: str, headers: dict) -> None:
     known tables filled from them, and the SQL API's read-only role."""
     from django.db import connection
 
-    from desctom.db.roles import ensure_readonly_role
-    from desctom.elasticc2.known import update_known_tables
-    from desctom.elasticc2.synth import synthesize
+    from desctom.db.workers.roles import ensure_readonly_role
+    from desctom.elasticc2.loaders.synth import synthesize
+    from desctom.elasticc2.workers.source_updater import update_known_tables
 
     refill_taxonomies()
     synthesize(25, 11, first_id=1, workers=1)  # small ids: generated integers often hit them

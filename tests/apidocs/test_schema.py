@@ -9,9 +9,9 @@ import requests
 import yaml
 from django.urls import path
 
-from desctom.accounts.api import JsonLoginRequiredMixin
 from desctom.apidocs import coverage
 from desctom.apidocs.groups import GROUPS
+from desctom.core.jsonauth import JsonLoginRequiredMixin
 
 pytestmark = pytest.mark.django_db
 

@@ -31,7 +31,7 @@ PASSWORD = "sql-test-password-1"
 
 
 def owner_connection() -> psycopg.Connection:
-    from desctom.common.bulkcopy import connect
+    from desctom.core.bulkcopy import connect
 
     return connect(autocommit=True)
 
@@ -39,7 +39,7 @@ def owner_connection() -> psycopg.Connection:
 @pytest.fixture(scope="session")
 def science_tables(django_db_setup, django_db_blocker):
     """Our committed science tables, readable by the role (grants refreshed as after a migrate)."""
-    from desctom.db.roles import ensure_readonly_role
+    from desctom.db.workers.roles import ensure_readonly_role
 
     with django_db_blocker.unblock():
         with owner_connection() as conn:

@@ -12,7 +12,7 @@ import pytest
 from conftest import owner_connection
 from sqlhelpers import run_sql
 
-from desctom.db.roles import ensure_readonly_role
+from desctom.db.workers.roles import ensure_readonly_role
 
 PERMISSION = r"permission denied|must be owner|must be (a )?superuser|must be a member"
 NOT_ALLOWED = "COMMIT is not allowed"

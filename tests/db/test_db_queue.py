@@ -14,9 +14,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from sqlhelpers import post
 
-from desctom import config
+from desctom.core import config
 from desctom.db.models import QueryQueue
-from desctom.db.runner import ABANDONED, Runner, result_path
+from desctom.db.workers.long_query_runner import ABANDONED, Runner, result_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -273,7 +273,7 @@ def test_interrupted_query_goes_back_to_the_queue(alice, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("desctom.db.runner.export_last", interrupted)
+    monkeypatch.setattr("desctom.db.workers.long_query_runner.export_last", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_once()
     assert check(alice, queryid)["status"] == "queued"

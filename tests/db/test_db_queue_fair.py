@@ -12,7 +12,7 @@ from conftest import owner_connection
 from test_db_queue import check, make_user, submit
 
 from desctom.db.models import QueryQueue
-from desctom.db.runner import MAX_ATTEMPTS, TERMINATED, Runner
+from desctom.db.workers.long_query_runner import MAX_ATTEMPTS, TERMINATED, Runner
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

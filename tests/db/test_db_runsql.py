@@ -115,7 +115,7 @@ def test_statement_timeout(api, monkeypatch):
 
 def test_lifting_the_timeout_is_refused_before_the_next_statement(api, monkeypatch):
     monkeypatch.setenv("DESCTOM_SQL_TIMEOUT", "1")
-    monkeypatch.setattr("desctom.db.sqlexec.CANCEL_GRACE", 1)
+    monkeypatch.setattr("desctom.db.queries.sqlexec.CANCEL_GRACE", 1)
     res = run_sql(api, ["SET statement_timeout = 0", "SELECT pg_sleep(60)"], [{}, {}])
     assert res["status"] == "error" and "raising statement_timeout is not allowed" in res["error"]
 

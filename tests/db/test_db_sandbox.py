@@ -10,7 +10,8 @@ import pytest
 from conftest import owner_connection
 from sqlhelpers import post, run_sql
 
-from desctom.elasticc2 import known, sender
+from desctom.elasticc2.workers import source_updater as known
+from desctom.elasticc2.workers.sender import service as sender
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,7 +53,7 @@ def test_every_advisory_lock_function_is_refused(api, query):
 
 @pytest.mark.parametrize("function", ["pg_cancel_backend", "pg_terminate_backend"])
 def test_users_cannot_signal_another_users_query(api, function):
-    from desctom.db import sqlexec
+    from desctom.db.queries import sqlexec
 
     victim = sqlexec.connect(30)
     try:
@@ -119,7 +120,7 @@ def test_an_answer_over_the_byte_cap_is_a_413_pointing_to_the_queue(api, monkeyp
 
 
 def test_a_user_over_their_slots_gets_an_immediate_429(api, user, monkeypatch):
-    from desctom.db.slots import USER_CLASS
+    from desctom.db.queries.slots import USER_CLASS
 
     monkeypatch.setenv("DESCTOM_SQL_FAST_PER_USER", "2")
     with owner_connection() as other_session:  # as if two of the user's queries ran in other workers

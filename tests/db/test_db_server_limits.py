@@ -15,7 +15,7 @@ import pytest
 import requests
 from django.db import connection
 
-from desctom import config
+from desctom.core import config
 from desctom.localstack.procs import free_port
 from desctom.localstack.services import web_service
 

@@ -32,8 +32,8 @@ def _taxonomy_rows(request):
             {"db", "transactional_db", "live_server"} & set(request.fixturenames)):
         return
     request.getfixturevalue("db" if "transactional_db" not in request.fixturenames else "transactional_db")
-    from desctom.elasticc import taxonomy
     from desctom.elasticc.models import ClassIdOfGentype, GentypeOfClassId
+    from desctom.elasticc.models import taxonomy_tree as taxonomy
 
     taxonomy.fill_tables(GentypeOfClassId, ClassIdOfGentype)
 
@@ -65,8 +65,8 @@ def anon_client(db):
 @pytest.fixture
 def loaded(db, snana_dirs):
     """The shared test data loaded into the ELAsTiCC 1 tables (inside the test's transaction)."""
-    from desctom.elasticc.snana import load_directories
-    from desctom.elasticc2.snana.rows import LoadOptions
+    from desctom.elasticc.loaders.snana import load_directories
+    from desctom.loaders.snana.rows import LoadOptions
 
     counts = load_directories(snana_dirs, LoadOptions(simversion="test-v0.9"))
     assert counts.errors == []

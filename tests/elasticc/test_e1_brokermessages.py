@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from desctom.elasticc.brokers import MessageError, load_messages
+from desctom.elasticc.loaders.brokermessages import MessageError, load_messages
 
 pytestmark = pytest.mark.django_db
 T0 = 1_660_000_000_000  # ms

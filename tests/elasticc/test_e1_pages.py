@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 from e1_helpers import PASSWORD, make_user
 
-from desctom.elasticc import taxonomy
-from desctom.elasticc.brokers import load_messages
+from desctom.elasticc.loaders.brokermessages import load_messages
 from desctom.elasticc.models import ClassIdOfGentype, GentypeOfClassId
+from desctom.elasticc.models import taxonomy_tree as taxonomy
 from desctom.testing.paths import SHARED_DATA
 
 TAXONOMY = SHARED_DATA / "taxonomy"
@@ -72,8 +72,8 @@ def test_page_permissions(client):
 
 @pytest.mark.browser
 def test_summary_pages_in_chromium_show_the_sql_counts(live_server, browser, transactional_db, snana_dirs):
-    from desctom.elasticc.snana import load_directories
-    from desctom.elasticc2.snana.rows import LoadOptions
+    from desctom.elasticc.loaders.snana import load_directories
+    from desctom.loaders.snana.rows import LoadOptions
 
     assert load_directories(snana_dirs, LoadOptions()).errors == []
     with connection.cursor() as cur:

@@ -41,8 +41,8 @@ def _taxonomy_rows(request):
             {"db", "transactional_db", "live_server"} & set(request.fixturenames)):
         return
     request.getfixturevalue("db" if "transactional_db" not in request.fixturenames else "transactional_db")
-    from desctom.elasticc2 import taxonomy
     from desctom.elasticc2.models import ClassIdOfGentype, GentypeOfClassId
+    from desctom.survey import taxonomy
 
     taxonomy.fill_tables(GentypeOfClassId, ClassIdOfGentype)
 

@@ -4,9 +4,9 @@ import io
 import multiprocessing
 import time
 
-from desctom.elasticc2.brokerpoll import supervisor
-from desctom.elasticc2.brokerpoll.streams import BrokerStream
-from desctom.elasticc2.brokerpoll.supervisor import BrokerPollSupervisor, stalled
+from desctom.elasticc2.workers.brokerpoll import supervisor
+from desctom.elasticc2.workers.brokerpoll.streams import BrokerStream
+from desctom.elasticc2.workers.brokerpoll.supervisor import BrokerPollSupervisor, stalled
 
 
 def test_the_stall_judgement():

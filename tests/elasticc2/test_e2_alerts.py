@@ -6,8 +6,8 @@ import random
 import fastavro
 import pytest
 
-from desctom.elasticc2.alerts import alert_ids_of_sources, reconstruct_alerts
 from desctom.elasticc2.models import PPDBAlert, PPDBDiaForcedSource, PPDBDiaObject, PPDBDiaSource
+from desctom.elasticc2.queries.alerts import alert_ids_of_sources, reconstruct_alerts
 from desctom.testing.paths import SHARED_DATA
 
 pytestmark = pytest.mark.django_db
@@ -133,8 +133,8 @@ def test_alerts_are_valid_avro_and_round_trip(light_curve):
 
 @pytest.mark.parametrize("daysprevious, nprevious", [(365.0, None), (30.0, None), (365.0, 3)])
 def test_vectorised_avro_bytes_equal_record_by_record_encoding(light_curve, daysprevious, nprevious):
-    from desctom.elasticc2.alerts import AlertBatch
-    from desctom.streaming.schemas import alert_schema, encode
+    from desctom.elasticc2.queries.alerts import AlertBatch
+    from desctom.survey.schemas import alert_schema, encode
 
     batch = AlertBatch([s["diasource_id"] for s in light_curve["sources"]] + [700000])
     dicts = batch.dicts(daysprevious, nprevious)
@@ -145,8 +145,8 @@ def test_vectorised_avro_bytes_equal_record_by_record_encoding(light_curve, days
 
 
 def test_unusual_band_names_survive(light_curve):
-    from desctom.elasticc2.alerts import AlertBatch
-    from desctom.streaming.schemas import alert_schema, encode
+    from desctom.elasticc2.queries.alerts import AlertBatch
+    from desctom.survey.schemas import alert_schema, encode
 
     PPDBDiaObject.objects.create(diaobject_id=9, ra=3.0, decl=4.0)
     for k, (mjd, band) in enumerate([(60000.0, "VR"), (60001.0, "g"), (60002.0, "ü-wide")]):
@@ -164,7 +164,7 @@ def test_unusual_band_names_survive(light_curve):
 
 
 def test_batch_refuses_a_window_longer_than_it_fetched(light_curve):
-    from desctom.elasticc2.alerts import AlertBatch
+    from desctom.elasticc2.queries.alerts import AlertBatch
 
     batch = AlertBatch([light_curve["sources"][-1]["diasource_id"]], max_daysprevious=30.0)
     assert len(batch.dicts(30.0)) == 1

@@ -9,8 +9,8 @@ import pytest
 from astropy.io import fits
 from django.core.management import call_command
 
-from desctom.elasticc2.alerts import AlertBatch
-from desctom.streaming.schemas import alert_schema, decode
+from desctom.elasticc2.queries.alerts import AlertBatch
+from desctom.survey.schemas import alert_schema, decode
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,7 +15,7 @@ from test_e2_api_data import (
     token_header,
 )
 
-from desctom.elasticc2.alerts import reconstruct_alerts
+from desctom.elasticc2.queries.alerts import reconstruct_alerts
 
 pytestmark = pytest.mark.django_db
 URL = "/elasticc2/getalert"

@@ -21,9 +21,9 @@ from test_e2_api_data import (
     token_header,
 )
 
-from desctom.accounts.brokers import bind
+from desctom.accounts.queries.brokers import bind
 from desctom.client import TomClient
-from desctom.elasticc2.api.brokermessage_validation import MAX_MESSAGES
+from desctom.elasticc2.http.api.brokermessage_validation import MAX_MESSAGES
 from desctom.testing.paths import REPO_ROOT
 
 URL = "/elasticc2/brokermessage/"

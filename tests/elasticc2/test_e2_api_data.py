@@ -12,7 +12,6 @@ import json
 from django.contrib.auth.models import User
 from rest_framework.authtoken.models import Token
 
-from desctom.elasticc2 import taxonomy
 from desctom.elasticc2.models import (
     ClassIdOfGentype,
     DiaForcedSource,
@@ -23,6 +22,7 @@ from desctom.elasticc2.models import (
     PPDBDiaObject,
     PPDBDiaSource,
 )
+from desctom.survey import taxonomy
 
 PASSWORD = "a sample password for the API tests"
 BANDS = "ugrizY"

@@ -5,7 +5,8 @@ from django.db import connection
 from django.urls import Resolver404, resolve
 from test_e2_api_data import OBJ_A, OBJ_B, OBJ_C, POSITIONS, make_user, token_header
 
-from desctom.elasticc2.api.rest import PPDBPagination, estimated_rows
+from desctom.core.rest import estimated_rows
+from desctom.elasticc2.http.api.rest import PPDBPagination
 from desctom.elasticc2.models import PPDBDiaObject
 from desctom.elasticc2.models.photometry import FORCED_COLUMNS, OBJECT_COLUMNS, SOURCE_COLUMNS
 

@@ -11,8 +11,8 @@ from test_e2_api_brokermessages import message, put, stored_anything
 from test_e2_api_data import PASSWORD, assert_error, make_user
 
 from desctom import cli
-from desctom.accounts.brokers import bind
 from desctom.accounts.models import BrokerBinding
+from desctom.accounts.queries.brokers import bind
 
 
 def broker_account(name: str, *names: str) -> User:

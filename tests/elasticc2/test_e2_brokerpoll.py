@@ -11,8 +11,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from desctom.streaming import schemas
-from desctom.streaming.kafka import ensure_topics, make_producer
+from desctom.survey import schemas
+from desctom.survey.kafka import ensure_topics, make_producer
 from desctom.testing.cli import DESCTOM, cli_env
 
 T0 = 1_760_000_000_000

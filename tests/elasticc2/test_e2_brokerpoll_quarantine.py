@@ -18,7 +18,7 @@ from test_e2_api_brokermessages import message, pusher, put, stored_anything, ta
 from test_e2_api_data import assert_error
 from test_e2_brokerpoll import LEAVES, T0, classification, poll, produce, query
 
-from desctom.streaming import schemas
+from desctom.survey import schemas
 
 YEAR_10000 = 253_402_300_800_000  # ms of 10000-01-01
 RULE = "milliseconds since 1970-01-01 UTC (a number from 0 to 32503680000000, before the year 3000)"
@@ -117,7 +117,7 @@ def test_put_refuses_the_same_values(pusher, key, value):  # noqa: F811
 
 
 def test_the_rules_bound_timestamps_inside_what_numpy_and_postgresql_hold():
-    from desctom.elasticc2.messagerules import MAX_MS
+    from desctom.elasticc2.models.messagerules import MAX_MS
 
     assert MAX_MS < 2**62 // 1000 and np.datetime64(MAX_MS, "ms").astype(object).year == 3000
     assert T0 < MAX_MS

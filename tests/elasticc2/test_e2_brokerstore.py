@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.db import connection
 
-from desctom.elasticc2.brokerstore import (
+from desctom.elasticc2.workers.brokerstore import (
     REST_TOPIC,
     ClassifierRegistry,
     InvalidMessage,

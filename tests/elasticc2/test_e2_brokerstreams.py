@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from desctom.elasticc2.brokerpoll.streams import StreamConfigError, load_streams, preset_streams
+from desctom.elasticc2.workers.brokerpoll.streams import StreamConfigError, load_streams, preset_streams
 
 TOML = '''
 [[brokers]]

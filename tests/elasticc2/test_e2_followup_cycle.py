@@ -18,7 +18,7 @@ from django.core.management import call_command
 from test_e2_alert_cycle import Cycle, one, query
 from test_e2_api_data import PASSWORD, make_user, post_json
 
-from desctom.elasticc2.followup import LEAF_CLASSES
+from desctom.elasticc2.queries.followup import LEAF_CLASSES
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

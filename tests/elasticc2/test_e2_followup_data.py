@@ -10,7 +10,6 @@ import datetime as dt
 
 from django.db import connection
 
-from desctom.elasticc2.known import rebuild_latest_classifications
 from desctom.elasticc2.models import (
     BrokerClassifier,
     BrokerMessage,
@@ -20,6 +19,7 @@ from desctom.elasticc2.models import (
     DiaSource,
     PPDBDiaObject,
 )
+from desctom.elasticc2.workers.source_updater import rebuild_latest_classifications
 
 O1, O2, O3, O4 = 2001, 2002, 2003, 2004
 BANDS = "ugrizY"

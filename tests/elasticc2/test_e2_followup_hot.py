@@ -7,8 +7,8 @@ from django.contrib.auth.models import Group, User
 from test_e2_api_data import assert_error, get_json, post_json, strict_json
 from test_e2_followup_data import O1, O2, O3, O4, forced_of, load_followup_sample
 
-from desctom.elasticc2.followup import LEAF_CLASSES, best_knowledge
 from desctom.elasticc2.models import SpectrumInfo
+from desctom.elasticc2.queries.followup import LEAF_CLASSES, best_knowledge
 
 URL = "/elasticc2/gethottransients"
 KEYS = {"objectid", "ra", "dec", "zp", "redshift", "sncode", "photometry"}

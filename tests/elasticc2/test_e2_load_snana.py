@@ -109,7 +109,7 @@ def query(sql, params=()):
 
 # -- the FITS reader ----------------------------------------------------------------------------------
 def test_fits_reader_gives_what_astropy_gives_for_every_column(elasticc2_test_dirs):
-    from desctom.elasticc2.snana.fitstable import FitsTable
+    from desctom.loaders.snana.fitstable import FitsTable
 
     compared = 0
     for path in sorted(p for d in elasticc2_test_dirs for p in d.glob("*.FITS.gz"))[::7]:

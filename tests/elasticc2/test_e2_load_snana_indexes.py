@@ -66,7 +66,7 @@ def secondary(tables=PPDB_TABLES) -> set[str]:
 
 
 def state_files() -> list:
-    from desctom.config import load as load_config
+    from desctom.core.config import load as load_config
 
     return sorted(load_config().run_dir.glob("snana-deferred-indexes-*.json"))
 
@@ -189,9 +189,9 @@ def test_error_during_a_deferred_load_brings_the_indexes_back(copied_dirs, expec
 # -- crashes: the saved definitions -------------------------------------------------------------------
 def drop_like_a_crashed_load(tables) -> Path:
     """Drop the secondary indexes of ``tables`` with the loader's own code and never re-create them."""
-    from desctom.common import bulkcopy
-    from desctom.config import load as load_config
-    from desctom.elasticc2.snana.indexes import IndexKeeper, state_path
+    from desctom.core import bulkcopy
+    from desctom.core.config import load as load_config
+    from desctom.elasticc2.loaders.snana.indexes import IndexKeeper, state_path
 
     deferrable = secondary(tables)
     with bulkcopy.connect(connection.settings_dict, autocommit=True) as conn:
@@ -235,7 +235,7 @@ def test_unbuildable_saved_definition_stops_the_run_the_others_are_rebuilt(elast
 
 
 def test_tables_in_use_keep_their_indexes(elasticc2_test_dirs, expected, monkeypatch):
-    from desctom.elasticc2.snana import indexes
+    from desctom.elasticc2.loaders.snana import indexes
 
     monkeypatch.setattr(indexes, "DROP_LOCK_TIMEOUT", "1s")  # configuration: wait 1 s, not 10
     before = index_defs()
@@ -270,7 +270,7 @@ def read_until_loading(proc, files: int = 1, objects: int = 0) -> list[str]:
 
 
 def wait_for_lock_release(timeout: float = 30) -> None:
-    from desctom.elasticc2.snana.indexes import LOCK_KEY
+    from desctom.elasticc2.loaders.snana.indexes import LOCK_KEY
 
     deadline = time.monotonic() + timeout
     while query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid::bigint = %s",
@@ -329,7 +329,7 @@ def test_a_second_loader_neither_loads_nor_touches_indexes_while_one_runs(elasti
 
 
 def test_a_lock_held_by_another_session_refuses_a_writing_load(elasticc2_test_dirs):
-    from desctom.elasticc2.snana.indexes import LOCK_KEY
+    from desctom.elasticc2.loaders.snana.indexes import LOCK_KEY
 
     db = connection.settings_dict
     with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"],

@@ -1,5 +1,5 @@
-"""Photometry packed by PostgreSQL and unpacked by numpy (``desctom.elasticc2.api.packed_photometry``),
-and the JSON writer the API answers go through (``desctom.elasticc2.api.base.json_bytes``)."""
+"""Photometry packed by PostgreSQL and unpacked by numpy (``desctom.elasticc2.http.api.packed_photometry``),
+and the JSON writer the API answers go through (``desctom.core.jsonapi.json_bytes``)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from django.db import connection
 
-from desctom.elasticc2.api.base import json_bytes
-from desctom.elasticc2.api.packed_photometry import binary_cursor, points_sql, unpack
+from desctom.core.jsonapi import json_bytes
+from desctom.elasticc2.http.api.packed_photometry import binary_cursor, points_sql, unpack
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,6 @@ import csv
 import pytest
 from django.db import connection
 
-from desctom.elasticc2 import sky, taxonomy
 from desctom.elasticc2.models.photometry import (
     ALERT_COLUMNS,
     FORCED_COLUMNS,
@@ -13,6 +12,8 @@ from desctom.elasticc2.models.photometry import (
     SOURCE_COLUMNS,
     TRUTH_COLUMNS,
 )
+from desctom.elasticc2.queries import sky
+from desctom.survey import taxonomy
 from desctom.testing.paths import SHARED_DATA
 
 pytestmark = pytest.mark.django_db

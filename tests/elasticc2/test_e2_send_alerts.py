@@ -28,10 +28,10 @@ from django.db import connection
 from django.utils import timezone
 
 from desctom.elasticc2.models import AlertSenderRun
-from desctom.elasticc2.sender import LOCK_KEY
-from desctom.elasticc2.sender_clock import ClockError, Window, choose_window, through_day_after
-from desctom.streaming.kafka import list_topics, make_consumer, make_producer
-from desctom.streaming.schemas import alert_schema, decode
+from desctom.elasticc2.workers.sender.clock import ClockError, Window, choose_window, through_day_after
+from desctom.elasticc2.workers.sender.service import LOCK_KEY
+from desctom.survey.kafka import list_topics, make_consumer, make_producer
+from desctom.survey.schemas import alert_schema, decode
 
 needs_db = pytest.mark.django_db(transaction=True)
 

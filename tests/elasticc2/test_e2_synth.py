@@ -1,5 +1,5 @@
-"""Synthetic surveys (desctom.elasticc2.synth, `desctom synth_survey`): determinism, consistency of the
-written tables, reruns, resumes, Ctrl-C, bad arguments."""
+"""Synthetic surveys (desctom.elasticc2.loaders.synth, `desctom synth_survey`): determinism,
+consistency of the written tables, reruns, resumes, Ctrl-C, bad arguments."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from desctom.common.bulkcopy import connect
-from desctom.elasticc2 import taxonomy
-from desctom.elasticc2.synth import SynthError, generate, synthesize, write
-from desctom.elasticc2.synth.survey import TABLE_KEYS, SurveySpec
-from desctom.elasticc2.synth.writer import FAMILIES
+from desctom.core.bulkcopy import connect
+from desctom.elasticc2.loaders.synth import SynthError, generate, synthesize, write
+from desctom.elasticc2.loaders.synth.survey import TABLE_KEYS, SurveySpec
+from desctom.elasticc2.loaders.synth.writer import FAMILIES
+from desctom.survey import taxonomy
 
 N, SEED, FIRST = 2000, 20251124, 7_000_000_000
 LAST = FIRST + N - 1
@@ -97,7 +97,7 @@ def test_a_slice_equals_that_slice_of_the_whole_survey(survey):
 
 
 def test_generated_columns_are_the_tables_columns(survey):
-    from desctom.elasticc2.synth.writer import COLUMNS
+    from desctom.elasticc2.loaders.synth.writer import COLUMNS
 
     for key in TABLE_KEYS:
         assert list(getattr(survey, key)) == COLUMNS[key], key
@@ -441,7 +441,7 @@ def test_ctrl_c_leaves_whole_batches_and_says_how_to_finish():
 def test_written_tables_have_planner_statistics():
     from django.db import connection
 
-    from desctom.elasticc2.synth.runner import synthesize
+    from desctom.elasticc2.loaders.synth.runner import synthesize
 
     synthesize(30, 5)
     with connection.cursor() as cur:

@@ -17,8 +17,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from desctom.common import bulkcopy
-from desctom.elasticc2.known import LOCK_KEY, update_known_tables
+from desctom.core import bulkcopy
+from desctom.elasticc2.workers.source_updater import LOCK_KEY, update_known_tables
 from desctom.testing.cli import DESCTOM, cli_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -218,7 +218,7 @@ def mjd(sid: int) -> float:
 
 
 def test_latest_classification_per_object_and_classifier_whatever_the_arrival_order(ppdb):
-    from desctom.elasticc2.known import rebuild_latest_classifications
+    from desctom.elasticc2.workers.source_updater import rebuild_latest_classifications
 
     oid, sids = next((o, s) for o, s in sorted(ppdb.items()) if len(s) >= 4)
     a, b = (query("INSERT INTO elasticc2_brokerclassifier (brokername, brokerversion, classifiername, "
@@ -267,8 +267,8 @@ def test_consensus_as_of_a_past_mjd_now_whatever_the_arrival_order(ppdb):
     gets the consensus of each classifier's latest message about a detection up to then."""
     import random
 
-    from desctom.elasticc2.followup import LEAF_CLASSES, best_knowledge
-    from desctom.elasticc2.known import rebuild_latest_classifications
+    from desctom.elasticc2.queries.followup import LEAF_CLASSES, best_knowledge
+    from desctom.elasticc2.workers.source_updater import rebuild_latest_classifications
 
     objects = [(o, s) for o, s in sorted(ppdb.items()) if len(s) >= 5][:4]
     classifiers = [query("INSERT INTO elasticc2_brokerclassifier (brokername, brokerversion, classifiername, "

@@ -6,7 +6,7 @@ import time
 
 from confluent_kafka import Consumer
 
-from desctom.elasticc2.brokerpoll.kafkalink import RepeatFilter, kafka_logger
+from desctom.elasticc2.workers.brokerpoll.kafkalink import RepeatFilter, kafka_logger
 
 
 class Collect(logging.Handler):

@@ -16,8 +16,8 @@ def _taxonomy_rows(request):
     if not ({"db", "transactional_db", "live_server"} & set(request.fixturenames)):
         return
     request.getfixturevalue("transactional_db" if "transactional_db" in request.fixturenames else "db")
-    from desctom.elasticc2 import taxonomy
     from desctom.elasticc2.models import ClassIdOfGentype, GentypeOfClassId
+    from desctom.survey import taxonomy
 
     taxonomy.fill_tables(GentypeOfClassId, ClassIdOfGentype)
 
@@ -26,8 +26,8 @@ def _taxonomy_rows(request):
 def _taxonomy_back_afterwards(django_db_setup, django_db_blocker):
     """Tests after this folder find the taxonomy too, even after a live-server test emptied the tables."""
     yield
-    from desctom.elasticc2 import taxonomy
     from desctom.elasticc2.models import ClassIdOfGentype, GentypeOfClassId
+    from desctom.survey import taxonomy
 
     with django_db_blocker.unblock():
         taxonomy.fill_tables(GentypeOfClassId, ClassIdOfGentype)

@@ -9,7 +9,6 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from desctom.elasticc2.models import PPDBAlert
-from desctom.metrics.families import FAMILIES
 from desctom.metrics.models import (
     AlertsPerHour,
     CompletenessDay,
@@ -18,6 +17,7 @@ from desctom.metrics.models import (
     MetricRun,
     ProbVsTime,
 )
+from desctom.metrics.workers.families import FAMILIES
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -97,7 +97,7 @@ def test_confusion_matrices_counts_and_both_normalisations(ids):
     assert cells[ids["C2"]] == {(2222, 2222): 1, (2223, 2232): 1, (2232, 2232): 1}
     assert cells[ids["C3"]] == {(2222, -1): 1}  # class 111 is not in the taxonomy: other/unknown
 
-    from desctom.metrics.figures import confusion_heatmap
+    from desctom.metrics.queries.figures import confusion_heatmap
 
     by_true = confusion_heatmap(cells[ids["C1"]], "true", "t")["data"][0]
     assert by_true["y"] == ["2222 Ia", "2223 Ib/c", "2232 KN"]

@@ -7,7 +7,7 @@ import fastavro
 import numpy as np
 import pytest
 
-from desctom.streaming.avro_columns import array_bytes, encode_records, varint
+from desctom.survey.avro_columns import array_bytes, encode_records, varint
 
 SCHEMA = fastavro.parse_schema({"type": "record", "name": "r", "fields": [
     {"name": "a", "type": "long"}, {"name": "b", "type": ["null", "long"]}, {"name": "c", "type": "double"},

@@ -6,9 +6,9 @@ import fastavro
 import numpy as np
 import pytest
 
-from desctom.streaming import schemas
-from desctom.streaming.avro_columns import varint
-from desctom.streaming.classification_decoder import decode_classifications
+from desctom.survey import schemas
+from desctom.survey.avro_columns import varint
+from desctom.survey.classification_decoder import decode_classifications
 
 
 def record(i, rng, nclasses=20, ingest=True, names=("FakeBroker", "v1.0", "RandomSNType", "Perfect")):

@@ -16,9 +16,9 @@ import pytest
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 from django.core.management import call_command
 
-from desctom.streaming import schemas
-from desctom.streaming.fakebroker import RANDOM_CLASSES, FakeBroker, alert_ids, zigzag_long
-from desctom.streaming.kafka import ensure_topics, make_consumer, make_producer
+from desctom.elasticc2.workers.fakebroker import RANDOM_CLASSES, FakeBroker, alert_ids, zigzag_long
+from desctom.survey import schemas
+from desctom.survey.kafka import ensure_topics, make_consumer, make_producer
 from desctom.testing.paths import SHARED_DATA
 
 PUBLISHED = fastavro.schema.load_schema(

@@ -4,7 +4,7 @@ import fastavro
 import pytest
 from fastavro.schema import to_parsing_canonical_form
 
-from desctom.streaming import schemas
+from desctom.survey import schemas
 from desctom.testing.paths import SHARED_DATA
 
 AVSC = SHARED_DATA / "schema"

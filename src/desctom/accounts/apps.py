@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     label = "desctom_accounts"
 
     def ready(self):
-        from desctom.accounts import signals, throttle  # noqa: F401  (connects the receivers)
+        from desctom.accounts.http import signals, throttle  # noqa: F401  (connects the receivers)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.views import APIView
 
-from desctom.accounts.api import JsonLoginRequiredMixin
+from desctom.core.jsonauth import JsonLoginRequiredMixin
 from desctom.web.views import healthz
 
 _REGEX_PARAM = re.compile(r"\(\?P<\w+>[^)]*\)")

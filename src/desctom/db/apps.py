@@ -11,6 +11,6 @@ class DbConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from desctom.db.roles import setup_after_migrate
+        from desctom.db.workers.roles import setup_after_migrate
 
         post_migrate.connect(setup_after_migrate, sender=self, dispatch_uid="desctom_db_readonly_role")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from desctom.db import views
+from desctom.db.http import views
 
 app_name = "db"
 

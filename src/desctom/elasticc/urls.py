@@ -2,11 +2,11 @@
 
 from django.urls import path
 
-from desctom.elasticc import views
-from desctom.elasticc.api import admin
-from desctom.elasticc.api.alerts import GetAlertsAndTruthView, GetAlertsView
-from desctom.elasticc.api.brokermessages import BrokerMessageView
-from desctom.elasticc.api.rest import router
+from desctom.elasticc.http import pages as views
+from desctom.elasticc.http.api import admin
+from desctom.elasticc.http.api.alerts import GetAlertsAndTruthView, GetAlertsView
+from desctom.elasticc.http.api.brokermessages import BrokerMessageView
+from desctom.elasticc.http.api.rest import router
 
 app_name = "elasticc"
 

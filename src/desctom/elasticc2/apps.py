@@ -11,4 +11,4 @@ class Elasticc2Config(AppConfig):
     def target_detail_buttons(self):
         """TOM Toolkit hook: a button on a target's page back to its ELAsTiCC2 object page."""
         return [{"partial": "elasticc2/_target_button.html",
-                 "context": "desctom.elasticc2.views.objects.target_button_context"}]
+                 "context": "desctom.elasticc2.http.pages.objects.target_button_context"}]

@@ -6,23 +6,23 @@ left for the campaign's HTML front page (the REST router has no API-root view).
 
 from django.urls import path
 
-from desctom.elasticc2.api.alerts import GetAlertView
-from desctom.elasticc2.api.brokermessages import BrokerMessageView
-from desctom.elasticc2.api.cone import ConeSearchView
-from desctom.elasticc2.api.hot import GetHotSNeView
-from desctom.elasticc2.api.lightcurves import LtcvFeaturesView, LtcvView
-from desctom.elasticc2.api.rest import router
-from desctom.elasticc2.api.spectra import AskForSpectrumView, SpectraWantedView
-from desctom.elasticc2.api.spectra_reports import (
+from desctom.elasticc2.http.api.alerts import GetAlertView
+from desctom.elasticc2.http.api.brokermessages import BrokerMessageView
+from desctom.elasticc2.http.api.cone import ConeSearchView
+from desctom.elasticc2.http.api.hot import GetHotSNeView
+from desctom.elasticc2.http.api.lightcurves import LtcvFeaturesView, LtcvView
+from desctom.elasticc2.http.api.rest import router
+from desctom.elasticc2.http.api.spectra import AskForSpectrumView, SpectraWantedView
+from desctom.elasticc2.http.api.spectra_reports import (
     GetKnownSpectrumInfoView,
     PlanSpectrumView,
     RemoveSpectrumPlanView,
     ReportSpectrumInfoView,
 )
-from desctom.elasticc2.api.taxonomy import ClassIdsView, ClassifiersJsonView
-from desctom.elasticc2.views import followup as followup_pages
-from desctom.elasticc2.views import front as front_pages
-from desctom.elasticc2.views import objects as object_pages
+from desctom.elasticc2.http.api.taxonomy import ClassIdsView, ClassifiersJsonView
+from desctom.elasticc2.http.pages import followup as followup_pages
+from desctom.elasticc2.http.pages import front as front_pages
+from desctom.elasticc2.http.pages import objects as object_pages
 
 app_name = "elasticc2"
 

@@ -35,7 +35,8 @@ from pathlib import Path
 
 import psycopg
 
-from desctom import __version__, config
+from desctom import __version__
+from desctom.core import config
 from desctom.localstack.postgres import LocalPostgres, find_bindir
 from desctom.localstack.procs import StackError
 

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import datetime
-
-from desctom.config import Config
-
-MJD_EPOCH = datetime.datetime(1858, 11, 17, tzinfo=datetime.UTC)
-
+from desctom.core.config import Config
+from desctom.survey.mjd import mjd_to_date
 
 #: The status line counts the last hour's broker messages up to this many (an exact count at
 #: thousands of messages a second would read millions of rows).
@@ -16,10 +12,6 @@ MESSAGES_CAP = 1_000_000
 
 def _at_most(n: int) -> str:
     return f"more than {MESSAGES_CAP:,}" if n > MESSAGES_CAP else f"{n:,}"
-
-
-def mjd_to_date(mjd: float) -> str:
-    return (MJD_EPOCH + datetime.timedelta(days=mjd)).strftime("%Y-%m-%d")
 
 
 def campaign_status(cfg: Config, timeout_ms: int = 3000) -> dict | None:
@@ -54,10 +46,11 @@ def campaign_status(cfg: Config, timeout_ms: int = 3000) -> dict | None:
 
 
 def stream_health(cfg: Config, timeout_ms: int = 3000) -> list[dict] | None:
-    """Each broker stream judged by :mod:`desctom.elasticc2.pollerhealth`; None if no database answers."""
+    """Each broker stream judged by :mod:`desctom.elasticc2.queries.pollerhealth`; None if no database
+    answers."""
     import psycopg
 
-    from desctom.elasticc2 import pollerhealth
+    from desctom.elasticc2.queries import pollerhealth
 
     db = cfg.database_settings()
     try:
@@ -70,7 +63,7 @@ def stream_health(cfg: Config, timeout_ms: int = 3000) -> list[dict] | None:
 
 
 def format_streams(streams: list[dict] | None) -> list[str]:
-    from desctom.elasticc2 import pollerhealth
+    from desctom.elasticc2.queries import pollerhealth
 
     return [f"  stream             {pollerhealth.summary_line(s)}" for s in streams or []]
 

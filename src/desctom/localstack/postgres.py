@@ -140,7 +140,7 @@ class LocalPostgres:
                        "--locale=C.UTF-8", "--no-instructions"])
         finally:
             os.unlink(pwfile)
-        from desctom.config import write_private
+        from desctom.core.config import write_private
 
         write_private(self.password_file, password + "\n")
         self.start()

@@ -15,8 +15,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from desctom.config import Config
-from desctom.localstack.demo import DemoOptions
+from desctom.core.config import Config
+from desctom.core.demo import DemoOptions
 from desctom.localstack.procs import StackError, pid_alive, terminate
 
 

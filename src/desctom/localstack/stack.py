@@ -10,10 +10,10 @@ import time
 import uuid
 from pathlib import Path
 
-from desctom.config import EMBEDDED_DB_NAME, EMBEDDED_DB_USER, Config, redact_url
-from desctom.elasticc2.pollerhealth import jsonable, kafka_reachable
+from desctom.core.config import EMBEDDED_DB_NAME, EMBEDDED_DB_USER, Config, redact_url
+from desctom.core.demo import DemoOptions
+from desctom.elasticc2.queries.pollerhealth import jsonable, kafka_reachable
 from desctom.localstack.campaign import campaign_status, format_campaign, format_streams, stream_health
-from desctom.localstack.demo import DemoOptions
 from desctom.localstack.kafka import LocalKafka
 from desctom.localstack.postgres import LocalPostgres
 from desctom.localstack.procs import StackError, StateFile, pid_alive, port_in_use, tcp_answers, terminate
@@ -235,7 +235,7 @@ class SystemStack:
         self._say(f"kafka      tansu running again on {self.kafka.bootstrap} (pid {pid})")
         topics = [self.cfg.classification_topic, *(KAFKA_DEMO_TOPICS if self.demo else ())]
         try:
-            from desctom.streaming.kafka import ensure_topics
+            from desctom.survey.kafka import ensure_topics
 
             ensure_topics(self.kafka.bootstrap, topics, timeout=15.0)
         except Exception as exc:  # noqa: BLE001 - the sender and the fake broker create theirs too

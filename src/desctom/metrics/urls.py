@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from desctom.metrics import views
+from desctom.metrics.http import views
 
 app_name = "metrics"
 

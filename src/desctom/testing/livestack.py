@@ -11,10 +11,10 @@ import numpy as np
 import psycopg
 import requests
 
-from desctom.config import EMBEDDED_DB_NAME, EMBEDDED_DB_USER
+from desctom.core.config import EMBEDDED_DB_NAME, EMBEDDED_DB_USER
 from desctom.localstack.postgres import LocalPostgres
-from desctom.streaming import schemas
-from desctom.streaming.kafka import ensure_topics, make_producer
+from desctom.survey import schemas
+from desctom.survey.kafka import ensure_topics, make_producer
 from desctom.testing.cli import DESCTOM
 
 LEAVES = [2222, 2223, 2224, 2225, 2226, 2232, 2233, 2234, 2235, 2242]

@@ -222,10 +222,15 @@ def make_users() -> dict:
 
 def elasticc2_data(users) -> dict:
     """A synthetic survey of 6 objects; 3 of them known (copied to the local tables) with a message."""
-    from desctom.elasticc2.brokerstore import REST_TOPIC, ClassifierRegistry, MessageBatch, store_messages
+    from desctom.elasticc2.http.pages.objects import target_for
+    from desctom.elasticc2.loaders.synth import generate, write
     from desctom.elasticc2.models import DiaObject
-    from desctom.elasticc2.synth import generate, write
-    from desctom.elasticc2.views.objects import target_for
+    from desctom.elasticc2.workers.brokerstore import (
+        REST_TOPIC,
+        ClassifierRegistry,
+        MessageBatch,
+        store_messages,
+    )
 
     write(generate(6, 11, first_id=E2_FIRST_ID))
     with connection.cursor() as cur:

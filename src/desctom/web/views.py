@@ -33,8 +33,8 @@ def healthz(request):
         return response
     if scope == "web":
         return JsonResponse({"status": "ok", "scope": "web", "database": "ok", "version": __version__})
-    from desctom import config
-    from desctom.elasticc2 import pollerhealth
+    from desctom.core import config
+    from desctom.elasticc2.queries import pollerhealth
 
     bootstrap = config.load().kafka_bootstrap
     kafka_ok = pollerhealth.kafka_reachable(bootstrap)
@@ -58,7 +58,7 @@ def healthz(request):
 def _judged_streams(cur) -> list[dict]:
     from django.db.utils import ProgrammingError
 
-    from desctom.elasticc2 import pollerhealth
+    from desctom.elasticc2.queries import pollerhealth
 
     try:
         return pollerhealth.judge_streams(cur)
@@ -70,7 +70,7 @@ def home_counts() -> dict:
     """What this TOM holds, counted live (estimates on big tables): shown on the home page."""
     from tom_targets.models import Target
 
-    from desctom.elasticc2.views.common import count, simulation_clock
+    from desctom.elasticc2.http.pages.common import count, simulation_clock
 
     return {
         "e2_ppdb_objects": count("elasticc2_ppdbdiaobject"),

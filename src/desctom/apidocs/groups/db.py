@@ -1,4 +1,4 @@
-"""The SQL API under ``/db/`` (docs/api_sql.md; views in desctom.db.views).
+"""The SQL API under ``/db/`` (docs/api_sql.md; views in desctom.db.http.views).
 
 Problems with the request or the SQL answer HTTP 200 with ``{"status": "error", "error": ...}``
 (as the original did; clients check ``status``).
@@ -20,7 +20,7 @@ from desctom.apidocs.registry import (
     obj,
     open_obj,
 )
-from desctom.db.export import CONTENT_TYPES
+from desctom.db.queries.export import CONTENT_TYPES
 
 TAG = "sql"
 

@@ -1,4 +1,4 @@
-"""ELAsTiCC 1 under ``/elasticc/`` (docs/api_elasticc.md; views in desctom.elasticc.api).
+"""ELAsTiCC 1 under ``/elasticc/`` (docs/api_elasticc.md; views in desctom.elasticc.http.api).
 
 The admin loaders are POST only, for ELAsTiCC admins; each request is checked whole and stored
 in one transaction (a bad row: 400, nothing written).
@@ -23,8 +23,8 @@ from desctom.apidocs.registry import (
     obj,
     post_only,
 )
-from desctom.elasticc.api import admin
-from desctom.elasticc.api.alerts import MAX_NUM
+from desctom.elasticc.http.api import admin
+from desctom.elasticc.http.api.alerts import MAX_NUM
 
 TAG = "elasticc"
 _KINDS = {

@@ -1,5 +1,5 @@
 """ELAsTiCC2 broker messages: brokers PUT classifications, anyone logged in reads them
-(docs/api_elasticc2.md; views in desctom.elasticc2.api.brokermessages)."""
+(docs/api_elasticc2.md; views in desctom.elasticc2.http.api.brokermessages)."""
 
 from desctom.apidocs.registry import (
     INT64,
@@ -14,8 +14,8 @@ from desctom.apidocs.registry import (
     nullable,
     obj,
 )
-from desctom.elasticc2.api import brokermessage_validation as v
-from desctom.elasticc2.api.brokermessages import MAX_NUM, SELECTORS
+from desctom.elasticc2.http.api import brokermessage_validation as v
+from desctom.elasticc2.http.api.brokermessages import MAX_NUM, SELECTORS
 
 TAG = "elasticc2 broker messages"
 NO_NUL = "^[^\\u0000]*$"

@@ -1,5 +1,5 @@
 """ELAsTiCC2 read endpoints: taxonomy, classifiers, alerts, light curves, features, cone search
-(docs/api_elasticc2.md; views in desctom.elasticc2.api)."""
+(docs/api_elasticc2.md; views in desctom.elasticc2.http.api)."""
 
 from desctom.apidocs.registry import (
     ANY_OBJECT,
@@ -17,8 +17,8 @@ from desctom.apidocs.registry import (
     obj,
     open_obj,
 )
-from desctom.elasticc2.api.cone import MAX_LIMIT, MAX_RADIUS_ARCSEC
-from desctom.elasticc2.api.lightcurves import FEATURE_NAMES, HOST_COLUMNS
+from desctom.elasticc2.http.api.cone import MAX_LIMIT, MAX_RADIUS_ARCSEC
+from desctom.elasticc2.http.api.lightcurves import FEATURE_NAMES, HOST_COLUMNS
 
 TAG = "elasticc2"
 NULLABLE_NUMBER = nullable(NUMBER)

@@ -1,5 +1,5 @@
 """ELAsTiCC2 follow-up: hot transients, spectrum requests, plans and reports
-(docs/api_followup.md; views in desctom.elasticc2.api.hot, .spectra, .spectra_reports)."""
+(docs/api_followup.md; views in desctom.elasticc2.http.api.hot, .spectra, .spectra_reports)."""
 
 from desctom.apidocs.groups.elasticc2_data import HOST, ID, PHOTOMETRY
 from desctom.apidocs.registry import (
@@ -18,8 +18,8 @@ from desctom.apidocs.registry import (
     obj,
     post_only,
 )
-from desctom.elasticc2.api.spectra import BANDS, MAX_ASK
-from desctom.elasticc2.taxonomy import CLASSES
+from desctom.elasticc2.http.api.spectra import BANDS, MAX_ASK
+from desctom.survey.taxonomy import CLASSES
 
 TAG = "elasticc2 follow-up"
 NULLABLE_NUMBER = nullable(NUMBER)

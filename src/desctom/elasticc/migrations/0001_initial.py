@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 #: Django cannot declare a partitioned table: this is elasticc_brokerclassification as the original
 #: had it, LIST-partitioned by "classifierId" with a default partition (per-classifier partitions
-#: are added when a classifier is registered, see desctom.elasticc.brokers).
+#: are added when a classifier is registered, see desctom.elasticc.loaders.brokermessages).
 CLASSIFICATION_SQL = """
 CREATE SEQUENCE "elasticc_brokerclassification_classificationId_seq";
 CREATE TABLE "elasticc_brokerclassification" (

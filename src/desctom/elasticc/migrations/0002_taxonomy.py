@@ -1,10 +1,10 @@
-"""Fill the two taxonomy tables from :mod:`desctom.elasticc.taxonomy`."""
+"""Fill the two taxonomy tables from :mod:`desctom.elasticc.models.taxonomy_tree`."""
 
 from django.db import migrations
 
 
 def fill(apps, schema_editor):
-    from desctom.elasticc import taxonomy
+    from desctom.elasticc.models import taxonomy_tree as taxonomy
 
     taxonomy.fill_tables(apps.get_model("elasticc", "GentypeOfClassId"),
                          apps.get_model("elasticc", "ClassIdOfGentype"))

@@ -1,10 +1,10 @@
-"""Fill the two taxonomy tables from :mod:`desctom.elasticc2.taxonomy`."""
+"""Fill the two taxonomy tables from :mod:`desctom.survey.taxonomy`."""
 
 from django.db import migrations
 
 
 def fill(apps, schema_editor):
-    from desctom.elasticc2 import taxonomy
+    from desctom.survey import taxonomy
 
     taxonomy.fill_tables(apps.get_model("elasticc2", "GentypeOfClassId"),
                          apps.get_model("elasticc2", "ClassIdOfGentype"))

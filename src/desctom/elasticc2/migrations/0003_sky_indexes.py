@@ -4,13 +4,13 @@ from django.db import migrations
 
 
 def create(apps, schema_editor):
-    from desctom.elasticc2.sky import ensure_sky_indexes
+    from desctom.elasticc2.queries.sky import ensure_sky_indexes
 
     ensure_sky_indexes(schema_editor.connection)
 
 
 def drop(apps, schema_editor):
-    from desctom.elasticc2.sky import SKY_TABLES
+    from desctom.elasticc2.queries.sky import SKY_TABLES
 
     with schema_editor.connection.cursor() as cur:
         for table in SKY_TABLES:

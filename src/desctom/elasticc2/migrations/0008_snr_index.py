@@ -2,7 +2,7 @@
 
 Per (object, band) the latest S/N > 3 point is then the first entry of a backward scan, instead of
 a walk back through every later point of the object. The predicate is written exactly as
-:data:`desctom.elasticc2.api.spectra.SNR3` so that the planner can use the index (PostgreSQL
+:data:`desctom.elasticc2.http.api.spectra.SNR3` so that the planner can use the index (PostgreSQL
 matches a partial index's predicate by its form). About a quarter of the forced photometry is in it.
 """
 

@@ -5,7 +5,7 @@ latest messages per (source, classifier) already stored (migration 0009)."""
 import django.db.models.deletion
 from django.db import migrations, models
 
-#: The leaf classes of the taxonomy as this migration was written (desctom.elasticc2.consensus.LEAF_CLASSES).
+#: The leaf classes of the taxonomy as this migration was written (desctom.elasticc2.queries.consensus.LEAF_CLASSES).
 LEAVES = [1100, 2100, 2210, 2221, 2222, 2223, 2224, 2225, 2226, 2231, 2232, 2233, 2234, 2235, 2241, 2242, 2243,
           2244, 2245, 2246, 2310, 2321, 2322, 2323, 2324, 2325, 2326, 2331, 2332]
 

@@ -64,7 +64,8 @@ class DiaObjectLatestClassification(models.Model):
     the highest message id) — the order the consensus class of ``gethottransients`` uses. Kept up
     to date by ``update_elasticc2_sources`` from the messages of the sources it processes, in the
     same transaction that makes those sources known; rebuilt whole by
-    :func:`desctom.elasticc2.known.rebuild_latest_classifications`. New in DESC TOM (the original
+    :func:`desctom.elasticc2.workers.source_updater.rebuild_latest_classifications`. New in DESC TOM
+    (the original
     recomputed nothing of the kind; its unused ``elasticc2_diaobjectclassification`` kept top-4s).
     """
 
@@ -121,7 +122,7 @@ class DiaObjectConsensus(models.Model):
     class id); ``classid`` is NULL when no classifier gave a leaf class a probability above 0.
     ``midpointtai`` is the latest detection those messages are about: a question about an earlier
     time must recompute the consensus from the messages. Kept with
-    :class:`DiaObjectLatestClassification` (:mod:`desctom.elasticc2.consensus`). New in DESC TOM.
+    :class:`DiaObjectLatestClassification` (:mod:`desctom.elasticc2.queries.consensus`). New in DESC TOM.
     """
 
     diaobject = models.OneToOneField(DiaObject, primary_key=True, db_column="diaobject_id",
@@ -138,7 +139,7 @@ class DiaObjectConsensusAsOf(models.Model):
     the object's next row. ``gethottransients`` with an earlier ``mjd_now`` reads it with one index
     probe per object. Kept by ``update_elasticc2_sources``: the rows from the earliest detection
     whose latest message changed onwards are recomputed, so late messages about old detections
-    count too (:mod:`desctom.elasticc2.consensus`). New in DESC TOM.
+    count too (:mod:`desctom.elasticc2.queries.consensus`). New in DESC TOM.
     """
 
     _id = models.BigAutoField(primary_key=True, db_column="_id")
@@ -156,7 +157,7 @@ class DiaObjectPackedPhotometry(models.Model):
     """Per known object: its whole forced photometry (``elasticc2_diaforcedsource``) packed, in time
     order (``midpointtai``, then ``diaforcedsource_id``), one value per point in each column:
     ``mjd`` (big-endian float8s), ``flux`` and ``fluxerr`` (big-endian float4s) and ``band`` (the
-    names joined by U+001F), as :func:`desctom.elasticc2.api.packed_photometry.points_sql` packs them.
+    names joined by U+001F), as :func:`desctom.elasticc2.http.api.packed_photometry.points_sql` packs them.
 
     Kept by statement-level triggers on ``elasticc2_diaforcedsource`` (migration 0010): every
     statement that writes forced photometry repacks the objects it touched, so the row is never

@@ -11,8 +11,8 @@ from pathlib import Path
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
-from desctom.accounts import brokers
 from desctom.accounts.models import BrokerBinding
+from desctom.accounts.queries import brokers
 
 
 def _user(name: str) -> User:

@@ -4,8 +4,8 @@ import os
 
 from django.core.management.base import BaseCommand
 
-from desctom import config
-from desctom.accounts.setup import ensure_admin, ensure_groups
+from desctom.accounts.workers.setup import ensure_admin, ensure_groups
+from desctom.core import config
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ import signal
 
 from django.core.management.base import BaseCommand, CommandError
 
-from desctom.db.runner import Runner
+from desctom.db.workers.long_query_runner import Runner
 
 
 def _interrupt(signum, frame):

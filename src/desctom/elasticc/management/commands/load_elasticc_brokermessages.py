@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from desctom.elasticc.brokers import MessageError, load_messages
+from desctom.elasticc.loaders.brokermessages import MessageError, load_messages
 
 
 def read_messages(path: Path) -> list:

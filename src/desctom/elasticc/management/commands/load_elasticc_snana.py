@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from desctom.elasticc.snana import load_directories
-from desctom.elasticc2.snana.rows import LoadOptions
+from desctom.elasticc.loaders.snana import load_directories
+from desctom.loaders.snana.rows import LoadOptions
 
 
 class Command(BaseCommand):

@@ -11,8 +11,8 @@ import os
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from desctom.elasticc2.brokerpoll.streams import StreamConfigError, load_streams, preset_streams
-from desctom.elasticc2.brokerpoll.supervisor import BrokerPollSupervisor
+from desctom.elasticc2.workers.brokerpoll.streams import StreamConfigError, load_streams, preset_streams
+from desctom.elasticc2.workers.brokerpoll.supervisor import BrokerPollSupervisor
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from confluent_kafka import KafkaException
 from django.core.management.base import BaseCommand, CommandError
 
-from desctom.streaming.fakebroker import DEFAULT_GROUP, FakeBroker, FakeBrokerError
+from desctom.elasticc2.workers.fakebroker import DEFAULT_GROUP, FakeBroker, FakeBrokerError
 
 
 class Command(BaseCommand):

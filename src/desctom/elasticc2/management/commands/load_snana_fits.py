@@ -4,10 +4,10 @@ import psycopg
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
-from desctom.elasticc2.snana.loader import one_line
-from desctom.elasticc2.snana.reader import SnanaError
-from desctom.elasticc2.snana.rows import LoadOptions
-from desctom.elasticc2.snana.runner import LoadInterrupted, SnanaLoad
+from desctom.elasticc2.loaders.snana.loader import one_line
+from desctom.elasticc2.loaders.snana.runner import LoadInterrupted, SnanaLoad
+from desctom.loaders.snana.reader import SnanaError
+from desctom.loaders.snana.rows import LoadOptions
 
 
 class Command(BaseCommand):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from desctom import config
-from desctom.elasticc2.demo import DemoCampaign, DemoOptions
+from desctom.core import config
+from desctom.elasticc2.workers.demo import DemoCampaign, DemoOptions
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from desctom.elasticc2.sender import AlertSender, SenderError, SenderOptions
-from desctom.elasticc2.sender_clock import ClockError
+from desctom.elasticc2.workers.sender.clock import ClockError
+from desctom.elasticc2.workers.sender.service import AlertSender, SenderError, SenderOptions
 
 
 class Command(BaseCommand):

@@ -8,8 +8,13 @@ import psycopg
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from desctom.elasticc2.synth import DEFAULT_DAYS, DEFAULT_START_MJD, SynthError
-from desctom.elasticc2.synth.runner import DEFAULT_BATCH, DEFAULT_WORKERS, SynthInterrupted, synthesize
+from desctom.elasticc2.loaders.synth import DEFAULT_DAYS, DEFAULT_START_MJD, SynthError
+from desctom.elasticc2.loaders.synth.runner import (
+    DEFAULT_BATCH,
+    DEFAULT_WORKERS,
+    SynthInterrupted,
+    synthesize,
+)
 
 
 def _duration(seconds: float) -> str:

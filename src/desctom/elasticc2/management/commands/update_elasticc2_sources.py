@@ -1,5 +1,6 @@
 """``desctom update_elasticc2_sources``: copy broker-classified objects and sources from the PPDB into
-the local ("known") tables (reference §3.5; the work is in :mod:`desctom.elasticc2.known`)."""
+the local ("known") tables (reference §3.5; the work is in
+:mod:`desctom.elasticc2.workers.source_updater`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 
-from desctom.elasticc2.known import UpdateRunning, update_known_tables
+from desctom.elasticc2.workers.source_updater import UpdateRunning, update_known_tables
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ import threading
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from desctom.metrics.families import FAMILIES, MetricError, update_family
+from desctom.metrics.workers.families import FAMILIES, MetricError, update_family
 
 
 class Command(BaseCommand):

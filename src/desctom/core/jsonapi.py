@@ -1,0 +1,203 @@
+"""What every ELAsTiCC2 JSON endpoint shares: login rule, JSON body, error shape, strict JSON out.
+
+A view subclasses :class:`JsonApiView` and implements ``handle(data)``, which gets the parsed
+body and returns something JSON-able, or raises :class:`ApiError` for a client error. The
+original answered most errors with HTTP 500 and the text ``"Exception in <View>: <message>"``;
+here the same text comes back as ``{"error": "Exception in <View>: <message>"}`` with a 4xx
+status (``error_prefix`` holds the ``"Exception in <View>: "`` part).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+import re
+import threading
+from contextlib import contextmanager
+
+import numpy as np
+import orjson
+from django.core.exceptions import RequestDataTooBig
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
+
+from desctom.core.jsonauth import JsonLoginRequiredMixin, json_error
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_INT_TEXT = re.compile(r"\s*[+-]?\d+\s*")
+
+
+class ApiError(Exception):
+    """A client error: ``message`` goes to the caller as ``{"error": ...}`` with ``status``."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def finite_or_none(value):
+    """Replace non-finite floats (NaN, inf) by ``None``, all the way down; numpy scalars become Python's.
+
+    JSON has no NaN: the original emitted a bare ``NaN`` (not JSON) for NULL host-galaxy values.
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_or_none(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return finite_or_none(value.tolist())
+    if isinstance(value, np.floating):
+        return finite_or_none(float(value))
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+_DJANGO_JSON = DjangoJSONEncoder()
+_JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
+def _json_default(value):
+    """What orjson leaves to us: datetimes (Django's format, as the original's answers had them),
+    Decimal, lazy text, and numpy values it does not take directly (non-contiguous arrays)."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return _DJANGO_JSON.default(value)
+
+
+def json_bytes(data) -> bytes:
+    """``data`` as strict JSON (NaN and infinities become ``null``; numpy arrays and scalars allowed,
+    float32 values written with the digits float32 needs), UTF-8."""
+    return orjson.dumps(data, default=_json_default, option=_JSON_OPTIONS)
+
+
+_gc_lock = threading.Lock()
+_gc_pausers = 0
+
+
+@contextmanager
+def gc_paused():
+    """Pause Python's cyclic garbage collector while a big answer is built and written.
+
+    Such answers allocate hundreds of thousands of containers; each batch of allocations would
+    start a collection that walks every live object, adding 100-500 ms to some requests (measured
+    on ``gethottransients``). Reference counting still frees everything the answer drops, and
+    nothing here makes cycles. Nested and concurrent pauses (request threads) are counted: the
+    collector comes back when the last one ends, if it was on before the first.
+    """
+    global _gc_pausers
+    with _gc_lock:
+        if _gc_pausers == 0:
+            gc_paused.was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pausers += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pausers -= 1
+            if _gc_pausers == 0 and gc_paused.was_enabled:
+                gc.enable()
+
+
+gc_paused.was_enabled = True
+
+
+def strict_json_response(data, status: int = 200) -> HttpResponse:
+    """A JSON answer that is strict JSON (no NaN/Infinity), lists allowed at the top level."""
+    return HttpResponse(json_bytes(data), status=status, content_type="application/json")
+
+
+def as_int(value, name: str, prefix: str = "") -> int:
+    """``value`` as a 64-bit integer (an int, an integral float, or a string of digits); else 400."""
+    result = None
+    if isinstance(value, bool):
+        result = None
+    elif isinstance(value, int):
+        result = value
+    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        result = int(value)
+    elif isinstance(value, str) and _INT_TEXT.fullmatch(value):
+        result = int(value)
+    if result is None or not INT64_MIN <= result <= INT64_MAX:
+        raise ApiError(f"{prefix}{name} must be an integer, not {json.dumps(value)}")
+    return result
+
+
+def as_float(value, name: str, prefix: str = "") -> float:
+    """``value`` as a finite float (a number or a numeric string); else 400."""
+    result = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        result = float(value)
+    elif isinstance(value, str):
+        try:
+            result = float(value)
+        except ValueError:
+            result = None
+    if result is None or not math.isfinite(result):
+        raise ApiError(f"{prefix}{name} must be a finite number, not {json.dumps(value)}")
+    return result
+
+
+def parse_json_body(request, prefix: str = ""):
+    """The request body parsed as JSON; an empty body is ``{}``. 400 if it is not JSON."""
+    try:
+        body = request.body
+    except RequestDataTooBig as exc:
+        raise ApiError(f"{prefix}request body is too large ({exc})", 413) from exc
+    if not body.strip():
+        return {}
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        reason = str(exc) if not isinstance(exc, RecursionError) else "nested too deeply"
+        raise ApiError(f"{prefix}request body is not valid JSON ({reason})") from exc
+
+
+class JsonApiView(JsonLoginRequiredMixin):
+    """A logged-in-only JSON endpoint; GET is an alias of POST, and both read a JSON body.
+
+    Subclasses set ``error_prefix`` and implement ``handle(data)``. ``require_object`` (the
+    default) answers a body that is not a JSON object with 400 ``not_object_message`` (or a
+    generic message).
+    """
+
+    error_prefix = ""
+    require_object = True
+    not_object_message: str | None = None
+
+    def post(self, request, *args, **kwargs):
+        try:
+            data = parse_json_body(request, self.error_prefix)
+            if self.require_object and not isinstance(data, dict):
+                raise ApiError(self.error_prefix + (self.not_object_message or
+                                                    f"request body must be a JSON object, not {_kind(data)}"))
+            return strict_json_response(self.handle(data))
+        except ApiError as exc:
+            return json_error(exc.message, exc.status)
+
+    def get(self, request, *args, **kwargs):
+        return self.post(request, *args, **kwargs)
+
+    def handle(self, data):  # pragma: no cover - every endpoint overrides it
+        raise NotImplementedError
+
+    def error(self, message: str, status: int = 400) -> ApiError:
+        """An :class:`ApiError` whose text starts with this view's ``error_prefix``."""
+        return ApiError(self.error_prefix + message, status)
+
+
+def _kind(data) -> str:
+    return {list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(data), "a number")
+
+
+def unknown_keys_text(keys) -> str:
+    """The Python set repr of ``keys`` (as the original printed it), in sorted order."""
+    return "{" + ", ".join(repr(k) for k in sorted(keys)) + "}"

@@ -1,0 +1,184 @@
+"""``/elasticc2/brokermessage/`` (reference §1.4.5): push brokers PUT classifications; anyone reads them.
+
+* ``PUT`` (group ``elasticc_broker`` or superuser): one brokerClassification record or a list of
+  them, checked strictly (:mod:`.brokermessage_validation`), then stored through the same
+  idempotent path as the Kafka poller (:func:`desctom.elasticc2.workers.brokerstore.store_messages`).
+  A broker account may post only under the broker names bound to it (:mod:`desctom.accounts.queries.brokers`):
+  any other ``brokerName`` in the request is a 403 and nothing is stored. Each row records the
+  posting account (``postedby_id``).
+* ``GET <id>/``: one message. ``GET ?alertid=1,2`` (or ``objectid``/``diaobjectid``,
+  ``sourceid``/``diasourceid``; also as the path ``alertid=1,2/``): a page of messages.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, unquote
+
+import numpy as np
+import psycopg
+from django.db import connection, transaction
+
+from desctom.accounts.queries.brokers import BROKER_GROUP, may_push, mismatch_message, refused_names
+from desctom.core.jsonapi import ApiError, parse_json_body, strict_json_response
+from desctom.core.jsonauth import JsonLoginRequiredMixin, json_error
+from desctom.elasticc2.http.api.brokermessage_validation import INT64, MessageError, check_body
+from desctom.elasticc2.workers.brokerstore import (
+    REST_TOPIC,
+    ClassifierRegistry,
+    InvalidMessage,
+    MessageBatch,
+    store_messages,
+)
+
+DEFAULT_NUM, MAX_NUM = 100, 1000
+#: At most this many ids in one query.
+MAX_IDS = 10_000
+#: Query key -> what it selects; the two spellings of objectid/sourceid are synonyms.
+SELECTORS = {"alertid": "alert", "sourceid": "source", "diasourceid": "source",
+             "objectid": "object", "diaobjectid": "object"}
+_WHERE = {
+    "alert": "m.alert_id = ANY(%(ids)s)",
+    "source": "m.diasource_id = ANY(%(ids)s)",
+    "object": ("m.diasource_id IN (SELECT s.diasource_id FROM elasticc2_ppdbdiasource s "
+               "WHERE s.diaobject_id = ANY(%(ids)s))"),
+}
+_COLUMNS = ("brokerMessageId", "streamMessageId", "topicName", "kafkaPartition", "alertId", "diaSourceId",
+            "msgHdrTimestamp", "descIngestTimestamp", "elasticcPublishTimestamp", "brokerIngestTimestamp",
+            "classifierId", "brokerName", "brokerVersion", "classifierName", "classifierParams")
+_SELECT = """
+    SELECT m.brokermessage_id, m.streammessage_id, m.topicname, m.kafkapartition, m.alert_id,
+           m.diasource_id, m.msghdrtimestamp, m.descingesttimestamp, m.elasticcpublishtimestamp,
+           m.brokeringesttimestamp, m.classifier_id, c.brokername, c.brokerversion, c.classifiername,
+           c.classifierparams, m.classid, m.probability
+    FROM elasticc2_brokermessage m
+    LEFT JOIN elasticc2_brokerclassifier c ON c.classifier_id = m.classifier_id"""
+_INT = re.compile(r"[+-]?\d{1,19}")
+
+
+def message_dict(row) -> dict:
+    """One ``_SELECT`` row as the API shows it (probabilities at float4 precision, shortest form)."""
+    result = dict(zip(_COLUMNS, row[:-2], strict=True))
+    result["classifications"] = [{"classId": c, "probability": float(str(np.float32(p)))}
+                                 for c, p in zip(row[-2] or [], row[-1] or [], strict=True)]
+    return result
+
+
+def _int(text: str, name: str, lowest: int = INT64[0]) -> int:
+    text = text.strip()
+    if not _INT.fullmatch(text) or not lowest <= int(text) <= INT64[1]:
+        kind = "a non-negative integer" if lowest == 0 else "an integer"
+        raise ApiError(f"{name} must be {kind}, not \"{text}\"")
+    return int(text)
+
+
+def parse_query(info: str | None, query_string: str) -> tuple[str, list[int], int, int]:
+    """``(kind, ids, offset, num)`` of a list query given as the path ``info`` and/or the query string."""
+    argstring = "&".join(s for s in (info, unquote(query_string)) if s)
+    cant_parse = (f"Can't parse argument string \"{argstring}\". Give one of "
+                  f"{', '.join(SELECTORS)} (comma-separated integers), and optionally offset and num.")
+    try:
+        pairs = parse_qsl(info or "", keep_blank_values=True, strict_parsing=bool(info))
+        pairs += parse_qsl(query_string, keep_blank_values=True)
+    except ValueError as exc:
+        raise ApiError(cant_parse) from exc
+    values: dict[str, list[str]] = {}
+    for key, value in pairs:
+        values.setdefault(key, []).append(value)
+    if set(values) - set(SELECTORS) - {"offset", "num"}:
+        raise ApiError(cant_parse)
+    given = [k for k in SELECTORS if k in values]
+    if not given:
+        raise ApiError(cant_parse)
+    if len(given) > 1:
+        raise ApiError(f"Give only one of {', '.join(SELECTORS)}, not {' and '.join(given)}")
+    key = given[0]
+    texts = [t for v in values[key] for t in v.split(",")]
+    if len(texts) > MAX_IDS:
+        raise ApiError(f"At most {MAX_IDS} ids in one query, not {len(texts)}")
+    ids = [_int(t, f"every {key}") for t in texts]
+    paging = {}
+    for name, default in (("offset", 0), ("num", DEFAULT_NUM)):
+        given_values = values.get(name, [])
+        if len(given_values) > 1:
+            raise ApiError(f"{name} given {len(given_values)} times")
+        paging[name] = _int(given_values[0], name, 0) if given_values else default
+    return SELECTORS[key], ids, paging["offset"], min(paging["num"], MAX_NUM)
+
+
+def query_messages(kind: str, ids: list[int], offset: int, num: int) -> tuple[int, list[dict]]:
+    """``(totalcount, page of message dicts)`` of the messages ``kind`` in ``ids`` selects."""
+    where = _WHERE[kind]
+    params = {"ids": sorted(set(ids)), "offset": offset, "num": num}
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT count(*) FROM elasticc2_brokermessage m WHERE {where}", params)
+        total = cur.fetchone()[0]
+        rows = []
+        if num and offset < total:
+            cur.execute(f"{_SELECT} WHERE {where} ORDER BY m.brokermessage_id "
+                        "LIMIT %(num)s OFFSET %(offset)s", params)
+            rows = cur.fetchall()
+    return total, [message_dict(r) for r in rows]
+
+
+def one_message(message_id: int) -> dict | None:
+    """The message ``message_id``, or ``None``."""
+    with connection.cursor() as cur:
+        cur.execute(f"{_SELECT} WHERE m.brokermessage_id = %s", [message_id])
+        row = cur.fetchone()
+    return None if row is None else message_dict(row)
+
+
+class BrokerMessageView(JsonLoginRequiredMixin):
+    """GET (any logged-in user) and PUT (brokers) ``/elasticc2/brokermessage/[<id>/|<query>/]``."""
+
+    def get(self, request, info=None):
+        try:
+            if isinstance(info, int) or (info is not None and re.fullmatch(r"-?\d{1,30}", info)):
+                message_id = int(info)
+                found = one_message(message_id) if INT64[0] <= message_id <= INT64[1] else None
+                if found is None:
+                    return json_error(f"No broker message with id {message_id}", 404)
+                return strict_json_response(found)
+            kind, ids, offset, num = parse_query(info, request.META.get("QUERY_STRING", ""))
+            total, page = query_messages(kind, ids, offset, num)
+        except ApiError as exc:
+            return json_error(exc.message, exc.status)
+        return strict_json_response({"offset": offset, "num": num, "totalcount": total,
+                                     "count": len(page), "brokermessages": page})
+
+    def put(self, request, info=None):
+        if not may_push(request.user):
+            name = request.user.get_username()
+            return json_error(f"User {name!r} may not PUT broker messages: only members of the group"
+                              f" {BROKER_GROUP!r} and superusers may. Ask a TOM administrator "
+                              "to add the broker's account to that group.", 403)
+        try:
+            data = parse_json_body(request)
+            if not request.body.strip():
+                raise ApiError("no messages: the request body is empty")
+            checked = check_body(data)
+        except (ApiError, MessageError) as exc:
+            return json_error(exc.message, exc.status)
+        refused, allowed = refused_names(request.user, (msg["brokerName"] for msg, _ in checked))
+        if refused:
+            return json_error(mismatch_message(request.user, refused, allowed), 403)
+        batch = MessageBatch()
+        for index, (msg, published) in enumerate(checked):
+            try:
+                batch.add(msg, topic=REST_TOPIC, header_ms=published)
+            except InvalidMessage as exc:  # pragma: no cover - check_body catches these first
+                return json_error(f"message {index}: {exc}", 400)
+        try:
+            with transaction.atomic():
+                connection.ensure_connection()
+                result = store_messages(connection.connection, batch, ClassifierRegistry(),
+                                        posted_by=request.user.id)
+        except (psycopg.DataError, psycopg.errors.ProgramLimitExceeded) as exc:  # pragma: no cover
+            return json_error(f"The messages could not be stored: {exc}", 400)
+        first = result.first_id if result.first_id is not None else -1
+        response = strict_json_response({"brokerMessageId": first, "num_loaded": result.inserted,
+                                         "num_duplicates": result.duplicates}, status=201)
+        base = request.build_absolute_uri(request.path)
+        response["Location"] = f"{base if base.endswith('/') else base + '/'}{first}"
+        return response
