@@ -56,7 +56,7 @@ def scalar(sql: str, params=None):
 
 def cycle_state(now: float) -> None:
     """What the alert cycle would have produced by simulated time ``now`` (see the module doc)."""
-    from desctom.elasticc2.models.photometry import FORCED_COLUMNS, OBJECT_COLUMNS, SOURCE_COLUMNS
+    from desctom.survey.columns import FORCED_COLUMNS, OBJECT_COLUMNS, SOURCE_COLUMNS
 
     steps = [
         ("alerts marked sent", "UPDATE elasticc2_ppdbalert a SET alertsenttimestamp = now() "

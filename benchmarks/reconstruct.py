@@ -19,7 +19,7 @@ from _harness import Timer, django_on_throwaway_postgres
 def naive_alert(alert_id: int, daysprevious: float = 365.0) -> dict:
     """One alert the straightforward way: ORM queries for the alert, object, sources, forced sources."""
     from desctom.elasticc2.models import PPDBAlert, PPDBDiaForcedSource, PPDBDiaSource
-    from desctom.elasticc2.models.photometry import OBJECT_COLUMNS, avro_name
+    from desctom.survey.columns import OBJECT_COLUMNS, avro_name
 
     alert = PPDBAlert.objects.select_related("diasource", "diaobject").get(alert_id=alert_id)
     src, obj = alert.diasource, alert.diaobject

@@ -8,7 +8,7 @@ from test_e2_api_data import OBJ_A, OBJ_B, OBJ_C, POSITIONS, make_user, token_he
 from desctom.core.rest import estimated_rows
 from desctom.elasticc2.http.api.rest import PPDBPagination
 from desctom.elasticc2.models import PPDBDiaObject
-from desctom.elasticc2.models.photometry import FORCED_COLUMNS, OBJECT_COLUMNS, SOURCE_COLUMNS
+from desctom.survey.columns import FORCED_COLUMNS, OBJECT_COLUMNS, SOURCE_COLUMNS
 
 pytestmark = pytest.mark.django_db
 

@@ -5,15 +5,15 @@ import csv
 import pytest
 from django.db import connection
 
-from desctom.elasticc2.models.photometry import (
+from desctom.elasticc2.queries import sky
+from desctom.survey import taxonomy
+from desctom.survey.columns import (
     ALERT_COLUMNS,
     FORCED_COLUMNS,
     OBJECT_COLUMNS,
     SOURCE_COLUMNS,
     TRUTH_COLUMNS,
 )
-from desctom.elasticc2.queries import sky
-from desctom.survey import taxonomy
 from desctom.testing.paths import SHARED_DATA
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from django.db import connection
 
 from desctom.core.bulkcopy import connect
 from desctom.elasticc2.loaders.synth import SynthError, generate, synthesize, write
-from desctom.elasticc2.loaders.synth.survey import TABLE_KEYS, SurveySpec
+from desctom.elasticc2.loaders.synth.spec import TABLE_KEYS, SurveySpec
 from desctom.elasticc2.loaders.synth.writer import FAMILIES
 from desctom.survey import taxonomy
 

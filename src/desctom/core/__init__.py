@@ -1,1 +1,1 @@
-"""Pieces shared by the campaign apps."""
+"""Pieces every app builds on: configuration, bulk COPY, the JSON API base, permissions, counting."""

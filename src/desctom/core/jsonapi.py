@@ -201,3 +201,15 @@ def _kind(data) -> str:
 def unknown_keys_text(keys) -> str:
     """The Python set repr of ``keys`` (as the original printed it), in sorted order."""
     return "{" + ", ".join(repr(k) for k in sorted(keys)) + "}"
+
+
+#: Path prefixes whose pages are programs' endpoints: errors there are JSON unless HTML is asked for.
+JSON_PREFIXES = ("/api/", "/db/", "/elasticc2/", "/elasticc/", "/healthz", "/metrics/")
+
+
+def wants_json(request) -> bool:
+    """Whether ``request`` comes from a program that wants JSON (by Accept header or path)."""
+    accept = request.headers.get("Accept", "")
+    if "application/json" in accept and "text/html" not in accept:
+        return True
+    return request.path_info.startswith(JSON_PREFIXES) and "text/html" not in accept

@@ -20,7 +20,7 @@ def node_modules_dir() -> Path:
     env = os.environ.get("DESCTOM_NODE_MODULES", "").strip()
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "node_modules"
+    return Path(__file__).resolve().parents[3] / "node_modules"
 
 
 def plotly_static_dir() -> tuple[str, str]:

@@ -1,0 +1,1 @@
+"""Loaders shared by the campaign apps."""

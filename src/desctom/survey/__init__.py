@@ -1,1 +1,2 @@
-"""Kafka and Avro: alert and broker-classification messages, producers and consumers."""
+"""The survey's shared facts and formats: LSST columns and bands, taxonomy, MJD, Avro schemas,
+Kafka helpers."""

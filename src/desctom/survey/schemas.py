@@ -12,7 +12,7 @@ from functools import cache
 
 import fastavro
 
-from desctom.elasticc2.models.photometry import OBJECT_COLUMNS, avro_name
+from desctom.survey.columns import OBJECT_COLUMNS, avro_name
 
 NAMESPACE = "elasticc.v0_9_1"
 

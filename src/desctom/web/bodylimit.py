@@ -46,7 +46,7 @@ def too_large(request, kind: str, limit: int, size: int | None) -> HttpResponse:
     hint = " Send the messages in several requests." if kind == "brokermessage" else ""
     message = (f"request body too large: {given}; the limit for {where.get(kind, 'this request')} is {limit} "
                f"bytes ({_mb(limit)}).{hint}")
-    from desctom.web.middleware import wants_json  # one rule for JSON vs HTML answers
+    from desctom.core.jsonapi import wants_json  # one rule for JSON vs HTML answers
 
     if wants_json(request) or "text/html" not in request.headers.get("Accept", ""):
         return JsonResponse({"error": message, "limit": limit}, status=413)

@@ -21,6 +21,8 @@ from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from desctom.core.jsonapi import wants_json
+
 #: Paths of DESC TOM's own views and of Django's admin (their own rules apply).
 OWN_PREFIXES = ("/elasticc2/", "/elasticc/", "/db/", "/metrics/", "/accounts/", "/api/", "/api-auth/",
                 "/admin/", "/healthz", "/static/")
@@ -72,7 +74,6 @@ log = logging.getLogger("desctom.web")
 #: Seconds a client is asked to wait before trying again while the database is unavailable.
 RETRY_AFTER = 10
 #: Path prefixes whose callers are programs: they get JSON, not an HTML page.
-JSON_PREFIXES = ("/api/", "/db/", "/elasticc2/", "/elasticc/", "/healthz", "/metrics/")
 #: SQLSTATE classes meaning "no usable connection": 08 connection exception, 57P operator intervention
 #: (server shutting down, crashed, not accepting connections yet), 53300 too many connections.
 _UNAVAILABLE_STATES = ("08", "57P", "53300")
@@ -92,13 +93,6 @@ def database_unavailable(exc: BaseException) -> bool:
     if state is None:
         return True  # client-side failure: connection refused, server closed the connection, ...
     return state.startswith(_UNAVAILABLE_STATES)
-
-
-def wants_json(request) -> bool:
-    accept = request.headers.get("Accept", "")
-    if "application/json" in accept and "text/html" not in accept:
-        return True
-    return request.path_info.startswith(JSON_PREFIXES) and "text/html" not in accept
 
 
 def unavailable_response(request) -> HttpResponse:

@@ -70,7 +70,8 @@ def home_counts() -> dict:
     """What this TOM holds, counted live (estimates on big tables): shown on the home page."""
     from tom_targets.models import Target
 
-    from desctom.elasticc2.http.pages.common import count, simulation_clock
+    from desctom.core.counting import count
+    from desctom.elasticc2.queries.clock import simulation_clock
 
     return {
         "e2_ppdb_objects": count("elasticc2_ppdbdiaobject"),

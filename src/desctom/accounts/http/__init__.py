@@ -1,0 +1,1 @@
+"""Accounts' HTTP pieces: login throttling, signals, whoami."""

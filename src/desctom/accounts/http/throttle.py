@@ -41,7 +41,7 @@ def retry_after(request) -> int:
 
 def lockout_response(request, original_response=None, credentials=None) -> HttpResponse:
     """429: JSON for programs, a short page for browsers; ``Retry-After`` either way."""
-    from desctom.web.middleware import wants_json
+    from desctom.core.jsonapi import wants_json
 
     wait = retry_after(request)
     limit = get_failure_limit(request, credentials)

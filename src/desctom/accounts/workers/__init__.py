@@ -1,0 +1,1 @@
+"""Account set-up: groups and the admin account."""

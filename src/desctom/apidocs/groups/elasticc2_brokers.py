@@ -14,8 +14,8 @@ from desctom.apidocs.registry import (
     nullable,
     obj,
 )
+from desctom.core.messagequery import MAX_NUM, SELECTORS
 from desctom.elasticc2.http.api import brokermessage_validation as v
-from desctom.elasticc2.http.api.brokermessages import MAX_NUM, SELECTORS
 
 TAG = "elasticc2 broker messages"
 NO_NUL = "^[^\\u0000]*$"

@@ -1,0 +1,1 @@
+"""The SQL interface's endpoints (/db/)."""

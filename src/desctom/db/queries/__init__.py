@@ -1,0 +1,1 @@
+"""Running users' SQL safely: execution, export, schema, slots."""

@@ -1,0 +1,1 @@
+"""The long-query runner and the database roles users' SQL runs as."""

@@ -1,0 +1,1 @@
+"""Loaders of the ELAsTiCC 1 tables: SNANA files and broker-message dumps."""

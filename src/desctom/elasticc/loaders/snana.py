@@ -25,10 +25,10 @@ from desctom.elasticc.models.photometry import (
     SOURCE_COLUMNS,
     TRUTH_COLUMNS,
 )
-from desctom.elasticc2.models.photometry import OBJECT_COLUMNS as E2_OBJECT_COLUMNS
-from desctom.elasticc2.models.photometry import TRUTH_COLUMNS as E2_TRUTH_COLUMNS
 from desctom.loaders.snana.reader import FilePair, SnanaDirectory, SnanaError, column, read_dump, read_table
 from desctom.loaders.snana.rows import HeadTable, LoadOptions, RowBuilder, TruthBuilder
+from desctom.survey.columns import OBJECT_COLUMNS as E2_OBJECT_COLUMNS
+from desctom.survey.columns import TRUTH_COLUMNS as E2_TRUTH_COLUMNS
 
 __all__ = ["SnanaError", "LoadCounts", "load_directories"]
 ALERT_WRITE_COLUMNS = ["alertId", "diaSourceId", "diaObjectId"]

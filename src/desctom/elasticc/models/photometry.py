@@ -6,7 +6,7 @@ JSON keys and SQL columns are the same words. All floats are double precision, a
 
 from django.db import models
 
-from desctom.elasticc2.models.photometry import BANDS, HOST_PREFIXES, ZPHOT_QUANTILES
+from desctom.survey.columns import BANDS, HOST_PREFIXES, ZPHOT_QUANTILES
 
 
 def host_columns(prefix: str) -> list[str]:

@@ -1,0 +1,1 @@
+"""Reads of the ELAsTiCC 1 tables."""

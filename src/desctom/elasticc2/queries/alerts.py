@@ -22,7 +22,7 @@ import numpy as np
 import psycopg
 from django.db import connection as django_connection
 
-from desctom.elasticc2.models.photometry import OBJECT_COLUMNS, avro_name
+from desctom.survey.columns import OBJECT_COLUMNS, avro_name
 
 #: Days before the first detection from which forced photometry is included.
 FORCED_LOOKBACK_DAYS = 30.0

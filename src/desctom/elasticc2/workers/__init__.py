@@ -1,0 +1,2 @@
+"""Background services of ELAsTiCC2: sender, broker poller, broker store, source updater, fake broker,
+demo."""

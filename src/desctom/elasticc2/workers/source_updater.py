@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from desctom.elasticc2.models.photometry import FORCED_COLUMNS, OBJECT_COLUMNS, SOURCE_COLUMNS
 from desctom.elasticc2.queries.consensus import upsert_consensus, upsert_consensus_as_of
+from desctom.survey.columns import FORCED_COLUMNS, OBJECT_COLUMNS, SOURCE_COLUMNS
 
 #: Advisory lock key of the updater (any 64-bit constant; "E2KNOWN" in ASCII).
 LOCK_KEY = 0x45324B4E4F574E

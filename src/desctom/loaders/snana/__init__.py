@@ -1,0 +1,1 @@
+"""Reading SNANA simulation output (HEAD/PHOT FITS pairs, truth dumps) into table rows."""

@@ -18,15 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from desctom.elasticc2.models.photometry import (
+from desctom.loaders.snana.fitstable import FitsTable
+from desctom.loaders.snana.reader import DumpTable, FilePair, SnanaError, column, read_table
+from desctom.survey.columns import (
     FORCED_COLUMNS,
     HOST_PREFIXES,
     OBJECT_COLUMNS,
     SOURCE_COLUMNS,
     TRUTH_COLUMNS,
 )
-from desctom.loaders.snana.fitstable import FitsTable
-from desctom.loaders.snana.reader import DumpTable, FilePair, SnanaError, column, read_table
 
 #: Columns written to the alert tables (``alertsenttimestamp`` stays NULL: not sent yet).
 ALERT_WRITE_COLUMNS = ["alert_id", "diaobject_id", "diasource_id"]

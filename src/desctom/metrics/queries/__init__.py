@@ -1,0 +1,1 @@
+"""The metric families' computations and the figures built from them."""

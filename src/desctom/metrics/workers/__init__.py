@@ -1,0 +1,1 @@
+"""update_metrics: recomputes the metric families."""

@@ -1,0 +1,1 @@
+"""JSON and REST endpoints of /elasticc/."""

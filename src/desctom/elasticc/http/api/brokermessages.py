@@ -18,7 +18,7 @@ from django.db import connection
 
 from desctom.core.jsonapi import ApiError, strict_json_response
 from desctom.core.jsonauth import JsonLoginRequiredMixin, json_error
-from desctom.elasticc2.http.api.brokermessages import parse_query
+from desctom.core.messagequery import parse_query
 
 CLOSED = "ELAsTiCC is over, posting classifications is disabled."
 _MESSAGE_COLUMNS = ("brokerMessageId", "streamMessageId", "topicName", "alertId", "diaSourceId",

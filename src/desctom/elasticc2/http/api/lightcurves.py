@@ -15,7 +15,7 @@ import numpy as np
 from django.db import connection
 
 from desctom.core.jsonapi import ApiError, JsonApiView, as_float, as_int, unknown_keys_text
-from desctom.elasticc2.models.photometry import BANDS
+from desctom.survey.columns import BANDS
 
 #: Zeropoint of every flux the TOM stores and serves (nJy). The original said 27.5, wrongly.
 ZEROPOINT = 31.4

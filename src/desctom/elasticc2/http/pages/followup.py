@@ -7,8 +7,10 @@ from :func:`desctom.elasticc2.queries.followup.best_knowledge`, the same as ``ge
 
 from __future__ import annotations
 
-from desctom.elasticc2.http.pages.common import class_name, dict_rows, page_numbers, scalar, simulation_clock
+from desctom.core.counting import dict_rows, scalar
+from desctom.elasticc2.http.pages.common import class_name, page_numbers
 from desctom.elasticc2.http.pages.front import Elasticc2Page
+from desctom.elasticc2.queries.clock import simulation_clock
 from desctom.elasticc2.queries.followup import best_knowledge
 
 WINDOWS = (1, 3, 10, 30)

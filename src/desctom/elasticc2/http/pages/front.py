@@ -6,9 +6,10 @@ from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.db import connection
 from django.views.generic import TemplateView
 
-from desctom.elasticc2.http.pages.common import EXACT_LIMIT, Count, count, dict_rows, is_admin, rows
-from desctom.elasticc2.http.pages.common import simulation_clock as sim_clock
+from desctom.core.counting import EXACT_LIMIT, Count, count, dict_rows, rows
+from desctom.core.permissions import is_admin
 from desctom.elasticc2.queries import pollerhealth
+from desctom.elasticc2.queries.clock import simulation_clock as sim_clock
 from desctom.survey.mjd import mjd_to_date
 
 SENT = "alertsenttimestamp IS NOT NULL"

@@ -15,9 +15,9 @@ import numpy as np
 import psycopg
 
 from desctom.core import bulkcopy
-from desctom.elasticc2.models.photometry import FORCED_COLUMNS, OBJECT_COLUMNS, SOURCE_COLUMNS, TRUTH_COLUMNS
 from desctom.loaders.snana.reader import FilePair, SnanaError, phot_rows
 from desctom.loaders.snana.rows import ALERT_WRITE_COLUMNS, FileRows, HeadTable, LoadOptions, RowBuilder
+from desctom.survey.columns import FORCED_COLUMNS, OBJECT_COLUMNS, SOURCE_COLUMNS, TRUTH_COLUMNS
 
 
 @dataclass(frozen=True)

@@ -44,9 +44,9 @@ from desctom.elasticc2.loaders.snana.loader import (
     TruthWriter,
     WorkerConfig,
 )
-from desctom.elasticc2.models.photometry import TRUTH_COLUMNS
 from desctom.loaders.snana.reader import DumpTable, FilePair, SnanaDirectory, SnanaError, read_dump
 from desctom.loaders.snana.rows import LoadOptions, TruthBuilder
+from desctom.survey.columns import TRUTH_COLUMNS
 
 
 class LoadInterrupted(Exception):

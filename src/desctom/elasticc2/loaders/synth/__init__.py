@@ -10,15 +10,15 @@ See docs/synthetic_surveys.md.
 """
 
 from desctom.elasticc2.loaders.synth.runner import SynthInterrupted, SynthResult, synthesize
-from desctom.elasticc2.loaders.synth.survey import (
-    CHUNK,
-    DEFAULT_DAYS,
-    DEFAULT_START_MJD,
-    Survey,
-    SurveySpec,
-    SynthError,
-    generate,
+from desctom.elasticc2.loaders.synth.spec import (
+           CHUNK,
+           DEFAULT_DAYS,
+           DEFAULT_START_MJD,
+           Survey,
+           SurveySpec,
+           SynthError,
 )
+from desctom.elasticc2.loaders.synth.survey import generate
 from desctom.elasticc2.loaders.synth.writer import write
 
 __all__ = ["CHUNK", "DEFAULT_DAYS", "DEFAULT_START_MJD", "Survey", "SurveySpec", "SynthError",

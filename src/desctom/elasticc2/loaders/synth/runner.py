@@ -22,7 +22,8 @@ import numpy as np
 from django.db import connections, transaction
 
 from desctom.elasticc2.loaders.synth.cadence import Schedules
-from desctom.elasticc2.loaders.synth.survey import Generator, SurveySpec, SynthError
+from desctom.elasticc2.loaders.synth.spec import SurveySpec, SynthError
+from desctom.elasticc2.loaders.synth.survey import Generator
 from desctom.elasticc2.loaders.synth.writer import FAMILIES, WRITE_ORDER, Tables, family_name
 
 ID_ROUNDING = 1_000_000

@@ -9,7 +9,7 @@ import numpy as np
 from desctom.elasticc2.loaders.synth import hosts, lightcurves, population
 from desctom.elasticc2.loaders.synth.cadence import DDF_FIELD_BASE, Schedules, wfd_field
 from desctom.elasticc2.loaders.synth.photometry import Photometry
-from desctom.elasticc2.loaders.synth.survey import CHUNK, Survey, SurveySpec, SynthError
+from desctom.elasticc2.loaders.synth.spec import CHUNK, Survey, SurveySpec, SynthError
 from desctom.elasticc2.loaders.synth.tables import build_tables
 
 #: Forced photometry of a transient covers this many days before and after its peak.

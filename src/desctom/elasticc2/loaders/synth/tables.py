@@ -14,8 +14,8 @@ from desctom.elasticc2.loaders.synth.cadence import days_from_season_edge
 from desctom.elasticc2.loaders.synth.photometry import DETECTION_SNR, Photometry, per_object_stats
 from desctom.elasticc2.loaders.synth.physics import BANDS, SATURATION_MAG, njy_to_mag
 from desctom.elasticc2.loaders.synth.population import BURST, LENS
-from desctom.elasticc2.loaders.synth.survey import ID_MULTIPLIER, Survey, SurveySpec, SynthError
-from desctom.elasticc2.models.photometry import OBJECT_COLUMNS
+from desctom.elasticc2.loaders.synth.spec import ID_MULTIPLIER, Survey, SurveySpec, SynthError
+from desctom.survey.columns import OBJECT_COLUMNS
 
 #: An object with more photometry rows than this is a deep-drilling object (the loader's heuristic).
 DDF_POINTS = 1000

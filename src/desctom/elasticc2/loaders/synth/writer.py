@@ -10,8 +10,8 @@ import numpy as np
 from django.db import connections, transaction
 
 from desctom.core.bulkcopy import column_types, copy_arrays
-from desctom.elasticc2.loaders.synth.survey import Survey, SynthError
-from desctom.elasticc2.models.photometry import (
+from desctom.elasticc2.loaders.synth.spec import Survey, SynthError
+from desctom.survey.columns import (
     ALERT_COLUMNS,
     FORCED_COLUMNS,
     OBJECT_COLUMNS,
