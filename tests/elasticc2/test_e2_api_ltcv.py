@@ -16,7 +16,7 @@ from test_e2_api_data import (
     token_header,
 )
 
-from desctom.survey.columns import BANDS
+from desctom.survey.columns import COLUMN_BANDS as BANDS
 
 pytestmark = pytest.mark.django_db
 URL = "/elasticc2/ltcv"

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+from desctom.core.bounds import INT64_MAX, INT64_MIN
+
 #: The schemes every JSON endpoint accepts (components/securitySchemes, added by the hook).
 SECURITY = [{"tokenAuth": []}, {"basicAuth": []}, {"cookieAuth": []}]
 

@@ -22,9 +22,9 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 
+from desctom.core.bounds import INT64_MAX, INT64_MIN
 from desctom.core.jsonauth import JsonLoginRequiredMixin, json_error
 
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _INT_TEXT = re.compile(r"\s*[+-]?\d+\s*")
 
 

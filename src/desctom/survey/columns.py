@@ -3,8 +3,11 @@ loaders, the alert builders and the Avro schemas."""
 
 from __future__ import annotations
 
+from desctom.survey.lsst import BANDS
+
 HOST_PREFIXES = ("hostgal", "hostgal2")
-BANDS = ("u", "g", "r", "i", "z", "y")
+#: The bands as they appear in column names (``hostgal_mag_y``): lower case.
+COLUMN_BANDS = tuple(b.lower() for b in BANDS)
 ZPHOT_QUANTILES = tuple(f"q{q:03d}" for q in range(0, 101, 10))
 
 
@@ -13,9 +16,9 @@ def host_columns(prefix: str) -> list[str]:
     return ([f"{prefix}_ellipticity", f"{prefix}_sqradius", f"{prefix}_zspec", f"{prefix}_zspec_err",
              f"{prefix}_zphot", f"{prefix}_zphot_err"]
             + [f"{prefix}_zphot_{q}" for q in ZPHOT_QUANTILES]
-            + [f"{prefix}_mag_{b}" for b in BANDS]
+            + [f"{prefix}_mag_{b}" for b in COLUMN_BANDS]
             + [f"{prefix}_ra", f"{prefix}_dec", f"{prefix}_snsep"]
-            + [f"{prefix}_magerr_{b}" for b in BANDS])
+            + [f"{prefix}_magerr_{b}" for b in COLUMN_BANDS])
 
 
 #: Every column of an object table, in order.
@@ -29,8 +32,8 @@ TRUTH_COLUMNS = ["libid", "sim_searcheff_mask", "gentype", "sim_template_index",
                  "zcmb_smear", "ra", "dec", "mwebv", "galid", "galzphot", "galzphoterr", "galsnsep",
                  "galsnddlr", "rv", "av", "mu", "lensdmu", "peakmjd", "mjd_detect_first", "mjd_detect_last",
                  "dtseason_peak",
-                 *[f"peakmag_{b}" for b in BANDS], "snrmax", "snrmax2", "snrmax3", "nobs", "nobs_saturate",
-                 "diaobject_id"]
+                 *[f"peakmag_{b}" for b in COLUMN_BANDS], "snrmax", "snrmax2", "snrmax3", "nobs",
+                 "nobs_saturate", "diaobject_id"]
 
 
 def avro_name(column: str) -> str:

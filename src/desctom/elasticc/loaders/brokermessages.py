@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from desctom.core import bulkcopy
+from desctom.core.bounds import INT64
 from desctom.elasticc.models import BrokerClassifier, BrokerMessage
 
-INT64 = (-(2**63), 2**63 - 1)
 _MSG_KEYS = {"alertId", "diaSourceId", "elasticcPublishTimestamp", "brokerIngestTimestamp", "brokerName",
              "brokerVersion", "classifications", "brokerPublishTimestamp"}
 _REQUIRED = _MSG_KEYS - {"brokerPublishTimestamp", "brokerIngestTimestamp"}

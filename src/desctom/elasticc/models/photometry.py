@@ -6,12 +6,13 @@ JSON keys and SQL columns are the same words. All floats are double precision, a
 
 from django.db import models
 
-from desctom.survey.columns import BANDS, HOST_PREFIXES, ZPHOT_QUANTILES
+from desctom.survey.columns import HOST_PREFIXES, ZPHOT_QUANTILES
+from desctom.survey.lsst import BANDS
 
 
 def host_columns(prefix: str) -> list[str]:
     """The 33 host-galaxy columns of one host in v0.9 (ELAsTiCC2's 32 plus ``_zphot_p50``)."""
-    upper = [b if b != "y" else "Y" for b in BANDS]
+    upper = list(BANDS)
     return ([f"{prefix}_ellipticity", f"{prefix}_sqradius", f"{prefix}_zspec", f"{prefix}_zspec_err",
              f"{prefix}_zphot", f"{prefix}_zphot_err"]
             + [f"{prefix}_zphot_{q}" for q in ZPHOT_QUANTILES] + [f"{prefix}_zphot_p50"]

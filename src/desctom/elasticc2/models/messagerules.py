@@ -32,7 +32,6 @@ MAX_CHARS = {"brokerName": 100, "classifierName": 200, "brokerVersion": 200, "cl
 MAX_CLASSIFIER_BYTES = 2000
 STRING_KEYS = ("brokerName", "brokerVersion", "classifierName", "classifierParams")
 NONEMPTY_KEYS = ("brokerName", "classifierName")
-INT64 = (-(2**63), 2**63 - 1)
 SMALLINT = (-32768, 32767)
 
 TIME_RULE = (f"milliseconds since 1970-01-01 UTC (a number from {MIN_MS} to {MAX_MS}, "

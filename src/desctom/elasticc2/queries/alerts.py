@@ -23,6 +23,7 @@ import psycopg
 from django.db import connection as django_connection
 
 from desctom.survey.columns import OBJECT_COLUMNS, avro_name
+from desctom.survey.lsst import BANDS
 
 #: Days before the first detection from which forced photometry is included.
 FORCED_LOOKBACK_DAYS = 30.0
@@ -55,7 +56,7 @@ _FORCED_KEYS = ("diaForcedSourceId", "diaObjectId", "midPointTai", "filterName",
 
 
 #: Bands encoded as small integers when photometry is fetched (1-based; 0 = not in the list).
-KNOWN_BANDS = ["u", "g", "r", "i", "z", "Y"]
+KNOWN_BANDS = list(BANDS)
 _PG_DTYPES = {"int8": ">i8", "float8": ">f8", "float4": ">f4", "int2": ">i2"}  # big-endian on the wire
 
 

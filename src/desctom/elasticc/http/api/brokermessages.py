@@ -16,6 +16,7 @@ import re
 
 from django.db import connection
 
+from desctom.core.bounds import INT64_MAX, INT64_MIN
 from desctom.core.jsonapi import ApiError, strict_json_response
 from desctom.core.jsonauth import JsonLoginRequiredMixin, json_error
 from desctom.core.messagequery import parse_query
@@ -79,7 +80,7 @@ class BrokerMessageView(JsonLoginRequiredMixin):
             if isinstance(info, int) or (info is not None and re.fullmatch(r"-?\d{1,30}", info)):
                 message_id = int(info)
                 rows = []
-                if -(2**63) <= message_id < 2**63:
+                if INT64_MIN <= message_id <= INT64_MAX:
                     with connection.cursor() as cur:
                         cur.execute(f'{_SELECT} WHERE m."brokerMessageId" = %s', [message_id])
                         rows = cur.fetchall()

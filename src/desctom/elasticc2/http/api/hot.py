@@ -22,9 +22,10 @@ from desctom.core import jsonapi as base
 from desctom.core.jsonapi import ApiError, JsonApiView, _kind, as_float, as_int, parse_json_body
 from desctom.core.jsonauth import json_error
 from desctom.core.permissions import ADMIN_GROUP, is_admin
-from desctom.elasticc2.http.api.lightcurves import HOST_COLUMNS, PHOTOMETRY_KEYS, ZEROPOINT
+from desctom.elasticc2.http.api.lightcurves import HOST_COLUMNS, PHOTOMETRY_KEYS
 from desctom.elasticc2.http.api.packed_photometry import Points, binary_cursor, unpack
 from desctom.elasticc2.queries.followup import fast_plans, knowledge_ctes, now_mjd
+from desctom.survey.lsst import ZEROPOINT
 
 HOT_KEYS = ("detected_since_mjd", "detected_in_last_days", "mjd_now", "include_hostinfo", "return_format",
             "cheat_gentypes")

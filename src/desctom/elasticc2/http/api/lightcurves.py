@@ -15,13 +15,13 @@ import numpy as np
 from django.db import connection
 
 from desctom.core.jsonapi import ApiError, JsonApiView, as_float, as_int, unknown_keys_text
-from desctom.survey.columns import BANDS
+from desctom.survey.columns import COLUMN_BANDS
+from desctom.survey.lsst import ZEROPOINT
 
 #: Zeropoint of every flux the TOM stores and serves (nJy). The original said 27.5, wrongly.
-ZEROPOINT = 31.4
 
 #: Host-galaxy columns ``include_hostinfo`` adds (first host only).
-HOST_COLUMNS = ([f"hostgal_mag_{b}" for b in BANDS] + [f"hostgal_magerr_{b}" for b in BANDS]
+HOST_COLUMNS = ([f"hostgal_mag_{b}" for b in COLUMN_BANDS] + [f"hostgal_magerr_{b}" for b in COLUMN_BANDS]
                 + ["hostgal_ellipticity", "hostgal_sqradius", "hostgal_snsep"])
 
 LTCV_KEYS = {"objectid", "objectids", "mjd_now", "return_format", "include_hostinfo"}

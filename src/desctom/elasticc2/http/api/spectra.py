@@ -14,8 +14,8 @@ import orjson
 from django.db import connection, transaction
 
 from desctom.core.jsonapi import JsonApiView, as_float, as_int, unknown_keys_text
-from desctom.elasticc2.http.api.lightcurves import ZEROPOINT
 from desctom.elasticc2.queries.followup import fast_plans, mjd_of, parse_utc
+from desctom.survey.lsst import BANDS, ZEROPOINT
 
 #: At most this many objects in one askforspectrum request.
 MAX_ASK = 100_000
@@ -23,7 +23,6 @@ PRIORITIES = range(1, 6)
 #: ``not_claimed_in_last_days`` above this many days (1000 years) counts as this many.
 MAX_DAYS = 365_000.0
 #: Filter names as stored (``Y`` upper case); ``y`` is accepted for ``Y``.
-BANDS = ("u", "g", "r", "i", "z", "Y")
 
 
 class PostJsonView(JsonApiView):

@@ -15,13 +15,12 @@ from tom_targets.models import Target, TargetExtra
 
 from desctom.core.counting import dict_rows, rows, scalar
 from desctom.core.jsonapi import finite_or_none
-from desctom.elasticc2.http.api.lightcurves import ZEROPOINT
 from desctom.elasticc2.http.pages.common import class_name
 from desctom.elasticc2.http.pages.front import Elasticc2Page
 from desctom.elasticc2.models import DiaObject, DiaObjectOfTarget
 from desctom.elasticc2.queries import sky
 from desctom.elasticc2.queries.followup import best_knowledge
-from desctom.survey.columns import BANDS
+from desctom.survey.lsst import BANDS, ZEROPOINT
 
 #: At most this many broker messages are read for one object's page.
 MAX_MESSAGES = 5000

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-#: LSST bands as SNANA writes them (``filtername``), index 0..5.
-BANDS = ("u", "g", "r", "i", "z", "Y")
+from desctom.survey.lsst import BANDS, ZEROPOINT  # noqa: F401 - BANDS: index 0..5 of the arrays below
+
 #: Effective wavelengths of the LSST bands (nm).
 BAND_NM = np.array([367.0, 482.0, 622.0, 755.0, 869.0, 971.0])
 #: Rest-frame wavelength (nm) at which transients' peak absolute magnitudes are defined (about r).
 REF_NM = 620.0
 #: Milky Way extinction per unit E(B-V) in the LSST bands (R_V = 3.1).
 MW_R = np.array([4.81, 3.64, 2.70, 2.06, 1.58, 1.31])
-#: Stored fluxes are on this AB zeropoint: 31.4 means nJy.
-ZEROPOINT = 31.4
 #: Median single-visit 5-sigma depths (AB) in dark time, close to the LSST design values.
 M5_VISIT = np.array([24.0, 24.75, 24.35, 23.7, 22.95, 22.05])
 #: Sky flux inside the PSF footprint (nJy): the source brightness at which source noise equals sky noise.
