@@ -1,4 +1,4 @@
-"""The query grammar of the broker-message list endpoints (``/elasticc/brokermessage/`` and
+"""The query grammar (and the paging) of the broker-message list endpoints (``/elasticc/brokermessage/`` and
 ``/elasticc2/brokermessage/``): ``?alertid=1,2`` (or ``objectid``/``diaobjectid``,
 ``sourceid``/``diasourceid``, also as the path ``alertid=1,2/``) with ``offset`` and ``num``."""
 
@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 from urllib.parse import parse_qsl, unquote
+
+from django.db import connection
 
 from desctom.core.jsonapi import INT64_MAX, INT64_MIN, ApiError
 
@@ -58,3 +60,18 @@ def parse_query(info: str | None, query_string: str) -> tuple[str, list[int], in
             raise ApiError(f"{name} given {len(given_values)} times")
         paging[name] = _int(given_values[0], name, 0) if given_values else default
     return SELECTORS[key], ids, paging["offset"], min(paging["num"], MAX_NUM)
+
+
+def query_page(count_sql: str, page_sql: str, ids: list[int], offset: int,
+               num: int) -> tuple[int, list[tuple]]:
+    """``(total, rows)``: how many rows ``count_sql`` counts, and the page ``offset``/``num`` of
+    ``page_sql`` (both take ``%(ids)s``; ``page_sql`` is ordered and gets LIMIT/OFFSET here)."""
+    params = {"ids": sorted(set(ids)), "offset": offset, "num": num}
+    with connection.cursor() as cur:
+        cur.execute(count_sql, params)
+        total = cur.fetchone()[0]
+        rows = []
+        if num and offset < total:
+            cur.execute(f"{page_sql} LIMIT %(num)s OFFSET %(offset)s", params)
+            rows = cur.fetchall()
+    return total, rows

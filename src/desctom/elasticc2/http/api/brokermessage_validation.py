@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 
+from desctom.core.bounds import INT64
 from desctom.elasticc2.models.messagerules import (
-    INT64,
     MAX_CHARS,
     MAX_CLASSIFICATIONS,
     MAX_CLASSIFIER_BYTES,
