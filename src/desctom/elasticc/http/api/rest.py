@@ -20,6 +20,8 @@ from desctom.elasticc.queries.alerts import build_alerts
 
 
 class _ReadOnly(JsonOnlyMixin, viewsets.ReadOnlyModelViewSet):
+    """JSON only; an unknown or malformed key is 404 ``{"detail": "Not found."}``."""
+
     pagination_class = EstimatedCountPagination
 
 
