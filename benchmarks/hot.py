@@ -150,8 +150,8 @@ def explain(now: float, days: float) -> None:
     """EXPLAIN ANALYZE of gethottransients' two statements for a ``days`` window ending at ``now``."""
     from django.db import connection, transaction
 
-    from desctom.elasticc2.http.api.hot import hot_sql
     from desctom.elasticc2.queries.followup import fast_plans, knowledge_sql
+    from desctom.elasticc2.queries.hot import hot_sql
 
     ids = _ids(now - days, now)
     for name, sql, params in [

@@ -31,6 +31,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from desctom.apidocs.contracts import writes_by_path as contract_writes
 from desctom.apidocs.groups import GROUPS
 from desctom.localstack.procs import free_port
 
@@ -69,7 +70,7 @@ def all_tables() -> list[str]:
 
 def writes_by_path() -> dict[str, tuple[str, ...]]:
     """OpenAPI path -> tables a successful call of its writing operations may change (the registry's)."""
-    return {e.path: e.writes for g in GROUPS for e in g.ENDPOINTS if e.writes}
+    return {**{e.path: e.writes for g in GROUPS for e in g.ENDPOINTS if e.writes}, **contract_writes()}
 
 
 def is_rejected(response) -> bool:

@@ -1,4 +1,4 @@
-"""Photometry packed by PostgreSQL and unpacked by numpy (``desctom.elasticc2.http.api.packed_photometry``),
+"""Photometry packed by PostgreSQL and unpacked by numpy (``desctom.elasticc2.queries.packed_photometry``),
 and the JSON writer the API answers go through (``desctom.core.jsonapi.json_bytes``)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 
 from desctom.core.jsonapi import json_bytes
-from desctom.elasticc2.http.api.packed_photometry import binary_cursor, points_sql, unpack
+from desctom.elasticc2.queries.packed_photometry import binary_cursor, points_sql, unpack
 
 pytestmark = pytest.mark.django_db
 

@@ -1,14 +1,15 @@
 """The drf-spectacular postprocessing hook: plain JSON views in, DRF error answers and auth described.
 
 drf-spectacular describes the DRF views (the ELAsTiCC/ELAsTiCC2 REST routers and the TOM Toolkit's
-``/api/``) but knows nothing of their error answers; the plain Django views come from the registry
-(:mod:`desctom.apidocs.groups`).
+``/api/``) but knows nothing of their error answers; the plain Django views are described from the
+contract each carries (``api_doc``, :mod:`desctom.core.apidoc`), found by walking the URLconf.
 """
 
 from __future__ import annotations
 
-from desctom.apidocs.groups import GROUPS
-from desctom.apidocs.registry import DRF_ERROR, INT64_MAX, SECURITY, STRING, obj, openapi_paths
+from desctom.apidocs.contracts import plain_view_paths
+from desctom.apidocs.groups import legacy_paths
+from desctom.core.apidoc import DRF_ERROR, INT64_MAX, SECURITY, STRING, obj
 
 AUTH_DESCRIPTION = """Every JSON endpoint (except `/healthz` and this description) needs a logged-in user,
 by any of:
@@ -149,9 +150,10 @@ def add_plain_views(result: dict, generator, request, public) -> dict:
             }
         },
     )
-    for group in GROUPS:
-        for path, item in openapi_paths(group.ENDPOINTS, group.TAG).items():
-            paths.setdefault(path, {}).update(item)
+    for path, item in plain_view_paths(generator).items():
+        paths.setdefault(path, {}).update(item)
+    for path, item in legacy_paths().items():  # TRANSITIONAL
+        paths.setdefault(path, {}).update(item)
     result["paths"] = dict(sorted(paths.items()))
     schemes = result.setdefault("components", {}).setdefault("securitySchemes", {})
     schemes["tokenAuth"] = {

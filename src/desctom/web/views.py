@@ -1,11 +1,16 @@
 """Site-wide views that are not part of a campaign app."""
 
-from django.db import connection
+from django.db.utils import ProgrammingError
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
 from desctom import __version__
+from desctom.core import config
+from desctom.core.counting import database_answers
+from desctom.elasticc.queries import overview as e1_overview
+from desctom.elasticc2.queries import overview as e2_overview
+from desctom.elasticc2.queries import pollerhealth
 
 
 @require_GET
@@ -21,10 +26,8 @@ def healthz(request):
         return JsonResponse({"status": "error", "error": f"unknown scope {scope!r}: use web or system"},
                             status=400)
     try:
-        with connection.cursor() as cur:
-            cur.execute("SELECT 1")
-            cur.fetchone()
-            streams = None if scope == "web" else _judged_streams(cur)
+        database_answers()
+        streams = None if scope == "web" else _judged_streams()
     except Exception as exc:  # noqa: BLE001 - reported, not raised: this is a health probe
         response = JsonResponse({"status": "error", "error": "database unavailable",
                                  "database": f"unreachable: {exc.__class__.__name__}",
@@ -33,9 +36,6 @@ def healthz(request):
         return response
     if scope == "web":
         return JsonResponse({"status": "ok", "scope": "web", "database": "ok", "version": __version__})
-    from desctom.core import config
-    from desctom.elasticc2.queries import pollerhealth
-
     bootstrap = config.load().kafka_bootstrap
     kafka_ok = pollerhealth.kafka_reachable(bootstrap)
     components = {"database": {"healthy": True},
@@ -55,38 +55,16 @@ def healthz(request):
     return response
 
 
-def _judged_streams(cur) -> list[dict]:
-    from django.db.utils import ProgrammingError
-
-    from desctom.elasticc2.queries import pollerhealth
-
+def _judged_streams() -> list[dict]:
     try:
-        return pollerhealth.judge_streams(cur)
+        return e2_overview.judged_streams()
     except ProgrammingError:  # not migrated yet: no stream to judge
         return []
 
 
 def home_counts() -> dict:
     """What this TOM holds, counted live (estimates on big tables): shown on the home page."""
-    from tom_targets.models import Target
-
-    from desctom.core.counting import count
-    from desctom.elasticc2.queries.clock import simulation_clock
-
-    return {
-        "e2_ppdb_objects": count("elasticc2_ppdbdiaobject"),
-        "e2_objects": count("elasticc2_diaobject"),
-        "e2_alerts_sent": count("elasticc2_ppdbalert", "alertsenttimestamp IS NOT NULL"),
-        "e2_messages": count("elasticc2_brokermessage"),
-        "e2_classifiers": count("elasticc2_brokerclassifier"),
-        "e2_wanted": count("elasticc2_wantedspectra"),
-        "e2_planned": count("elasticc2_plannedspectra"),
-        "e2_reported": count("elasticc2_spectruminfo"),
-        "e2_clock": simulation_clock(),
-        "e1_objects": count("elasticc_diaobject"),
-        "e1_messages": count("elasticc_brokermessage"),
-        "targets": count(Target._meta.db_table),
-    }
+    return {**e2_overview.home_counts(), **e1_overview.home_counts()}
 
 
 class HomeView(TemplateView):

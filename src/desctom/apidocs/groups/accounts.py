@@ -1,6 +1,6 @@
 """``/accounts/whoami/`` and ``/healthz``."""
 
-from desctom.apidocs.registry import (
+from desctom.core.apidoc import (
     BOOLEAN,
     STRING,
     Endpoint,

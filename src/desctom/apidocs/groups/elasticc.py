@@ -5,7 +5,7 @@ in one transaction (a bad row: 400, nothing written).
 """
 
 from desctom.apidocs.groups.elasticc2_brokers import INFO, PAGING_PARAMS, SELECTOR_PARAMS, page_of
-from desctom.apidocs.registry import (
+from desctom.core.apidoc import (
     ANY_OBJECT,
     BOOLEAN,
     DATETIME,
@@ -18,10 +18,10 @@ from desctom.apidocs.registry import (
     Response,
     array,
     error,
-    json_api_pair,
+    legacy_json_api_pair,
+    legacy_post_only,
     nullable,
     obj,
-    post_only,
 )
 from desctom.elasticc.http.api import admin
 from desctom.elasticc.http.api.alerts import MAX_NUM
@@ -79,7 +79,7 @@ def _loader(name: str, summary: str, body: dict, ok: dict, writes: tuple[str, ..
         f"elasticc:{name}",
         f"/elasticc/{name}",
         (
-            post_only(
+            legacy_post_only(
                 summary, body, Response("Stored (rows already present are skipped).", ok), errors=errors
             ),
         ),
@@ -212,14 +212,14 @@ ENDPOINTS = [
     Endpoint(
         "elasticc:getalerts",
         "/elasticc/getalerts",
-        json_api_pair(
+        legacy_json_api_pair(
             "A page of alerts", PAGING, Response("Reconstructed v0.9 alerts in alertId order.", ALERTS_OK)
         ),
     ),
     Endpoint(
         "elasticc:getalertsandtruth",
         "/elasticc/getalertsandtruth",
-        json_api_pair(
+        legacy_json_api_pair(
             "A page of alerts with their truth",
             PAGING,
             Response(

@@ -1,7 +1,7 @@
 """ELAsTiCC2 broker messages: brokers PUT classifications, anyone logged in reads them
 (docs/api_elasticc2.md; views in desctom.elasticc2.http.api.brokermessages)."""
 
-from desctom.apidocs.registry import (
+from desctom.core.apidoc import (
     INT64,
     NUMBER,
     STRING,

@@ -1,4 +1,4 @@
-"""Running users' SQL as the read-only role: request parsing, connections, statements, JSON values.
+"""Running users' SQL as the read-only role: connections, statements, JSON values.
 
 Every statement goes through the extended query protocol (one statement per string, so no
 ``...; ROLLBACK; ...`` smuggling), inside one transaction armed with the commit guard and always
@@ -30,7 +30,6 @@ from psycopg import pq
 from psycopg.adapt import Dumper, Transformer
 
 from desctom.core import config
-from desctom.db.models import FORMATS
 from desctom.db.workers.roles import ARM_FUNCTION
 
 #: Extra seconds the client-side timer allows beyond the server's statement_timeout.
@@ -81,43 +80,6 @@ def check_limits(conn: psycopg.Connection, cfg: config.Config) -> None:
 
 def _shown(value: float) -> str:
     return "no limit" if value == math.inf else f"{value:g}"
-
-
-def extract_queries(data, with_format: bool = False) -> tuple[list[str], list[dict], str]:
-    """``(queries, subdicts, format)`` from a request body, with the reference's error texts."""
-    if not isinstance(data, dict):
-        raise SqlError("POST data must be a JSON object")
-    if "query" not in data:
-        raise SqlError("POST data must include 'query'")
-    queries = data["query"]
-    if isinstance(queries, str):
-        queries = [queries]
-    elif not isinstance(queries, list):
-        raise SqlError("query must be either a list of strings or a string")
-    if not all(isinstance(q, str) for q in queries):
-        raise SqlError("queries must all be strings")
-    if not queries:
-        raise SqlError("query must not be an empty list")
-    if any("\x00" in q for q in queries):
-        raise SqlError("queries must not contain NUL characters")
-    if "subdict" not in data or data["subdict"] is None:
-        subdicts = [{} for _ in queries]
-    else:
-        subdicts = data["subdict"]
-        if isinstance(subdicts, dict):
-            subdicts = [subdicts]
-        elif not isinstance(subdicts, list):
-            raise SqlError("subdict must be either a list of dicts or a dict")
-        if not all(isinstance(s, dict) for s in subdicts):
-            raise SqlError("subdicts must all be dicts")
-    if len(subdicts) != len(queries):
-        raise SqlError("number of queries and subdicts must match")
-    fmt = "csv"
-    if with_format:
-        fmt = data.get("format", "csv")
-        if fmt not in FORMATS:
-            raise SqlError(f"Unknown format {fmt}")
-    return queries, subdicts, fmt
 
 
 class _InList(tuple):

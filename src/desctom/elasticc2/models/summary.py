@@ -157,7 +157,7 @@ class DiaObjectPackedPhotometry(models.Model):
     """Per known object: its whole forced photometry (``elasticc2_diaforcedsource``) packed, in time
     order (``midpointtai``, then ``diaforcedsource_id``), one value per point in each column:
     ``mjd`` (big-endian float8s), ``flux`` and ``fluxerr`` (big-endian float4s) and ``band`` (the
-    names joined by U+001F), as :func:`desctom.elasticc2.http.api.packed_photometry.points_sql` packs them.
+    names joined by U+001F), as :func:`desctom.elasticc2.queries.packed_photometry.points_sql` packs them.
 
     Kept by statement-level triggers on ``elasticc2_diaforcedsource`` (migration 0010): every
     statement that writes forced photometry repacks the objects it touched, so the row is never

@@ -2,33 +2,31 @@
 
 Alerts are rebuilt from the PPDB tables by :mod:`desctom.elasticc2.queries.alerts` with the original's
 defaults (365 days of previous photometry, no limit on the number of points); this works for
-alerts not sent yet too.
+alerts not sent yet too. The request is declared in :mod:`.alerts_contract`.
 """
 
 from __future__ import annotations
 
-from desctom.core.jsonapi import JsonApiView, as_int
-from desctom.elasticc2.queries.alerts import alert_ids_of_sources, reconstruct_alerts
+from desctom.core.jsonapi import JsonApiView
+from desctom.elasticc2.http.api.alerts_contract import GETALERT_DOC, GETALERT_MISSING
+from desctom.elasticc2.queries.detection_alert import alert_of_detection
 
 
 class GetAlertView(JsonApiView):
     """POST (or GET) ``/elasticc2/getalert`` with ``{"alertid": int}`` or ``{"sourceid": int}``."""
 
     error_prefix = "Exception in GetAlert: "
-    not_object_message = "Must supply either alertid or sourceid"
+    not_object_message = GETALERT_MISSING
+    api_doc = GETALERT_DOC
 
     def handle(self, data: dict):
-        if "alertid" in data:  # alertid wins if both are given
-            alert_id = as_int(data["alertid"], "alertid", self.error_prefix)
-            alert = reconstruct_alerts([alert_id]).get(alert_id)
+        values = self.api_doc.request.parse(data, self.error_prefix)
+        if values["alertid"] is not None:  # alertid wins if both are given
+            alert = alert_of_detection(alert_id=values["alertid"])
             if alert is None:
                 raise self.error("PPDBAlert matching query does not exist.", 404)
             return alert
-        if "sourceid" in data:
-            source_id = as_int(data["sourceid"], "sourceid", self.error_prefix)
-            alert_id = alert_ids_of_sources([source_id]).get(source_id)
-            alert = None if alert_id is None else reconstruct_alerts([alert_id]).get(alert_id)
-            if alert is None:
-                raise self.error(f"Unknown sourceid {source_id}", 404)
-            return alert
-        raise self.error("Must supply either alertid or sourceid")
+        alert = alert_of_detection(source_id=values["sourceid"])
+        if alert is None:
+            raise self.error(f"Unknown sourceid {values['sourceid']}", 404)
+        return alert

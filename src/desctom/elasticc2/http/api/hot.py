@@ -1,156 +1,46 @@
 """``/elasticc2/gethottransients`` (reference §1.4.6): recently detected objects with their photometry.
 
-"Detected" means a detection the TOM knows (a row of the local ``elasticc2_diasource``, i.e. one a
-broker classified); the photometry is the local forced photometry. ``mjd_now`` bounds everything:
-detections, photometry, and the spectra and classifications behind ``redshift`` and ``sncode``
-(:mod:`desctom.elasticc2.queries.followup`). Fluxes are nJy (``zp`` 31.4).
-
-The answer can be tens of megabytes: each object's photometry is kept packed in one row
-(``elasticc2_diaobjectpackedphotometry``, repacked by triggers whenever the forced photometry
-changes), one statement sends those rows, numpy unpacks them and drops points after ``mjd_now``,
-and orjson writes them (:mod:`.packed_photometry`), so no Python object is made per photometry
-number and PostgreSQL aggregates nothing per point.
+The answer is built by :func:`desctom.elasticc2.queries.hot.hot_transients`; the contract is
+:class:`~desctom.elasticc2.http.api.followup_contract.HotRequest`.
 """
 
 from __future__ import annotations
 
-import json
-
-from django.db import connection, transaction
-
 from desctom.core import jsonapi as base
-from desctom.core.jsonapi import ApiError, JsonApiView, _kind, as_float, as_int, parse_json_body
-from desctom.core.jsonauth import json_error
+from desctom.core.jsonapi import ApiError, JsonApiView
 from desctom.core.permissions import ADMIN_GROUP, is_admin
-from desctom.elasticc2.http.api.lightcurves import HOST_COLUMNS, PHOTOMETRY_KEYS
-from desctom.elasticc2.http.api.packed_photometry import Points, binary_cursor, unpack
-from desctom.elasticc2.queries.followup import fast_plans, knowledge_ctes, now_mjd
-from desctom.survey.lsst import ZEROPOINT
+from desctom.elasticc2.http.api.followup_contract import HOT_DOC
+from desctom.elasticc2.queries.followup import now_mjd
+from desctom.elasticc2.queries.hot import hot_transients
 
-HOT_KEYS = ("detected_since_mjd", "detected_in_last_days", "mjd_now", "include_hostinfo", "return_format",
-            "cheat_gentypes")
 DEFAULT_DAYS = 30.0
-
-
-def hot_sql(mjd_now: float | None = None, include_hostinfo: bool = False, cheat: bool = False) -> str:
-    """One statement, one row per known object with a detection at ``since <= midpointtai
-    (<= mjd_now)``, in no order (parameters ``since``, ``mjd_now``, ``gentypes``):
-    ``objectid, ra, dec, redshift, sncode``, the host columns if asked, and the object's whole
-    time-ordered forced photometry as ``mjd, band, flux, fluxerr`` from
-    ``elasticc2_diaobjectpackedphotometry`` (:mod:`.packed_photometry`; NULLs if none): the caller
-    drops the points after ``mjd_now``.
-
-    ``real`` values go through their text form, so that a redshift of 0.3 is 0.3 and not the
-    float32 value's 17 digits."""
-    host = HOST_COLUMNS if include_hostinfo else []
-    host_cols = "".join(f", NULLIF(o.{c}, 'NaN')::text::float8 AS {c}" for c in host)
-    until_s = "AND s.midpointtai <= %(mjd_now)s" if mjd_now is not None else ""
-    cheat_sql = ("AND EXISTS (SELECT 1 FROM elasticc2_diaobjecttruth t WHERE t.diaobject_id = h.diaobject_id "
-                 "AND t.gentype = ANY(%(gentypes)s))") if cheat else ""
-    return f"""
-        WITH hot AS MATERIALIZED (
-            SELECT h.diaobject_id FROM (
-                SELECT DISTINCT s.diaobject_id FROM elasticc2_diasource s
-                WHERE s.midpointtai >= %(since)s {until_s}) h
-            WHERE TRUE {cheat_sql}),
-        ids AS (SELECT diaobject_id FROM hot),
-        {knowledge_ctes(mjd_now)}
-        SELECT o.diaobject_id, o.ra, o.decl, k.redshift::text::float8, k.sncode{host_cols},
-               p.mjd, p.band, p.flux, p.fluxerr
-        FROM hot h JOIN elasticc2_diaobject o ON o.diaobject_id = h.diaobject_id
-        JOIN knowledge k ON k.diaobject_id = h.diaobject_id
-        LEFT JOIN elasticc2_diaobjectpackedphotometry p ON p.diaobject_id = h.diaobject_id"""
-
-
-def _fetch(sql: str, params: dict) -> tuple[list[tuple], Points]:
-    """The rows of ``sql`` by ascending object id, and their points up to ``mjd_now`` (the last four
-    columns)."""
-    with transaction.atomic():
-        connection.ensure_connection()
-        with binary_cursor(connection.connection) as cur:  # Django's cursor cannot return binary
-            fast_plans(cur)
-            cur.execute(sql, params)
-            rows = sorted(cur.fetchall(), key=lambda r: r[0])  # sorting here spares PostgreSQL 10s of MB
-    return rows, unpack(*([r[i] for r in rows] for i in range(-4, 0)), until=params.get("mjd_now"))
-
-
-def hot_transients(since: float, mjd_now: float | None = None, include_hostinfo: bool = False,
-                   gentypes: list[int] | None = None, return_format: int = 0):
-    """``diaobject`` of the answer in ``return_format`` (see :func:`hot_sql`): a list of objects (0, 1)
-    or a dict of lists (2), photometry as numpy arrays (for :func:`~.base.json_bytes`)."""
-    host = HOST_COLUMNS if include_hostinfo else []
-    rows, points = _fetch(hot_sql(mjd_now, include_hostinfo, gentypes is not None),
-                          {"since": since, "mjd_now": mjd_now, "gentypes": gentypes})
-    heads = [{"objectid": r[0], "ra": r[1], "dec": r[2], "zp": ZEROPOINT, "redshift": r[3], "sncode": r[4]}
-             for r in rows]
-    hosts = [dict(zip(host, r[5:-4], strict=True)) for r in rows]
-    if return_format in (0, 1):
-        objects = []
-        for i, (head, extra) in enumerate(zip(heads, hosts, strict=True)):
-            photometry = points.of(i)
-            objects.append({**head, "photometry": photometry, **extra} if return_format == 0
-                           else {**head, **photometry, **extra})
-        return objects
-    photometry = [points.of(i) for i in range(len(rows))]
-    columns = {k: [h[k] for h in heads] for k in ("objectid", "ra", "dec")}
-    columns.update({k: [p[k] for p in photometry] for k in PHOTOMETRY_KEYS})
-    columns.update({k: [x[k] for x in hosts] for k in host})
-    columns.update({k: [h[k] for h in heads] for k in ("zp", "redshift", "sncode")})
-    return columns
 
 
 class GetHotSNeView(JsonApiView):
     """POST (or GET) ``/elasticc2/gethottransients``."""
 
+    api_doc = HOT_DOC
     error_prefix = "Exception in GetHotSNeView: "
 
-    def post(self, request, *args, **kwargs):
-        try:
-            data = parse_json_body(request, self.error_prefix)
-            if not isinstance(data, dict):
-                raise self.error(f"request body must be a JSON object, not {_kind(data)}")
-            arguments = self.arguments(data)
-            if arguments["gentypes"] is not None and not is_admin(request.user):
-                # selecting by true type reveals the truth: ELAsTiCC admins only
-                name = request.user.get_username()
-                raise ApiError(f"Error, cheat_gentypes selects by simulation truth: only ELAsTiCC admins "
-                               f"(group {ADMIN_GROUP!r}) may use it, not {name!r}", 403)
-            with base.gc_paused():
-                return base.strict_json_response({"status": "ok", "diaobject": hot_transients(**arguments)})
-        except ApiError as exc:
-            return json_error(exc.message, exc.status)
+    def handle(self, data: dict):
+        arguments = self.arguments(data)
+        if arguments["gentypes"] is not None and not is_admin(self.request.user):
+            # selecting by true type reveals the truth: ELAsTiCC admins only
+            name = self.request.user.get_username()
+            raise ApiError(f"Error, cheat_gentypes selects by simulation truth: only ELAsTiCC admins "
+                           f"(group {ADMIN_GROUP!r}) may use it, not {name!r}", 403)
+        return {"status": "ok", "diaobject": hot_transients(**arguments)}
 
-    def _number(self, data: dict, key: str) -> float | None:
-        value = data.get(key)
-        return None if value is None else as_float(value, key, self.error_prefix)
+    def post(self, request, *args, **kwargs):
+        with base.gc_paused():  # the answer may hold hundreds of thousands of containers
+            return super().post(request, *args, **kwargs)
 
     def arguments(self, data: dict) -> dict:
-        """The checked arguments of :func:`hot_transients_json`; ApiError for bad ones."""
-        unknown = [k for k in data if k not in HOT_KEYS]
-        if unknown:
-            raise ApiError(f"Error, unknown parameters passed in request body: {unknown!r}")
-        return_format = data.get("return_format")
-        if return_format is None:
-            return_format = 0
-        else:
-            try:
-                return_format = as_int(return_format, "return_format")
-            except ApiError:
-                raise ApiError(f"Error, unknown return_format {json.dumps(return_format)}") from None
-        if return_format not in (0, 1, 2):
-            raise ApiError(f"Error, unknown return_format {return_format}")
-        if data.get("detected_since_mjd") is not None and data.get("detected_in_last_days") is not None:
-            raise ApiError("Error, only give one of detected_since_mjd or detected_in_last_days")
-        gentypes = data.get("cheat_gentypes")
-        if gentypes is not None:
-            if not isinstance(gentypes, list):
-                raise ApiError("Error, cheat_gentypes must be a list")
-            gentypes = [as_int(g, "every entry of cheat_gentypes", self.error_prefix) for g in gentypes]
-        mjd_now = self._number(data, "mjd_now")
-        since = self._number(data, "detected_since_mjd")
+        """The checked arguments of :func:`hot_transients`; ApiError for bad ones."""
+        values = self.api_doc.request.parse(data, self.error_prefix)
+        mjd_now, since = values["mjd_now"], values["detected_since_mjd"]
         if since is None:
-            days = self._number(data, "detected_in_last_days")
-            days = DEFAULT_DAYS if days is None else days
-            since = (mjd_now if mjd_now is not None else now_mjd()) - days
-        return {"since": since, "mjd_now": mjd_now, "include_hostinfo": bool(data.get("include_hostinfo")),
-                "gentypes": gentypes, "return_format": return_format}
+            days = values["detected_in_last_days"]
+            since = (mjd_now if mjd_now is not None else now_mjd()) - (DEFAULT_DAYS if days is None else days)
+        return {"since": since, "mjd_now": mjd_now, "include_hostinfo": values["include_hostinfo"],
+                "gentypes": values["cheat_gentypes"], "return_format": values["return_format"] or 0}

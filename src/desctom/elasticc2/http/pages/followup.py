@@ -7,9 +7,9 @@ from :func:`desctom.elasticc2.queries.followup.best_knowledge`, the same as ``ge
 
 from __future__ import annotations
 
-from desctom.core.counting import dict_rows, scalar
 from desctom.elasticc2.http.pages.common import class_name, page_numbers
 from desctom.elasticc2.http.pages.front import Elasticc2Page
+from desctom.elasticc2.queries import followup_board as board
 from desctom.elasticc2.queries.clock import simulation_clock
 from desctom.elasticc2.queries.followup import best_knowledge
 
@@ -20,21 +20,8 @@ PER_PAGE = 25
 
 def hot_page(request, now: float, days: float) -> tuple[list[dict], dict]:
     """One page of known objects detected in ``[now - days, now]``, latest detection first."""
-    params = {"since": now - days, "now": now}
-    window = "FROM elasticc2_diasource s WHERE s.midpointtai >= %(since)s AND s.midpointtai <= %(now)s"
-    total = scalar(f"SELECT count(DISTINCT s.diaobject_id) {window}", params)
-    offset, limit, pager = page_numbers(request, total, PER_PAGE, "hotpage")
-    hot = dict_rows(f"""
-        SELECT h.diaobject_id, h.ndet, h.latest, o.ra, o.decl,
-               EXISTS (SELECT 1 FROM elasticc2_wantedspectra w
-                       WHERE w.diaobject_id = h.diaobject_id) AS wanted,
-               (SELECT string_agg(p.facility, ', ' ORDER BY p.facility) FROM elasticc2_plannedspectra p
-                WHERE p.diaobject_id = h.diaobject_id) AS planned
-        FROM (SELECT s.diaobject_id, count(*) AS ndet, max(s.midpointtai) AS latest {window}
-              GROUP BY s.diaobject_id ORDER BY latest DESC, s.diaobject_id
-              LIMIT %(limit)s OFFSET %(offset)s) h
-        JOIN elasticc2_diaobject o ON o.diaobject_id = h.diaobject_id
-        ORDER BY h.latest DESC, h.diaobject_id""", {**params, "limit": limit, "offset": offset})
+    offset, limit, pager = page_numbers(request, board.hot_total(now, days), PER_PAGE, "hotpage")
+    hot = board.hot_objects(now, days, limit, offset)
     knowledge = best_knowledge([h["diaobject_id"] for h in hot], now)
     for h in hot:
         z, code = knowledge.get(h["diaobject_id"], (None, None))
@@ -45,40 +32,20 @@ def hot_page(request, now: float, days: float) -> tuple[list[dict], dict]:
 
 def wanted_page(request, requester: str) -> tuple[list[dict], dict]:
     """One page of spectrum requests, highest priority first (optionally one requester's)."""
-    where = "WHERE w.requester = %(requester)s" if requester else ""
-    params = {"requester": requester}
-    total = scalar(f"SELECT count(*) FROM elasticc2_wantedspectra w {where}", params)
-    offset, limit, pager = page_numbers(request, total, PER_PAGE, "wantpage")
-    wanted = dict_rows(f"""
-        SELECT w.diaobject_id, w.requester, w.priority, w.wanttime, u.username,
-               (SELECT string_agg(p.facility, ', ' ORDER BY p.facility) FROM elasticc2_plannedspectra p
-                WHERE p.diaobject_id = w.diaobject_id) AS planned,
-               EXISTS (SELECT 1 FROM elasticc2_spectruminfo i
-                       WHERE i.diaobject_id = w.diaobject_id) AS reported
-        FROM elasticc2_wantedspectra w LEFT JOIN auth_user u ON u.id = w.user_id {where}
-        ORDER BY w.priority DESC, w.wanttime DESC, w.wantspec_id LIMIT %(limit)s OFFSET %(offset)s""",
-                       {**params, "limit": limit, "offset": offset})
-    return wanted, pager
+    offset, limit, pager = page_numbers(request, board.wanted_total(requester), PER_PAGE, "wantpage")
+    return board.wanted_spectra(requester, limit, offset), pager
 
 
 def planned_page(request) -> tuple[list[dict], dict]:
-    total = scalar("SELECT count(*) FROM elasticc2_plannedspectra")
-    offset, limit, pager = page_numbers(request, total, PER_PAGE, "planpage")
-    planned = dict_rows("""
-        SELECT p.reqspec_id, p.diaobject_id, p.facility, p.plantime, p.created_at, p.comment, u.username
-        FROM elasticc2_plannedspectra p LEFT JOIN auth_user u ON u.id = p.user_id
-        ORDER BY p.plantime NULLS LAST, p.created_at DESC, p.reqspec_id
-        LIMIT %s OFFSET %s""", [limit, offset])
-    return planned, pager
+    """One page of planned spectra."""
+    offset, limit, pager = page_numbers(request, board.planned_total(), PER_PAGE, "planpage")
+    return board.planned_spectra(limit, offset), pager
 
 
 def reported_page(request) -> tuple[list[dict], dict]:
-    total = scalar("SELECT count(*) FROM elasticc2_spectruminfo")
-    offset, limit, pager = page_numbers(request, total, PER_PAGE, "reppage")
-    reported = dict_rows("""
-        SELECT i.specinfo_id, i.diaobject_id, i.facility, i.mjd, i.z, i.classid, i.inserted_at, u.username
-        FROM elasticc2_spectruminfo i LEFT JOIN auth_user u ON u.id = i.user_id
-        ORDER BY i.inserted_at DESC, i.specinfo_id DESC LIMIT %s OFFSET %s""", [limit, offset])
+    """One page of spectrum reports, latest first, with class names."""
+    offset, limit, pager = page_numbers(request, board.reported_total(), PER_PAGE, "reppage")
+    reported = board.reported_spectra(limit, offset)
     for r in reported:
         r["classname"] = class_name(r["classid"]) if r["classid"] is not None else "—"
     return reported, pager
@@ -105,7 +72,5 @@ class FollowupBoardView(Elasticc2Page):
         context["planned"], context["plan_pager"] = planned_page(self.request)
         context["reported"], context["rep_pager"] = reported_page(self.request)
         context.update(now=now, days=days, windows=WINDOWS, requester=requester,
-                       requesters=[r["requester"] for r in dict_rows(
-                           "SELECT DISTINCT requester FROM elasticc2_wantedspectra "
-                           "WHERE requester IS NOT NULL ORDER BY 1 LIMIT 200")])
+                       requesters=board.requesters())
         return context

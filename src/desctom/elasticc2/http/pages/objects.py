@@ -13,12 +13,13 @@ from django.views import View
 from guardian.shortcuts import assign_perm
 from tom_targets.models import Target, TargetExtra
 
-from desctom.core.counting import dict_rows, rows, scalar
 from desctom.core.jsonapi import finite_or_none
 from desctom.elasticc2.http.pages.common import class_name
 from desctom.elasticc2.http.pages.front import Elasticc2Page
 from desctom.elasticc2.models import DiaObject, DiaObjectOfTarget
+from desctom.elasticc2.queries import objects as object_queries
 from desctom.elasticc2.queries import sky
+from desctom.elasticc2.queries.classifiers import registry_rows
 from desctom.elasticc2.queries.followup import best_knowledge
 from desctom.survey.lsst import BANDS, ZEROPOINT
 
@@ -71,11 +72,7 @@ class ObjectSearchView(Elasticc2Page):
 
 def light_curve(objectid: int) -> dict:
     """Forced photometry and detections of a known object, per band, as plot data (fluxes in nJy)."""
-    forced = rows("SELECT midpointtai, filtername, psflux, psfluxerr FROM elasticc2_diaforcedsource "
-                  "WHERE diaobject_id = %s ORDER BY midpointtai, diaforcedsource_id", [objectid])
-    detections = rows("SELECT midpointtai, filtername, psflux, psfluxerr, diasource_id "
-                      "FROM elasticc2_diasource "
-                      "WHERE diaobject_id = %s ORDER BY midpointtai, diasource_id", [objectid])
+    forced, detections = object_queries.photometry(objectid)
 
     def per_band(points):
         bands = defaultdict(lambda: {"mjd": [], "flux": [], "fluxerr": []})
@@ -93,19 +90,10 @@ def light_curve(objectid: int) -> dict:
 
 def classifications(objectid: int) -> list[dict]:
     """Per classifier: its messages about the object's detections over time, top classes of each."""
-    messages_ = dict_rows("""
-        SELECT m.classifier_id, s.midpointtai AS mjd, m.descingesttimestamp AS ingested, m.classid,
-               m.probability, m.diasource_id
-        FROM elasticc2_ppdbdiasource s JOIN elasticc2_brokermessage m ON m.diasource_id = s.diasource_id
-        WHERE s.diaobject_id = %s
-        ORDER BY m.classifier_id, s.midpointtai, m.descingesttimestamp, m.brokermessage_id LIMIT %s""",
-                          [objectid, MAX_MESSAGES])
+    messages_ = object_queries.broker_messages(objectid, MAX_MESSAGES)
     if not messages_:
         return []
-    registry = {r["classifier_id"]: r for r in dict_rows(
-        "SELECT classifier_id, brokername, brokerversion, classifiername, classifierparams "
-        "FROM elasticc2_brokerclassifier WHERE classifier_id = ANY(%s)",
-        [sorted({m["classifier_id"] for m in messages_})])}
+    registry = registry_rows(m["classifier_id"] for m in messages_)
     by_classifier = defaultdict(list)
     for m in messages_:
         probs = sorted(zip(m["classid"], m["probability"], strict=False), key=lambda cp: (-cp[1], cp[0]))
@@ -124,22 +112,6 @@ def classifications(objectid: int) -> list[dict]:
         result.append({"classifier_id": cid, "label": label or f"classifier {cid}", "messages": msgs[::-1],
                        "n": len(msgs), "latest": latest, "traces": traces})
     return sorted(result, key=lambda r: r["label"])
-
-
-def _spectra(objectid: int) -> dict:
-    return {
-        "wanted": dict_rows("SELECT w.requester, w.priority, w.wanttime, u.username "
-                            "FROM elasticc2_wantedspectra w "
-                            "LEFT JOIN auth_user u ON u.id = w.user_id WHERE w.diaobject_id = %s "
-                            "ORDER BY w.priority DESC, w.wanttime DESC", [objectid]),
-        "planned": dict_rows("SELECT p.facility, p.plantime, p.created_at, p.comment, u.username "
-                             "FROM elasticc2_plannedspectra p LEFT JOIN auth_user u ON u.id = p.user_id "
-                             "WHERE p.diaobject_id = %s ORDER BY p.plantime NULLS LAST, p.facility",
-                             [objectid]),
-        "reports": dict_rows("SELECT i.facility, i.mjd, i.z, i.classid, i.inserted_at, u.username "
-                             "FROM elasticc2_spectruminfo i LEFT JOIN auth_user u ON u.id = i.user_id "
-                             "WHERE i.diaobject_id = %s ORDER BY i.mjd DESC, i.specinfo_id DESC", [objectid]),
-    }
 
 
 HOST_FIELDS = ("zspec", "zspec_err", "zphot", "zphot_err", "ra", "dec", "snsep", "ellipticity", "sqradius")
@@ -167,7 +139,7 @@ class ObjectView(Elasticc2Page):
         context = super().get_context_data(**kwargs)
         obj = DiaObject.objects.filter(pk=objectid).first()
         if obj is None:
-            if scalar("SELECT 1 FROM elasticc2_ppdbdiaobject WHERE diaobject_id = %s", [objectid]):
+            if object_queries.in_ppdb(objectid):
                 raise Http404(f"Object {objectid} is not known to the TOM yet (no broker has classified it)")
             raise Http404(f"No object {objectid}")
         redshift, sncode = best_knowledge([objectid]).get(objectid, (None, None))
@@ -177,19 +149,11 @@ class ObjectView(Elasticc2Page):
             redshift=redshift, consensus=class_name(sncode) if sncode not in (None, -99) else None,
             classifiers=cifiers,
             probplots=[{"label": c["label"], "traces": c["traces"]} for c in cifiers],
-            alerts=dict_rows("SELECT a.alert_id, a.alertsenttimestamp, s.midpointtai, s.filtername, "
-                             "s.psflux, s.psfluxerr FROM elasticc2_ppdbalert a "
-                             "JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id "
-                             "WHERE a.diaobject_id = %s "
-                             "AND a.alertsenttimestamp IS NOT NULL ORDER BY s.midpointtai, a.alert_id",
-                             [objectid]),
+            alerts=object_queries.sent_alerts(objectid),
             targets=list(Target.objects.filter(diaobjectoftarget__diaobject_id=objectid).distinct()),
-            **_spectra(objectid))
+            **object_queries.spectra(objectid))
         if context["is_admin"]:
-            context["truth"] = dict_rows(
-                "SELECT t.gentype, g.classid, g.description, t.zcmb, t.peakmjd, t.mjd_detect_first, "
-                "t.mjd_detect_last FROM elasticc2_diaobjecttruth t LEFT JOIN elasticc2_gentypeofclassid g "
-                "ON g.gentype = t.gentype WHERE t.diaobject_id = %s", [objectid])
+            context["truth"] = object_queries.truth(objectid)
         return context
 
 

@@ -1,14 +1,17 @@
-"""Building blocks of the declarative description of the plain (non-DRF) JSON views.
+"""Building blocks of the contract of the plain (non-DRF) JSON views.
 
-Each module of :mod:`desctom.apidocs.groups` lists :class:`Endpoint` objects: the URL name the
-view is routed under, the OpenAPI path, and one :class:`Operation` per HTTP method with its
-request body (a JSON Schema), query parameters and responses. :func:`openapi_paths` turns them
-into the ``paths`` object the hook merges into drf-spectacular's schema.
+A view carries its contract in one class attribute, ``api_doc``, an :class:`ApiDoc`: the request
+body (a :class:`~desctom.core.contract.RequestContract`, which the view also uses to check its
+input), and one :class:`Operation` per HTTP method with its query parameters and responses.
+:mod:`desctom.apidocs.hook` walks the URLconf and turns every routed view's ``api_doc`` into the
+OpenAPI ``paths`` merged into drf-spectacular's schema; the request body is described by
+drf-spectacular from the contract's serializer fields.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from desctom.core.bounds import INT64_MAX, INT64_MIN
 
@@ -127,13 +130,15 @@ class Operation:
     summary: str
     responses: dict[int, Response]
     description: str = ""
-    body: dict | None = None
+    #: The request body: a JSON Schema, or :data:`CONTRACT` (the :class:`ApiDoc`'s ``request``).
+    body: Any = None
     body_required: bool = False
     query: tuple[Param, ...] = ()
     public: bool = False
     unsafe_session: bool | None = None  # default: every method but GET
 
-    def as_openapi(self, tag: str, operation_id: str, path_params: tuple[Param, ...]) -> dict:
+    def as_openapi(self, tag: str, operation_id: str, path_params: tuple[Param, ...],
+                   request_schema: dict | None = None) -> dict:
         responses = dict(self.responses)
         if not self.public:
             responses.setdefault(401, UNAUTHENTICATED)
@@ -150,25 +155,49 @@ class Operation:
         params = [p.as_openapi() for p in (*path_params, *self.query)]
         if params:
             result["parameters"] = params
-        if self.body is not None:
+        body = request_schema if self.body is CONTRACT else self.body
+        if body is not None:
             result["requestBody"] = {
                 "required": self.body_required,
-                "content": {"application/json": {"schema": self.body}},
+                "content": {"application/json": {"schema": body}},
             }
         result["security"] = [{}] if self.public else SECURITY
         return result
 
 
+#: ``Operation.body`` value meaning "the body the :class:`ApiDoc`'s ``request`` contract declares".
+CONTRACT = "contract"
+
+
+@dataclass(frozen=True)
+class ApiDoc:
+    """The contract of a plain JSON view: its request body and its operations (one per HTTP method).
+
+    ``request`` checks the body in the view (:meth:`RequestContract.parse`) and describes it here.
+    ``writes``: tables a successful call may change (the fuzz run checks rejected calls leave them
+    alone).
+    """
+
+    tag: str
+    operations: tuple[Operation, ...]
+    request: Any = None
+    path_params: tuple[Param, ...] = ()
+    writes: tuple[str, ...] = field(default=())
+
+    def operation(self, method: str) -> Operation | None:
+        return next((op for op in self.operations if op.method == method), None)
+
+
 @dataclass(frozen=True)
 class Endpoint:
-    """A routed view: its URL name (``namespace:name``), OpenAPI path and operations."""
+    """TRANSITIONAL (apidocs.groups): a routed view's URL name, OpenAPI path and operations."""
 
     url_name: str
     path: str
     operations: tuple[Operation, ...]
     path_params: tuple[Param, ...] = ()
-    writes: tuple[str, ...] = field(default=())  # tables a successful call may change (fuzz checks)
-    also: tuple[str, ...] = ()  # further URL names routed to the same view and described by this path
+    writes: tuple[str, ...] = field(default=())
+    also: tuple[str, ...] = ()
 
     @property
     def url_names(self) -> tuple[str, ...]:
@@ -176,7 +205,8 @@ class Endpoint:
 
 
 def json_api_pair(
-    summary: str, body: dict, ok: Response, description: str = "", errors: dict[int, Response] | None = None
+    summary: str, ok: Response, description: str = "", errors: dict[int, Response] | None = None,
+    body: Any = CONTRACT,
 ) -> tuple[Operation, Operation]:
     """POST with a JSON body, and GET reading the same body (as the original's clients do)."""
     responses = {200: ok, 400: BAD_REQUEST, 413: TOO_LARGE, **(errors or {})}
@@ -192,18 +222,16 @@ def json_api_pair(
 
 
 def post_only(
-    summary: str, body: dict, ok: Response, description: str = "", errors: dict[int, Response] | None = None
+    summary: str, ok: Response, description: str = "", errors: dict[int, Response] | None = None,
+    body: Any = CONTRACT,
 ) -> Operation:
     responses = {200: ok, 400: BAD_REQUEST, 413: TOO_LARGE, **(errors or {})}
     return Operation("post", summary, responses, description, body=body)
 
 
-def openapi_paths(endpoints: list[Endpoint], tag: str) -> dict[str, dict]:
-    """The OpenAPI ``paths`` entries of ``endpoints``."""
-    paths: dict[str, dict] = {}
-    for endpoint in endpoints:
-        base = endpoint.url_name.replace(":", "_")
-        item = paths.setdefault(endpoint.path, {})
-        for op in endpoint.operations:
-            item[op.method] = op.as_openapi(tag, f"{base}_{op.method}", endpoint.path_params)
-    return paths
+def legacy_json_api_pair(summary, body, ok, description="", errors=None):  # TRANSITIONAL
+    return json_api_pair(summary, ok, description, errors, body=body)
+
+
+def legacy_post_only(summary, body, ok, description="", errors=None):  # TRANSITIONAL
+    return post_only(summary, ok, description, errors, body=body)

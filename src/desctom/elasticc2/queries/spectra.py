@@ -1,0 +1,209 @@
+"""Spectrum requests, plans and reports (reference §1.4.6), as reusable statements.
+
+Every function takes ``conn`` (default: Django's connection) so a caller can compose it in its own
+transaction; the writing ones run in a transaction (a savepoint inside the caller's).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import orjson
+from django.db import connection, transaction
+
+from desctom.elasticc2.queries.followup import fast_plans
+from desctom.survey.lsst import BANDS, ZEROPOINT
+
+
+def _atomic(conn):
+    return transaction.atomic(using=getattr(conn, "alias", "default"))
+
+
+def unknown_objects(ids, conn=None) -> list[int]:
+    """The ids among ``ids`` that are not known objects (local ``elasticc2_diaobject``), sorted."""
+    with (conn or connection).cursor() as cur:
+        cur.execute("SELECT i FROM unnest(%s::bigint[]) AS i WHERE NOT EXISTS "
+                    "(SELECT 1 FROM elasticc2_diaobject o WHERE o.diaobject_id = i) ORDER BY i", [list(ids)])
+        return [r[0] for r in cur.fetchall()]
+
+
+def is_known_object(objectid: int, conn=None) -> bool:
+    """Whether ``objectid`` is a known object (local ``elasticc2_diaobject``)."""
+    with (conn or connection).cursor() as cur:
+        cur.execute("SELECT 1 FROM elasticc2_diaobject WHERE diaobject_id = %s", [objectid])
+        return cur.fetchone() is not None
+
+
+_ASK_SQL = """
+WITH input AS (
+    SELECT * FROM unnest(%(ids)s::bigint[], %(prios)s::int[]) AS i(diaobject_id, priority)
+), old AS (
+    SELECT w.wantspec_id, w.priority FROM elasticc2_wantedspectra w
+    WHERE w.wantspec_id = ANY(%(keys)s::text[])
+), upserted AS (
+    INSERT INTO elasticc2_wantedspectra (wantspec_id, wanttime, diaobject_id, user_id, requester, priority)
+    SELECT i.diaobject_id::text || ' ; ' || %(requester)s, now(), i.diaobject_id, %(user)s, %(requester)s,
+           i.priority
+    FROM input i
+    ON CONFLICT (wantspec_id) DO UPDATE SET
+        priority = EXCLUDED.priority, wanttime = EXCLUDED.wanttime, user_id = EXCLUDED.user_id
+    RETURNING wantspec_id, priority
+)
+SELECT count(*) FROM upserted u LEFT JOIN old o USING (wantspec_id)
+WHERE o.priority IS DISTINCT FROM u.priority
+"""
+
+
+
+def ask_for_spectra(requester: str, ids: list[int], priorities: list[int], user_id: int | None,
+                    conn=None) -> int:
+    """Store one request per object (asking again replaces it); how many were created or changed."""
+    conn = conn or connection
+    with _atomic(conn), conn.cursor() as cur:
+        cur.execute(_ASK_SQL, {"ids": ids, "prios": priorities, "requester": requester, "user": user_id,
+                               "keys": [f"{i} ; {requester}" for i in ids]})
+        return cur.fetchone()[0]
+
+
+#: The S/N > 3 test, in the form of the partial index ``elasticc2_diaforced_snr3`` (migration 0008).
+SNR3 = "{t}.psflux > 0 AND {t}.psflux > 3 * {t}.psfluxerr"
+
+_WANTED_SQL = """
+WITH wanted AS MATERIALIZED (
+    SELECT DISTINCT ON (w.diaobject_id) w.diaobject_id, w.requester, w.priority, w.user_id
+    FROM elasticc2_wantedspectra w
+    WHERE w.wanttime >= %(since)s
+      {claimed}
+      {observed}
+      AND EXISTS (SELECT 1 FROM elasticc2_diasource s WHERE s.diaobject_id = w.diaobject_id
+                  AND s.midpointtai > %(detected)s {source_until})
+    ORDER BY w.diaobject_id, w.priority DESC, w.wanttime DESC, w.requester
+), bands AS (SELECT unnest(%(bands)s::text[]) AS filtername
+), latest AS (  -- per (object, band): the first entry of a backward scan of the S/N > 3 index
+    SELECT w.diaobject_id, b.filtername, l.midpointtai, l.mag FROM wanted w CROSS JOIN bands b
+    CROSS JOIN LATERAL (
+        SELECT f.midpointtai, -2.5 * log(f.psflux::float8) + {zp} AS mag
+        FROM elasticc2_diaforcedsource f
+        WHERE f.diaobject_id = w.diaobject_id AND f.filtername = b.filtername AND {snr3} {forced_until}
+        ORDER BY f.midpointtai DESC, f.diaforcedsource_id DESC LIMIT 1) l
+), answer AS (
+    SELECT w.diaobject_id, o.ra, o.decl, w.requester, w.priority, u.username,
+           json_object_agg(l.filtername, json_build_object('mjd', l.midpointtai, 'mag', l.mag)
+                           ORDER BY l.filtername) AS latest
+    FROM wanted w JOIN elasticc2_diaobject o ON o.diaobject_id = w.diaobject_id
+    JOIN latest l ON l.diaobject_id = w.diaobject_id
+    LEFT JOIN auth_user u ON u.id = w.user_id
+    GROUP BY w.diaobject_id, o.ra, o.decl, w.requester, w.priority, u.username
+    {brighter}
+)
+SELECT COALESCE(json_agg(json_build_object('oid', a.diaobject_id, 'ra', a.ra, 'dec', a.decl,
+                                           'req', a.requester, 'prio', a.priority, 'latest', a.latest
+                                           {user})
+                         ORDER BY a.priority DESC, a.diaobject_id), '[]')::text
+FROM answer a
+"""
+
+
+
+def wanted_spectra(*, since: dt.datetime, detected: float, mjd_now: float | None,
+                   claim_cut: dt.datetime | None, spectrum_cut: float | None, lim_mag: float | None,
+                   band: str | None, include_user: bool, conn=None) -> orjson.Fragment:
+    """The wanted spectra as a JSON list (written by PostgreSQL: a few MB for thousands of objects):
+    requested since ``since``, detected after ``detected`` (up to ``mjd_now``), not planned since
+    ``claim_cut`` and not observed since ``spectrum_cut`` (``None``: no such test), brighter than
+    ``lim_mag`` in ``band`` if given; highest priority first."""
+    until = "AND {t}.midpointtai <= %(mjd_now)s" if mjd_now is not None else ""
+    sql = _WANTED_SQL.format(
+        zp=ZEROPOINT, snr3=SNR3.format(t="f"), user=", 'user', a.username" if include_user else "",
+        claimed=("AND NOT EXISTS (SELECT 1 FROM elasticc2_plannedspectra p WHERE p.diaobject_id = "
+                 "w.diaobject_id AND p.created_at > %(claim_cut)s)") if claim_cut is not None else "",
+        observed=("AND NOT EXISTS (SELECT 1 FROM elasticc2_spectruminfo i WHERE i.diaobject_id = "
+                  "w.diaobject_id AND i.mjd >= %(spectrum_cut)s)") if spectrum_cut is not None else "",
+        source_until=until.format(t="s"), forced_until=until.format(t="f"),
+        brighter=("HAVING bool_or(l.filtername = %(band)s AND l.mag <= %(lim_mag)s)"
+                  if lim_mag is not None else ""))
+    params = {"since": since, "detected": detected, "mjd_now": mjd_now, "band": band, "lim_mag": lim_mag,
+              "bands": list(BANDS), "claim_cut": claim_cut, "spectrum_cut": spectrum_cut}
+    conn = conn or connection
+    with _atomic(conn), conn.cursor() as cur:
+        fast_plans(cur)
+        cur.execute(sql, params)
+        return orjson.Fragment(cur.fetchone()[0])
+
+
+_PLAN_SQL = """
+INSERT INTO elasticc2_plannedspectra (diaobject_id, facility, created_at, plantime, comment, user_id)
+VALUES (%s, %s, now(), %s, %s, %s)
+ON CONFLICT (diaobject_id, facility) DO UPDATE SET created_at = EXCLUDED.created_at,
+    plantime = EXCLUDED.plantime, comment = EXCLUDED.comment, user_id = EXCLUDED.user_id
+RETURNING created_at, plantime, comment
+"""
+
+
+def plan_spectrum(objectid: int, facility: str, plantime: dt.datetime | None, comment: str,
+                  user_id: int | None, conn=None) -> tuple[dt.datetime, dt.datetime | None, str]:
+    """Store the facility's plan for the object (replacing its earlier one): ``created_at, plantime,
+    comment`` as stored."""
+    conn = conn or connection
+    with _atomic(conn), conn.cursor() as cur:
+        cur.execute(_PLAN_SQL, [objectid, facility, plantime, comment, user_id])
+        return cur.fetchone()
+
+
+def remove_plan(objectid: int, facility: str, conn=None) -> int:
+    """Delete the facility's plan for the object; how many rows went (0 or 1)."""
+    with (conn or connection).cursor() as cur:
+        cur.execute("DELETE FROM elasticc2_plannedspectra WHERE diaobject_id = %s AND facility = %s",
+                    [objectid, facility])
+        return cur.rowcount
+
+
+def report_spectrum(objectid: int, facility: str, mjd: float, z: float | None, classid: int | None,
+                    user_id: int | None, conn=None) -> tuple:
+    """Store a reported spectrum and remove the facility's plan and every request for the object:
+    ``inserted_at, mjd, z, classid`` as stored."""
+    conn = conn or connection
+    with _atomic(conn), conn.cursor() as cur:
+        cur.execute("INSERT INTO elasticc2_spectruminfo (diaobject_id, facility, inserted_at, mjd, z, "
+                    "classid, user_id) VALUES (%s, %s, now(), %s, %s, %s, %s) "
+                    "RETURNING inserted_at, mjd, z, classid",
+                    [objectid, facility, mjd, z, classid, user_id])
+        stored = cur.fetchone()
+        cur.execute("DELETE FROM elasticc2_plannedspectra WHERE diaobject_id = %s AND facility = %s",
+                    [objectid, facility])
+        cur.execute("DELETE FROM elasticc2_wantedspectra WHERE diaobject_id = %s", [objectid])
+    return stored
+
+
+#: Filters of :func:`known_spectra`: name -> SQL test.
+KNOWN_FILTERS = {
+    "ids": "i.diaobject_id = ANY(%(ids)s::bigint[])",
+    "facility": "i.facility = %(facility)s",
+    "mjd_min": "i.mjd >= %(mjd_min)s",
+    "mjd_max": "i.mjd <= %(mjd_max)s",
+    "z_min": "i.z >= %(z_min)s",
+    "z_max": "i.z <= %(z_max)s",
+    "classid": "i.classid = %(classid)s",
+    "since": "i.inserted_at >= %(since)s",
+}
+
+
+def known_spectra(filters: dict, include_user: bool = False, conn=None) -> list[dict]:
+    """Reported spectra matching every filter of ``filters`` (keys of :data:`KNOWN_FILTERS`; ``None``
+    values are ignored), by mjd."""
+    given = {k: v for k, v in filters.items() if v is not None}
+    where = " AND ".join(KNOWN_FILTERS[k] for k in given) or "TRUE"
+    sql = ("SELECT i.diaobject_id, i.facility, i.mjd, i.z, i.classid, i.inserted_at, u.username "
+           "FROM elasticc2_spectruminfo i LEFT JOIN auth_user u ON u.id = i.user_id "
+           f"WHERE {where} ORDER BY i.mjd, i.specinfo_id")
+    with (conn or connection).cursor() as cur:
+        cur.execute(sql, given)
+        rows = cur.fetchall()
+    spectra = []
+    for oid, facility, mjd, z, classid, inserted_at, username in rows:
+        item = {"objectid": oid, "facility": facility, "mjd": mjd, "z": z, "classid": classid,
+                "report_time": inserted_at}
+        if include_user:
+            item["user"] = username
+        spectra.append(item)
+    return spectra
