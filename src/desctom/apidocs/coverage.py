@@ -8,7 +8,10 @@ its paths.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import re
+import textwrap
 from collections.abc import Iterator
 
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -89,3 +92,43 @@ def undescribed(schema: dict, patterns=None) -> list[str]:
         for method in sorted(wanted - seen):
             missing.append(f"{method.upper()} of {getattr(key, '__name__', key)}")
     return missing
+
+
+def _parsed_names(tree: ast.AST) -> set[str]:
+    """Names assigned from a ``<contract>.parse(...)`` call."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            if isinstance(func, ast.Attribute) and func.attr == "parse":
+                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+def fields_read(view_class) -> set[str]:
+    """The request fields a view's code reads: ``values["x"]`` / ``values.get("x")`` where ``values``
+    came from its contract's ``parse``."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(view_class)))
+    names, read = _parsed_names(tree), set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in names
+                and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)):
+            read.add(node.slice.value)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+              and isinstance(node.func.value, ast.Name) and node.func.value.id in names and node.args
+              and isinstance(node.args[0], ast.Constant)):
+            read.add(node.args[0].value)
+    return read
+
+
+def contract_drift(view_class) -> list[str]:
+    """Where a view's code and its described request disagree: a field read but not in the contract
+    (so not described), or a described field the code never reads."""
+    doc = getattr(view_class, "api_doc", None)
+    if doc is None or doc.request is None:
+        return []
+    declared, read = set(doc.request().fields), fields_read(view_class)
+    name = view_class.__name__
+    return ([f"{name} reads {f!r}, which its contract does not describe" for f in sorted(read - declared)]
+            + [f"{name}'s contract describes {f!r}, which the view never reads"
+               for f in sorted(declared - read)])

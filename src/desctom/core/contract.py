@@ -22,7 +22,7 @@ import re
 from rest_framework import serializers
 
 from desctom.core.bounds import INT64_MAX, INT64_MIN
-from desctom.core.jsonapi import ApiError, unknown_keys_text
+from desctom.core.jsonapi import ApiError, storable_text_problem, unknown_keys_text
 
 #: Longest name (requester, facility, ...) a request may store: names are keys of B-tree indexes.
 NAME_MAX = 256
@@ -162,17 +162,6 @@ def mjd(**kwargs) -> Number:
 def days(**kwargs) -> Number:
     """A number of days."""
     return Number(min_value=DAYS_RANGE[0], max_value=DAYS_RANGE[1], **kwargs)
-
-
-def storable_text_problem(text: str) -> str | None:
-    """Why PostgreSQL could not store ``text`` (a NUL, a lone surrogate), or ``None``."""
-    if "\x00" in text:
-        return "contains a NUL character (\\u0000)"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        return f"contains a lone surrogate ({text[exc.start]!r}), which is not text"
-    return None
 
 
 class Text(ContractField, serializers.CharField):

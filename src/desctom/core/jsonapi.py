@@ -26,6 +26,8 @@ from desctom.core.bounds import INT64_MAX, INT64_MIN
 from desctom.core.jsonauth import JsonLoginRequiredMixin, json_error
 
 _INT_TEXT = re.compile(r"\s*[+-]?\d+\s*")
+#: JSON escapes that may make a string PostgreSQL cannot store: NUL, and surrogates (lone ones).
+_SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
 
 class ApiError(Exception):
@@ -145,8 +147,10 @@ def as_float(value, name: str, prefix: str = "") -> float:
     return result
 
 
-def parse_json_body(request, prefix: str = ""):
-    """The request body parsed as JSON; an empty body is ``{}``. 400 if it is not JSON."""
+def parse_json_body(request, prefix: str = "", check_text: bool = True):
+    """The request body parsed as JSON; an empty body is ``{}``. 400 if it is not JSON, or (with
+    ``check_text``, for callers that do not check each string themselves) if a string in it holds
+    what PostgreSQL cannot store (NUL, a lone surrogate): the message names where."""
     try:
         body = request.body
     except RequestDataTooBig as exc:
@@ -154,10 +158,48 @@ def parse_json_body(request, prefix: str = ""):
     if not body.strip():
         return {}
     try:
-        return json.loads(body)
+        data = json.loads(body)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         reason = str(exc) if not isinstance(exc, RecursionError) else "nested too deeply"
         raise ApiError(f"{prefix}request body is not valid JSON ({reason})") from exc
+    if check_text and _SUSPECT_ESCAPE.search(body):
+        where = unstorable_text(data)
+        if where is not None:
+            raise ApiError(f"{prefix}{where[0]} {where[1]}")
+    return data
+
+
+def storable_text_problem(text: str) -> str | None:
+    """Why PostgreSQL could not store ``text`` (a NUL, a lone surrogate), or ``None``."""
+    if "\x00" in text:
+        return "contains a NUL character (\\u0000)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"contains a lone surrogate ({text[exc.start]!r}), which is not text"
+    return None
+
+
+def unstorable_text(data, path: str = "") -> tuple[str, str] | None:
+    """The first string of ``data`` (keys included) PostgreSQL cannot store, as ``(where, problem)``:
+    ``where`` names it (``requester``, ``subdict.a``, ``objectids[2]``, ``the body``)."""
+    stack = [(data, path)]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, str):
+            problem = storable_text_problem(value)
+            if problem:
+                return where or "the body", problem
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                inner = f"{where}.{key}" if where else str(key)
+                problem = storable_text_problem(key)
+                if problem:
+                    return f"a key in {where or 'the body'}", problem
+                stack.append((item, inner))
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}[{i}]") for i, item in reversed(list(enumerate(value))))
+    return None
 
 
 class JsonApiView(JsonLoginRequiredMixin):

@@ -41,12 +41,18 @@ PROBABILITY_RULE = "a number from 0 to 1"
 
 def ms_ok(value) -> bool:
     """True if ``value`` (a number) is a storable timestamp in ms."""
-    return math.isfinite(value) and MIN_MS <= value < MAX_MS
+    try:
+        return math.isfinite(value) and MIN_MS <= value < MAX_MS
+    except OverflowError:  # an int beyond any float
+        return False
 
 
 def probability_ok(value) -> bool:
     """True if ``value`` (a number) is a finite probability from 0 to 1."""
-    return math.isfinite(value) and 0 <= value <= 1
+    try:
+        return math.isfinite(value) and 0 <= value <= 1
+    except OverflowError:  # an int beyond any float
+        return False
 
 
 def strings_problem(texts) -> str | None:
