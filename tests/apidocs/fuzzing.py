@@ -10,6 +10,7 @@ tables it writes unchanged. Failures are collected per operation, not raised at 
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import os
 import subprocess
@@ -201,6 +202,86 @@ def fuzz_operation(
     return run
 
 
+#: Hostile input (issue 16 item 4), as JSON text json.dumps would not write from Python values.
+BIG = "1" + "0" * 400
+HOSTILE_NUMBERS = (BIG, "-" + BIG, "1e308", "-1e308", "1e39")
+HOSTILE_STRINGS = ('"a\\u0000b"', '"\\ud800"', '"\\udfff x"', json.dumps("x" * 1_000_000))
+DEEP = "[" * 5000 + "]" * 5000
+
+
+def hostile_values(prop: dict) -> list[str]:
+    """JSON texts no field of this schema should accept or choke on."""
+    kinds = [prop.get("type")] + [o.get("type") for o in prop.get("oneOf", []) + prop.get("anyOf", [])]
+    values = []
+    if {"integer", "number"} & set(kinds):
+        values += HOSTILE_NUMBERS
+    if "string" in kinds:
+        values += HOSTILE_STRINGS
+    if "array" in kinds:
+        items = prop.get("items") or next((o["items"] for o in prop.get("oneOf", []) if "items" in o), {})
+        values += [f"[{v}]" for v in hostile_values(items or {})] or [f"[{DEEP}]"]
+    values += [f'{{"k": {DEEP}}}', '{"\\ud800": 1}']  # any field: too deep, or an unstorable key
+    if "object" in kinds:
+        values.append(BIG)
+    return values
+
+
+def _plain_value(prop: dict) -> str:
+    kind = prop.get("type") or next((o.get("type") for o in prop.get("oneOf", [])), "string")
+    if "enum" in prop:
+        return json.dumps(prop["enum"][0])
+    plain = {"integer": "1", "number": "1.5", "boolean": "true", "array": "[1]", "object": "{}"}
+    return plain.get(kind, '"x"')
+
+
+def hostile_bodies(body_schema: dict) -> list[tuple[str, str]]:
+    """``(field, JSON text)``: the schema's required fields with plain values, one field hostile."""
+    props = body_schema.get("properties", {})
+    base = {k: _plain_value(props[k]) for k in body_schema.get("required", []) if k in props}
+    result = [("the body", DEEP)]
+    for name, prop in props.items():
+        for value in hostile_values(prop):
+            fields = {**base, name: value}
+            result.append((name, "{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in fields.items()) + "}"))
+    return result
+
+
+def json_body_schema(operation) -> dict | None:
+    """The operation's JSON request-body schema, if it is an inline object (no path parameters)."""
+    definition = operation.definition.raw
+    content = (definition.get("requestBody") or {}).get("content", {})
+    schema = content.get("application/json", {}).get("schema")
+    if not schema or "$ref" in json.dumps(schema) or "{" in operation.path:
+        return None
+    return schema
+
+
+def fuzz_hostile(operation, base_url: str, headers: dict, writes: tuple[str, ...]) -> OperationRun:
+    """Send every hostile body of :func:`hostile_bodies`: each must be rejected (4xx, or the SQL API's
+    ``status: error``) without a 5xx and without changing the tables the operation writes."""
+    run = OperationRun(f"hostile {operation.method.upper()} {operation.path}")
+    start = time.perf_counter()
+    for field_name, text in hostile_bodies(json_body_schema(operation) or {}):
+        before = table_counts(writes) if writes else None
+        response = requests.request(operation.method.upper(), base_url + operation.path,
+                                    data=text.encode("utf-8", "surrogatepass"), timeout=120,
+                                    headers={**headers, "Content-Type": "application/json"})
+        run.calls += 1
+        run.statuses[response.status_code] = run.statuses.get(response.status_code, 0) + 1
+        problem = None
+        if response.status_code >= 500:
+            problem = f"{response.status_code} for hostile {field_name}: {response.text[:300]}"
+        elif not is_rejected(response):
+            run.accepted += 1
+            problem = f"hostile {field_name} accepted ({response.status_code}): {text[:120]}"
+        elif before is not None and table_counts(writes) != before:
+            problem = f"hostile {field_name} rejected but tables changed"
+        if problem and len(run.failures) < MAX_FAILURES_PER_OPERATION:
+            run.failures.append(problem)
+    run.seconds = time.perf_counter() - start
+    return run
+
+
 def operations(schema, skip=lambda op: False):
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -239,6 +320,8 @@ def _run_group(index: int) -> list[tuple[int, OperationRun]]:
             op = st["ops"][i]
             writes = st["writes"].get(op.path, ())
             pairs.append((i, fuzz_operation(op, st["base_url"], st["headers"], st["examples"], writes)))
+            if json_body_schema(op) is not None:
+                pairs.append((i, fuzz_hostile(op, st["base_url"], st["headers"], writes)))
             if st["negative"] and has_inputs(op):
                 pairs.append(
                     (

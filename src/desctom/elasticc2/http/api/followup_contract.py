@@ -237,8 +237,8 @@ class KnownRequest(c.RequestContract):
     mjd_min = c.mjd(required=False, allow_null=True)
     mjd_max = c.mjd(required=False, allow_null=True)
     classid = c.Int64(required=False, allow_null=True)
-    z_min = c.Number(required=False, allow_null=True)
-    z_max = c.Number(required=False, allow_null=True)
+    z_min = c.Number(required=False, allow_null=True, min_value=-1.0, max_value=c.Z_MAX)
+    z_max = c.Number(required=False, allow_null=True, min_value=-1.0, max_value=c.Z_MAX)
     since = c.Text(required=False, allow_null=True, max_length=DATE_MAX)
     include_user = c.Flag(required=False, default=False)
 
