@@ -64,7 +64,7 @@ BAD = [
     (ALERT, fill('{"sourceid": @}', BIG), "sourceid"),
     # NUL and lone surrogates where a number or id is expected (no field of these takes text)
     (LTCV, '{"objectid": "1\\u0000"}', "objectid"),
-    (LTCV, '{"objectids": ["\\ud800"]}', "every entry of objectids"),
+    (LTCV, '{"objectids": ["\\ud800"]}', "objectids"),
     (LTCV, '{"objectid": 1, "return_format": "\\ud800"}', "return_format"),
     (FEATURES, '{"objectid": "\\u0000"}', "objectid"),
     (FEATURES, '{"objectid": 1, "through_mjd": "\\ud800"}', "through_mjd"),

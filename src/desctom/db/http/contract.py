@@ -28,7 +28,8 @@ from desctom.core.apidoc import (
     obj,
     open_obj,
 )
-from desctom.core.contract import ContractField, RequestContract, shown, storable_text_problem
+from desctom.core.contract import ContractField, RequestContract, shown
+from desctom.core.jsonapi import storable_text_problem
 from desctom.db.models import FORMATS
 from desctom.db.queries.export import CONTENT_TYPES
 

@@ -5,7 +5,7 @@ Incremental: days before the last stored day are final; the last stored day and 
 
 from __future__ import annotations
 
-import datetime as dt
+from desctom.metrics.queries.incremental import reopen
 
 NAME = "alertstream"
 TITLE = "Alerts sent per hour"
@@ -22,15 +22,6 @@ _INSERT = """
 
 def compute(cur, full: bool = False) -> tuple[int, str]:
     """Refresh ``metrics_alertsperhour``; returns (rows written, note)."""
-    last = None
-    if not full:
-        cur.execute("SELECT max(day) FROM metrics_alertsperhour")
-        last = cur.fetchone()[0]
-    if last is None:
-        cur.execute("DELETE FROM metrics_alertsperhour")
-        since = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
-    else:
-        cur.execute("DELETE FROM metrics_alertsperhour WHERE day >= %s", [last])
-        since = dt.datetime.combine(last, dt.time(0), tzinfo=dt.UTC)
+    last, since = reopen(cur, "metrics_alertsperhour", "day", full)
     cur.execute(_INSERT, [since])
     return cur.rowcount, "all days" if last is None else f"days from {last.isoformat()}"

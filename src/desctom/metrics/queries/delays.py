@@ -14,8 +14,9 @@ week are final.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
+
+from desctom.metrics.queries.incremental import reopen
 
 NAME = "delays"
 TITLE = "Broker delays"
@@ -57,16 +58,7 @@ def bin_edges() -> list[float]:
 
 def compute(cur, full: bool = False) -> tuple[int, str]:
     """Refresh ``metrics_delayhistogram``; returns (rows written, note)."""
-    last = None
-    if not full:
-        cur.execute("SELECT max(week) FROM metrics_delayhistogram")
-        last = cur.fetchone()[0]
-    if last is None:
-        cur.execute("DELETE FROM metrics_delayhistogram")
-        since = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
-    else:
-        cur.execute("DELETE FROM metrics_delayhistogram WHERE week >= %s OR week IS NULL", [last])
-        since = dt.datetime.combine(last, dt.time(0), tzinfo=dt.UTC)
+    last, since = reopen(cur, "metrics_delayhistogram", "week", full, also_null=True)
     cur.execute(_BINNED, [since])
     hists: dict[tuple, list[int]] = defaultdict(lambda: [0] * NBINS)
     for broker, cfer, week, kind, bin_, n in cur.fetchall():

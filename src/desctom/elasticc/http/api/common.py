@@ -6,7 +6,15 @@ import math
 
 from django.db import transaction
 
-from desctom.core.jsonapi import INT64_MAX, INT64_MIN, ApiError, parse_json_body, strict_json_response
+from desctom.core.contract import FLOAT4_MAX, shown
+from desctom.core.jsonapi import (
+    INT64_MAX,
+    INT64_MIN,
+    ApiError,
+    parse_json_body,
+    storable_text_problem,
+    strict_json_response,
+)
 from desctom.core.jsonauth import JsonLoginRequiredMixin, json_error
 from desctom.core.permissions import ADMIN_GROUP, is_admin
 
@@ -32,22 +40,43 @@ class AdminJsonView(JsonLoginRequiredMixin):
         raise NotImplementedError
 
 
+#: Physical ranges of columns (degrees).
+RANGES = {"ra": (0.0, 360.0), "decl": (-90.0, 90.0)}
+#: Longest text any ELAsTiCC 1 column is given (simVersion, filterName).
+TEXT_MAX = 256
+
+
+def _finite(value) -> bool:
+    try:
+        return math.isfinite(value) and abs(value) <= FLOAT4_MAX  # columns are real (float4) or wider
+    except OverflowError:  # an int beyond any float
+        return False
+
+
 def _check(value, kind: str, where: str):
     if kind in ("int", "int32"):
         low, high = INT32 if kind == "int32" else (INT64_MIN, INT64_MAX)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             limits = f" from {low} to {high}" if kind == "int32" else ""
-            raise ApiError(f"{where} must be an integer{limits}, not {value!r}")
+            raise ApiError(f"{where} must be an integer{limits}, not {shown(value)}")
     elif kind == "float":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ApiError(f"{where} must be a finite number, not {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
+            raise ApiError(f"{where} must be a finite number, not {shown(value)}")
         value = float(value)
+        low, high = RANGES.get(where.rsplit(": ", 1)[-1], (-FLOAT4_MAX, FLOAT4_MAX))
+        if not low <= value <= high:
+            raise ApiError(f"{where} must be from {low:g} to {high:g}, not {shown(value)}")
     elif kind == "text":
         if not isinstance(value, str) or "\x00" in value:
-            raise ApiError(f"{where} must be a string, not {value!r}")
+            raise ApiError(f"{where} must be a string, not {shown(value)}")
+        problem = storable_text_problem(value)
+        if problem is None and len(value) > TEXT_MAX:
+            problem = f"is too long: {len(value)} characters, at most {TEXT_MAX}"
+        if problem:
+            raise ApiError(f"{where} {problem}")
     elif kind == "bool" and not isinstance(value, bool):
         if value not in (0, 1):
-            raise ApiError(f"{where} must be true or false, not {value!r}")
+            raise ApiError(f"{where} must be true or false, not {shown(value)}")
         value = bool(value)
     return value
 
