@@ -19,15 +19,12 @@ from desctom.core.jsonapi import JsonApiView
 
 pytestmark = pytest.mark.django_db
 
-#: Plain JSON views still described by the transitional registry (apidocs/groups); may only shrink.
-LEGACY = {"healthz", "WhoAmIView", "BrokerMessageView", "AddDiaObjectView", "AddAlertView", "AddTruthView",
-          "AddObjectTruthView", "MarkAlertSentView", "GetAlertsView", "GetAlertsAndTruthView"}
 
 
 def contract_views():
     seen = {}
-    for route, _name, callback in named_routes():
-        doc = api_doc_of(callback)
+    for route, name, callback in named_routes():
+        doc = api_doc_of(callback, name)
         if doc is not None and doc.request is not None:
             seen[callback.view_class] = route
     return seen
@@ -35,10 +32,10 @@ def contract_views():
 
 def test_every_plain_json_view_carries_its_contract():
     missing = set()
-    for _route, _name, callback in named_routes():
-        if coverage.json_view_kind(callback) == "plain" and api_doc_of(callback) is None:
-            missing.add(getattr(callback, "view_class", callback).__name__)
-    assert missing <= LEGACY, missing - LEGACY
+    for _route, name, callback in named_routes():
+        if coverage.json_view_kind(callback) == "plain" and api_doc_of(callback, name) is None:
+            missing.add(name)
+    assert missing == set()
 
 
 def test_views_read_exactly_what_their_contracts_describe():

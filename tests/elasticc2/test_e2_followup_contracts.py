@@ -89,7 +89,8 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("page, body, field", CASES, ids=[f"{p}-{f}-{i}" for i, (p, _, f) in enumerate(CASES)])
+@pytest.mark.parametrize("page, body, field", CASES,
+                         ids=[f"{p}-{f}-{i}" for i, (p, _, f) in enumerate(CASES)])
 def test_refused_naming_the_field_nothing_written(api, followup, page, body, field):
     before = [count(t) for t in TABLES]
     res = post_json(api, E2 + page, body.encode("utf-8", "surrogatepass"))

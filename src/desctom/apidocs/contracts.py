@@ -24,7 +24,8 @@ NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
 
 
 def named_routes(patterns=None, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str, object]]:
-    """``(route, namespaced URL name, view callback)`` of every pattern below ``patterns``."""
+    """``(route, namespaced URL name, view callback)`` of every pattern below ``patterns``; the callback
+    carries ``url_name`` (the pattern's own name) for :func:`api_doc_of`."""
     for pattern in get_resolver().url_patterns if patterns is None else patterns:
         text = prefix + str(pattern.pattern)
         if isinstance(pattern, URLResolver):
@@ -33,6 +34,7 @@ def named_routes(patterns=None, prefix: str = "", namespace: str = "") -> Iterat
             yield from named_routes(pattern.url_patterns, text, inner or "")
         elif isinstance(pattern, URLPattern):
             name = f"{namespace}_{pattern.name}" if namespace else (pattern.name or "")
+            _SHORT[name] = pattern.name or ""
             yield text, name, pattern.callback
 
 
@@ -41,9 +43,21 @@ def openapi_path(route: str) -> str:
     return "/" + _ROUTE_PARAM.sub(r"{\1}", route).lstrip("/")
 
 
-def api_doc_of(callback):
-    """The ``api_doc`` of a routed view (class-based or function), or ``None``."""
-    return getattr(getattr(callback, "view_class", callback), "api_doc", None)
+def api_doc_of(callback, url_name: str | None = None):
+    """The ``api_doc`` of a routed view (class-based or function), or ``None``. A view routed under
+    several URL names with different operations has a dict of them by URL name."""
+    doc = getattr(getattr(callback, "view_class", callback), "api_doc", None)
+    if isinstance(doc, dict):
+        return doc.get(_short(url_name))
+    return doc
+
+
+def _short(url_name: str | None) -> str:
+    """``elasticc2_brokermessage_id`` -> ``brokermessage_id`` (the pattern's own name)."""
+    return _SHORT.get(url_name, url_name or "")
+
+
+_SHORT: dict[str, str] = {}
 
 
 class _ContractSchema(AutoSchema):
@@ -83,7 +97,7 @@ def plain_view_paths(generator=None) -> dict[str, dict]:
     the same OpenAPI path (an ``int`` and a ``path`` converter) is described once."""
     paths: dict[str, dict] = {}
     for route, name, callback in named_routes():
-        doc = api_doc_of(callback)
+        doc = api_doc_of(callback, name)
         if doc is None:
             continue
         path = openapi_path(route)
@@ -98,8 +112,8 @@ def plain_view_paths(generator=None) -> dict[str, dict]:
 def writes_by_path() -> dict[str, tuple[str, ...]]:
     """OpenAPI path -> tables a successful call of its writing operations may change."""
     result = {}
-    for route, _name, callback in named_routes():
-        doc = api_doc_of(callback)
+    for route, name, callback in named_routes():
+        doc = api_doc_of(callback, name)
         if doc is not None and doc.writes:
             result.setdefault(openapi_path(route), doc.writes)
     return result

@@ -8,7 +8,6 @@ contract each carries (``api_doc``, :mod:`desctom.core.apidoc`), found by walkin
 from __future__ import annotations
 
 from desctom.apidocs.contracts import plain_view_paths
-from desctom.apidocs.groups import legacy_paths
 from desctom.core.apidoc import DRF_ERROR, INT64_MAX, SECURITY, STRING, obj
 
 AUTH_DESCRIPTION = """Every JSON endpoint (except `/healthz` and this description) needs a logged-in user,
@@ -101,7 +100,7 @@ def fix_object_with_photometry(paths: dict) -> None:
 
 def fix_elasticc_alerts(paths: dict) -> None:
     """``/elasticc/diaalert/``: rows are whole v0.9 alerts, not the table's serializer."""
-    from desctom.apidocs.groups.elasticc import ALERT_OUT
+    from desctom.elasticc.http.api.contract import ALERT_OUT
 
     page = {
         "type": "object",
@@ -151,8 +150,6 @@ def add_plain_views(result: dict, generator, request, public) -> dict:
         },
     )
     for path, item in plain_view_paths(generator).items():
-        paths.setdefault(path, {}).update(item)
-    for path, item in legacy_paths().items():  # TRANSITIONAL
         paths.setdefault(path, {}).update(item)
     result["paths"] = dict(sorted(paths.items()))
     schemes = result.setdefault("components", {}).setdefault("securitySchemes", {})

@@ -188,22 +188,6 @@ class ApiDoc:
         return next((op for op in self.operations if op.method == method), None)
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    """TRANSITIONAL (apidocs.groups): a routed view's URL name, OpenAPI path and operations."""
-
-    url_name: str
-    path: str
-    operations: tuple[Operation, ...]
-    path_params: tuple[Param, ...] = ()
-    writes: tuple[str, ...] = field(default=())
-    also: tuple[str, ...] = ()
-
-    @property
-    def url_names(self) -> tuple[str, ...]:
-        return (self.url_name, *self.also)
-
-
 def json_api_pair(
     summary: str, ok: Response, description: str = "", errors: dict[int, Response] | None = None,
     body: Any = CONTRACT,
@@ -227,11 +211,3 @@ def post_only(
 ) -> Operation:
     responses = {200: ok, 400: BAD_REQUEST, 413: TOO_LARGE, **(errors or {})}
     return Operation("post", summary, responses, description, body=body)
-
-
-def legacy_json_api_pair(summary, body, ok, description="", errors=None):  # TRANSITIONAL
-    return json_api_pair(summary, ok, description, errors, body=body)
-
-
-def legacy_post_only(summary, body, ok, description="", errors=None):  # TRANSITIONAL
-    return post_only(summary, ok, description, errors, body=body)

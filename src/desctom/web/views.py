@@ -11,6 +11,7 @@ from desctom.core.counting import database_answers
 from desctom.elasticc.queries import overview as e1_overview
 from desctom.elasticc2.queries import overview as e2_overview
 from desctom.elasticc2.queries import pollerhealth
+from desctom.web.contract import HEALTHZ_DOC
 
 
 @require_GET
@@ -53,6 +54,9 @@ def healthz(request):
         response = JsonResponse(body, status=503)
         response["Retry-After"] = "10"
     return response
+
+
+healthz.api_doc = HEALTHZ_DOC
 
 
 def _judged_streams() -> list[dict]:

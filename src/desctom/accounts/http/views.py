@@ -2,11 +2,14 @@
 
 from django.http import JsonResponse
 
+from desctom.accounts.http.contract import WHOAMI_DOC
 from desctom.core.jsonauth import JsonLoginRequiredMixin
 
 
 class WhoAmIView(JsonLoginRequiredMixin):
     """``GET|POST /accounts/whoami/``: the caller's user name, groups and staff flags."""
+
+    api_doc = WHOAMI_DOC
 
     def get(self, request):
         user = request.user

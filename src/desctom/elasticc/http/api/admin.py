@@ -9,28 +9,21 @@ from __future__ import annotations
 import datetime
 
 from desctom.elasticc.http.api.common import AdminJsonView, ApiError, as_list, check_row
+from desctom.elasticc.http.api.contract import (
+    ADD_ALERT_DOC,
+    ADD_OBJECT_DOC,
+    ADD_OBJECT_TRUTH_DOC,
+    ADD_TRUTH_DOC,
+    ALERT_KEYS,
+    FORCED_SPEC,
+    MARK_SENT_DOC,
+    OBJECT_SPEC,
+    OBJECT_TRUTH_SPEC,
+    SOURCE_SPEC,
+    TRUTH_KEYS,
+    TRUTH_SPEC,
+)
 from desctom.elasticc.models import DiaAlert, DiaForcedSource, DiaObject, DiaObjectTruth, DiaSource, DiaTruth
-from desctom.elasticc.models.photometry import OBJECT_FLOATS, OBJECT_TRUTH_COLUMNS, OBJECT_TRUTH_INTEGERS
-
-OBJECT_SPEC = {"diaObjectId": ("int", False), "simVersion": ("text", True), "ra": ("float", False),
-               "decl": ("float", False), **{c: ("float", True) for c in OBJECT_FLOATS}}
-SOURCE_SPEC = {"diaSourceId": ("int", False), "ccdVisitId": ("int", False), "diaObjectId": ("int", True),
-               "parentDiaSourceId": ("int", True), "midPointTai": ("float", False),
-               "filterName": ("text", False), "ra": ("float", False), "decl": ("float", False),
-               "psFlux": ("float", False), "psFluxErr": ("float", False), "snr": ("float", False),
-               "nobs": ("float", True)}
-FORCED_SPEC = {"diaForcedSourceId": ("int", False), "ccdVisitId": ("int", False),
-               "diaObjectId": ("int", False), "midPointTai": ("float", False), "filterName": ("text", False),
-               "psFlux": ("float", False),
-               "psFluxErr": ("float", False), "totFlux": ("float", True), "totFluxErr": ("float", True)}
-TRUTH_SPEC = {"diaSourceId": ("int", False), "diaObjectId": ("int", True), "mjd": ("float", True),
-              "detect": ("bool", True), "gentype": ("int32", True), "genmag": ("float", True)}
-TRUTH_KEYS = {"SourceID": "diaSourceId", "SNID": "diaObjectId", "MJD": "mjd", "DETECT": "detect",
-              "TRUE_GENTYPE": "gentype", "TRUE_GENMAG": "genmag"}
-OBJECT_TRUTH_SPEC = {c: (("int" if c in ("diaObjectId", "galid") else "int32") if c in OBJECT_TRUTH_INTEGERS
-                         else "float", c.startswith("gal")) for c in OBJECT_TRUTH_COLUMNS}
-ALERT_KEYS = {"alertId", "diaSource", "prvDiaSources", "prvDiaForcedSources", "prvDiaNondetectionLimits",
-              "diaObject", "cutoutDifference", "cutoutTemplate"}
 
 
 def _kwargs(model, row: dict) -> dict:
@@ -60,6 +53,8 @@ def require_objects(ids: set[int], also: set[int], what: str) -> None:
 class AddDiaObjectView(AdminJsonView):
     """``POST /elasticc/adddiaobject``: one v0.9 diaObject; stored unless it exists already."""
 
+    api_doc = ADD_OBJECT_DOC
+
     def handle(self, data):
         row = check_row(data, OBJECT_SPEC, "diaObject")
         insert_new(DiaObject, "diaObjectId", [row])
@@ -68,6 +63,8 @@ class AddDiaObjectView(AdminJsonView):
 
 class AddAlertView(AdminJsonView):
     """``POST /elasticc/addelasticcalert``: v0.9 alerts (one or a list); new rows only, alerts unsent."""
+
+    api_doc = ADD_ALERT_DOC
 
     def handle(self, data):
         objects, sources, forced, alerts = [], [], [], []
@@ -109,6 +106,8 @@ class AddTruthView(AdminJsonView):
     Every new row is stored (undetected epochs too); ``missing`` lists the SourceIDs with no diaSource.
     """
 
+    api_doc = ADD_TRUTH_DOC
+
     def handle(self, data):
         rows = [check_row(item, TRUTH_SPEC, f"truth {i}", TRUTH_KEYS)
                 for i, item in enumerate(as_list(data, "truth rows"))]
@@ -123,6 +122,8 @@ class AddTruthView(AdminJsonView):
 class AddObjectTruthView(AdminJsonView):
     """``POST /elasticc/addobjecttruth``: object truth rows (column names as keys) of known objects."""
 
+    api_doc = ADD_OBJECT_TRUTH_DOC
+
     def handle(self, data):
         rows = [check_row(item, OBJECT_TRUTH_SPEC, f"object truth {i}")
                 for i, item in enumerate(as_list(data, "object truth rows"))]
@@ -132,6 +133,8 @@ class AddObjectTruthView(AdminJsonView):
 
 class MarkAlertSentView(AdminJsonView):
     """``POST /elasticc/markalertsent``: an alertId or a list of them; sets alertSentTimestamp to now."""
+
+    api_doc = MARK_SENT_DOC
 
     def handle(self, data):
         ids = data if isinstance(data, list) else [data]

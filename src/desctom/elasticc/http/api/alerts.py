@@ -10,10 +10,9 @@ from __future__ import annotations
 from desctom.core.jsonapi import ApiError, JsonApiView, unknown_keys_text
 from desctom.core.jsonauth import json_error
 from desctom.core.permissions import ADMIN_GROUP, is_admin
+from desctom.elasticc.http.api.contract import GETALERTS_DOC, GETALERTSANDTRUTH_DOC, MAX_NUM
 from desctom.elasticc.models import DiaAlert
 from desctom.elasticc.queries.alerts import build_alerts, truth_of
-
-MAX_NUM = 1000
 
 
 def paging(data: dict) -> tuple[int, int]:
@@ -33,6 +32,8 @@ def paging(data: dict) -> tuple[int, int]:
 class GetAlertsView(JsonApiView):
     """A page of reconstructed alerts (logged-in users)."""
 
+    api_doc = GETALERTS_DOC
+
     with_truth = False
 
     def handle(self, data):
@@ -48,6 +49,8 @@ class GetAlertsView(JsonApiView):
 
 class GetAlertsAndTruthView(GetAlertsView):
     """As :class:`GetAlertsView`, plus the truth of each alert's source and object (ELAsTiCC admins only)."""
+
+    api_doc = GETALERTSANDTRUTH_DOC
 
     with_truth = True
 

@@ -18,11 +18,14 @@ from desctom.core.bounds import INT64_MAX, INT64_MIN
 from desctom.core.jsonapi import ApiError, strict_json_response
 from desctom.core.jsonauth import JsonLoginRequiredMixin, json_error
 from desctom.core.messagequery import parse_query
+from desctom.elasticc.http.api.contract import BROKERMESSAGE_DOCS
 from desctom.elasticc.queries.brokermessages import one_message, query_messages
 
 CLOSED = "ELAsTiCC is over, posting classifications is disabled."
 class BrokerMessageView(JsonLoginRequiredMixin):
     """Any logged-in user may read; nobody may PUT any more."""
+
+    api_doc = BROKERMESSAGE_DOCS  # by URL name
 
     def get(self, request, info=None):
         try:

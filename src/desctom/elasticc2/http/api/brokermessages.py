@@ -21,6 +21,7 @@ from desctom.accounts.queries.brokers import BROKER_GROUP, may_push, mismatch_me
 from desctom.core.jsonapi import ApiError, parse_json_body, strict_json_response
 from desctom.core.jsonauth import JsonLoginRequiredMixin, json_error
 from desctom.core.messagequery import parse_query
+from desctom.elasticc2.http.api.brokermessage_contract import BROKERMESSAGE_DOCS
 from desctom.elasticc2.http.api.brokermessage_validation import INT64, MessageError, check_body
 from desctom.elasticc2.queries.brokermessages import one_message, query_messages
 from desctom.elasticc2.workers.brokerstore import (
@@ -34,6 +35,8 @@ from desctom.elasticc2.workers.brokerstore import (
 
 class BrokerMessageView(JsonLoginRequiredMixin):
     """GET (any logged-in user) and PUT (brokers) ``/elasticc2/brokermessage/[<id>/|<query>/]``."""
+
+    api_doc = BROKERMESSAGE_DOCS  # by URL name
 
     def get(self, request, info=None):
         try:

@@ -1,20 +1,20 @@
 """ELAsTiCC2 broker messages: brokers PUT classifications, anyone logged in reads them
-(docs/api_elasticc2.md; views in desctom.elasticc2.http.api.brokermessages)."""
+(docs/api_elasticc2.md; the view is :mod:`.brokermessages`)."""
 
 from desctom.core.apidoc import (
     INT64,
     NUMBER,
     STRING,
-    Endpoint,
+    ApiDoc,
     Operation,
-    Param,
     Response,
     array,
     error,
     nullable,
     obj,
 )
-from desctom.core.messagequery import MAX_NUM, SELECTORS
+from desctom.core.messagequery import SELECTORS
+from desctom.core.messagequery_doc import INFO, PAGING_PARAMS, SELECTOR_PARAMS, page_of
 from desctom.elasticc2.http.api import brokermessage_validation as v
 
 TAG = "elasticc2 broker messages"
@@ -99,40 +99,6 @@ MESSAGE_OUT = obj(
 )
 
 
-def page_of(message: dict) -> dict:
-    return obj(
-        {
-            "offset": {"type": "integer"},
-            "num": {"type": "integer"},
-            "totalcount": {"type": "integer"},
-            "count": {"type": "integer"},
-            "brokermessages": array(message),
-        },
-        ["offset", "num", "totalcount", "count", "brokermessages"],
-    )
-
-
-IDS = {
-    "type": "string",
-    "pattern": "^[+-]?[0-9]{1,18}(,[+-]?[0-9]{1,18})*$",
-    "description": "Comma-separated integers.",
-}
-SELECTOR_PARAMS = tuple(Param(name, IDS, f"Messages of these {SELECTORS[name]} ids.") for name in SELECTORS)
-PAGING_PARAMS = (
-    Param("offset", {"type": "integer", "minimum": 0, "maximum": 10**15}, "Default 0."),
-    Param(
-        "num",
-        {"type": "integer", "minimum": 0, "maximum": 10**15},
-        f"Default 100, at most {MAX_NUM} are returned.",
-    ),
-)
-INFO = Param(
-    "info",
-    {"type": "string", "pattern": "^(-?[0-9]{1,18}|[a-z]+=[0-9,]+(&[a-z]+=[0-9,]+)*)$"},
-    "A message id, or a query like `alertid=1,2&num=10`.",
-    where="path",
-)
-
 _bad = error("Bad query: none or several of the selectors, an id that is not an integer, ...")
 _list = Operation(
     "get",
@@ -172,18 +138,8 @@ _put = Operation(
     body_required=True,
 )
 
-ENDPOINTS = [
-    Endpoint(
-        "elasticc2:brokermessage",
-        "/elasticc2/brokermessage/",
-        (_list, _put),
-        writes=("elasticc2_brokermessage", "elasticc2_brokerclassifier", "elasticc2_brokersourceids"),
-    ),
-    Endpoint(
-        "elasticc2:brokermessage_id",
-        "/elasticc2/brokermessage/{info}/",
-        (_one,),
-        path_params=(INFO,),
-        also=("elasticc2:brokermessage_query",),
-    ),
-]
+LIST_DOC = ApiDoc(TAG, (_list, _put), writes=("elasticc2_brokermessage", "elasticc2_brokerclassifier",
+                                               "elasticc2_brokersourceids"))
+ONE_DOC = ApiDoc(TAG, (_one,), path_params=(INFO,))
+#: By URL name: the view is routed at the list and at ``<info>/`` (an id or a query).
+BROKERMESSAGE_DOCS = {"brokermessage": LIST_DOC, "brokermessage_id": ONE_DOC, "brokermessage_query": ONE_DOC}
