@@ -110,7 +110,17 @@ def fields_read(view_class) -> set[str]:
     came from its contract's ``parse``."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(view_class)))
     names, read = _parsed_names(tree), set()
+    # ``for k in ("a", "b"): values[k]``: the loop's strings count as read
+    loops = {}
     for node in ast.walk(tree):
+        if isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Name) and \
+                isinstance(node.iter, (ast.Tuple, ast.List)):
+            loops[node.target.id] = {e.value for e in node.iter.elts
+                                     if isinstance(e, ast.Constant) and isinstance(e.value, str)}
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in names
+                and isinstance(node.slice, ast.Name) and node.slice.id in loops):
+            read |= loops[node.slice.id]
         if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in names
                 and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)):
             read.add(node.slice.value)

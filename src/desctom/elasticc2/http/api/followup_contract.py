@@ -123,7 +123,8 @@ class WantedRequest(c.RequestContract):
 
     requested_since = c.Text(required=False, allow_null=True, max_length=DATE_MAX,
                              help_text="YYYY-MM-DD, optionally followed by HH:MM:SS and a zone (none: UTC).")
-    not_claimed_in_last_days = c.days(required=False, allow_null=True)
+    not_claimed_in_last_days = c.Number(required=False, allow_null=True,
+                                        help_text="More than 365000 days (1000 years) means ever.")
     no_spectra_in_last_days = c.days(required=False, allow_null=True)
     detected_since_mjd = c.mjd(required=False, allow_null=True)
     detected_in_last_days = c.days(required=False, allow_null=True)
