@@ -130,15 +130,17 @@ def test_fuzz_every_operation(server, django_user_model):
     failures = [f"{r.label}:\n{text[:1500]}" for _, r in runs for text in r.failures]
     assert not failures, f"{len(failures)} failures:\n\n" + "\n\n".join(failures)
 
-    positive = [r for _, r in runs if not r.label.startswith("negative")]
+    positive = [r for _, r in runs if not r.label.startswith(("negative", "hostile"))]
     assert len(positive) >= (60 if not ONLY.pattern else 1), summary
     few = [
         r.label
         for op, r in runs
-        if has_inputs(op) and not r.label.startswith("negative") and r.calls < EXAMPLES
+        if has_inputs(op) and not r.label.startswith(("negative", "hostile")) and r.calls < EXAMPLES
     ]
     assert not few, f"operations with fewer than {EXAMPLES} examples: {few}"
     assert all(r.calls >= 1 for _, r in runs if not r.label.startswith("negative"))
+    hostile = [r for _, r in runs if r.label.startswith("hostile")]
+    assert len(hostile) >= (20 if not ONLY.pattern else 0) and all(r.calls for r in hostile), summary
 
     # Only tables that an operation which accepted some calls may write have changed.
     allowed = {t for op, r in runs if r.accepted for t in writes.get(op.path, ())}

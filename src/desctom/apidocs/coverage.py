@@ -94,14 +94,21 @@ def undescribed(schema: dict, patterns=None) -> list[str]:
     return missing
 
 
+#: Calls that return the checked request: ``<contract>.parse(...)`` and a view's ``self.values(...)``.
+PARSING_CALLS = ("parse", "values")
+
+
+def _is_parsing_call(node) -> bool:
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in PARSING_CALLS)
+
+
 def _parsed_names(tree: ast.AST) -> set[str]:
-    """Names assigned from a ``<contract>.parse(...)`` call."""
+    """Names assigned from a parsing call."""
     names = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-            func = node.value.func
-            if isinstance(func, ast.Attribute) and func.attr == "parse":
-                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        if isinstance(node, ast.Assign) and _is_parsing_call(node.value):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
     return names
 
 
@@ -121,8 +128,9 @@ def fields_read(view_class) -> set[str]:
         if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in names
                 and isinstance(node.slice, ast.Name) and node.slice.id in loops):
             read |= loops[node.slice.id]
-        if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in names
-                and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)):
+        parsed = isinstance(node, ast.Subscript) and (
+            (isinstance(node.value, ast.Name) and node.value.id in names) or _is_parsing_call(node.value))
+        if parsed and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
             read.add(node.slice.value)
         elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
               and isinstance(node.func.value, ast.Name) and node.func.value.id in names and node.args
