@@ -31,29 +31,23 @@ def text(chars: str, n: int = 1) -> str:
     return '"' + chars * n + '"'
 
 
+#: page -> the numeric fields it takes alone (each gets a 401-digit integer).
+NUMERIC_ALONE = {
+    "gethottransients": ("mjd_now", "detected_in_last_days", "detected_since_mjd", "return_format"),
+    "spectrawanted": ("mjd_now", "no_spectra_in_last_days", "not_claimed_in_last_days",
+                      "detected_in_last_days"),
+    "getknownspectruminfo": ("objectid", "mjd_min", "z_max", "classid"),
+}
+
 CASES = [
     # 401-digit integers in every numeric field
-    ("gethottransients", f'{{"mjd_now": {BIG}}}', "mjd_now"),
-    ("gethottransients", f'{{"detected_in_last_days": {BIG}}}', "detected_in_last_days"),
-    ("gethottransients", f'{{"detected_since_mjd": {BIG}}}', "detected_since_mjd"),
-    ("gethottransients", f'{{"return_format": {BIG}}}', "return_format"),
-    ("spectrawanted", f'{{"mjd_now": {BIG}}}', "mjd_now"),
-    ("spectrawanted", f'{{"no_spectra_in_last_days": {BIG}}}', "no_spectra_in_last_days"),
-    ("spectrawanted", f'{{"not_claimed_in_last_days": {BIG}}}', "not_claimed_in_last_days"),
-    ("spectrawanted", f'{{"detected_in_last_days": {BIG}}}', "detected_in_last_days"),
+    *((page, f'{{"{field}": {BIG}}}', field) for page, fields in NUMERIC_ALONE.items() for field in fields),
     ("spectrawanted", f'{{"lim_mag": {BIG}, "lim_mag_band": "r"}}', "lim_mag"),
     ("askforspectrum", f'{{"requester": "R", "objectids": [{BIG}], "priorities": [3]}}', "objectids"),
     ("askforspectrum", f'{{"requester": "R", "objectids": [{O1}], "priorities": [{BIG}]}}', "priorities"),
     ("planspectrum", f'{{"objectid": {BIG}, "facility": "Keck"}}', "objectid"),
     ("removespectrumplan", f'{{"objectid": {BIG}, "facility": "Keck"}}', "objectid"),
-    ("reportspectruminfo", report(mjd=BIG), "mjd"),
-    ("reportspectruminfo", report(z=BIG), "z"),
-    ("reportspectruminfo", report(classid=BIG), "classid"),
-    ("reportspectruminfo", report(objectid=BIG), "objectid"),
-    ("getknownspectruminfo", f'{{"objectid": {BIG}}}', "objectid"),
-    ("getknownspectruminfo", f'{{"mjd_min": {BIG}}}', "mjd_min"),
-    ("getknownspectruminfo", f'{{"z_max": {BIG}}}', "z_max"),
-    ("getknownspectruminfo", f'{{"classid": {BIG}}}', "classid"),
+    *(("reportspectruminfo", report(**{field: BIG}), field) for field in ("mjd", "z", "classid", "objectid")),
     # NUL and lone surrogates in strings
     ("askforspectrum", f'{{"requester": "a\\u0000", "objectids": [{O1}], "priorities": [3]}}', "requester"),
     ("askforspectrum", f'{{"requester": "a\\ud800", "objectids": [{O1}], "priorities": [3]}}', "requester"),

@@ -22,10 +22,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 
-from desctom.core.bounds import INT64_MAX, INT64_MIN
 from desctom.core.jsonauth import JsonLoginRequiredMixin, json_error
 
-_INT_TEXT = re.compile(r"\s*[+-]?\d+\s*")
 #: JSON escapes that may make a string PostgreSQL cannot store: NUL, and surrogates (lone ones).
 _SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
@@ -114,37 +112,6 @@ gc_paused.was_enabled = True
 def strict_json_response(data, status: int = 200) -> HttpResponse:
     """A JSON answer that is strict JSON (no NaN/Infinity), lists allowed at the top level."""
     return HttpResponse(json_bytes(data), status=status, content_type="application/json")
-
-
-def as_int(value, name: str, prefix: str = "") -> int:
-    """``value`` as a 64-bit integer (an int, an integral float, or a string of digits); else 400."""
-    result = None
-    if isinstance(value, bool):
-        result = None
-    elif isinstance(value, int):
-        result = value
-    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        result = int(value)
-    elif isinstance(value, str) and _INT_TEXT.fullmatch(value):
-        result = int(value)
-    if result is None or not INT64_MIN <= result <= INT64_MAX:
-        raise ApiError(f"{prefix}{name} must be an integer, not {json.dumps(value)}")
-    return result
-
-
-def as_float(value, name: str, prefix: str = "") -> float:
-    """``value`` as a finite float (a number or a numeric string); else 400."""
-    result = None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        result = float(value)
-    elif isinstance(value, str):
-        try:
-            result = float(value)
-        except ValueError:
-            result = None
-    if result is None or not math.isfinite(result):
-        raise ApiError(f"{prefix}{name} must be a finite number, not {json.dumps(value)}")
-    return result
 
 
 def parse_json_body(request, prefix: str = "", check_text: bool = True):

@@ -8,8 +8,10 @@ import re
 from urllib.parse import parse_qsl, unquote
 
 from django.db import connection
+from django.urls import path
 
-from desctom.core.jsonapi import INT64_MAX, INT64_MIN, ApiError
+from desctom.core.bounds import INT64_MAX, INT64_MIN
+from desctom.core.jsonapi import ApiError
 
 DEFAULT_NUM, MAX_NUM = 100, 1000
 #: At most this many ids in one query.
@@ -75,3 +77,12 @@ def query_page(count_sql: str, page_sql: str, ids: list[int], offset: int,
             cur.execute(f"{page_sql} LIMIT %(num)s OFFSET %(offset)s", params)
             rows = cur.fetchall()
     return total, rows
+
+
+def message_routes(view) -> list:
+    """The three routes of a campaign's broker-message view, as the original named them: the list
+    (``brokermessage``), one message by id (``brokermessage_id``) and a query as the path
+    (``brokermessage_query``)."""
+    return [path("brokermessage/", view, name="brokermessage"),
+            path("brokermessage/<int:info>/", view, name="brokermessage_id"),
+            path("brokermessage/<path:info>/", view, name="brokermessage_query")]

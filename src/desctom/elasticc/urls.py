@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from desctom.core.messagequery import message_routes
 from desctom.elasticc.http import pages as views
 from desctom.elasticc.http.api import admin
 from desctom.elasticc.http.api.alerts import GetAlertsAndTruthView, GetAlertsView
@@ -21,8 +22,6 @@ urlpatterns = [
     path("markalertsent", admin.MarkAlertSentView.as_view(), name="markalertsent"),
     path("getalerts", GetAlertsView.as_view(), name="getalerts"),
     path("getalertsandtruth", GetAlertsAndTruthView.as_view(), name="getalertsandtruth"),
-    path("brokermessage/", BrokerMessageView.as_view(), name="brokermessage"),
-    path("brokermessage/<int:info>/", BrokerMessageView.as_view(), name="brokermessage_id"),
-    path("brokermessage/<path:info>/", BrokerMessageView.as_view(), name="brokermessage_query"),
+    *message_routes(BrokerMessageView.as_view()),
     *router.urls,
 ]

@@ -6,6 +6,7 @@ left for the campaign's HTML front page (the REST router has no API-root view).
 
 from django.urls import path
 
+from desctom.core.messagequery import message_routes
 from desctom.elasticc2.http.api.alerts import GetAlertView
 from desctom.elasticc2.http.api.brokermessages import BrokerMessageView
 from desctom.elasticc2.http.api.cone import ConeSearchView
@@ -42,9 +43,7 @@ urlpatterns = [
     path("ltcv", LtcvView.as_view(), name="ltcv"),
     path("ltcvfeatures", LtcvFeaturesView.as_view(), name="ltcvfeatures"),
     path("conesearch", ConeSearchView.as_view(), name="conesearch"),
-    path("brokermessage/", BrokerMessageView.as_view(), name="brokermessage"),
-    path("brokermessage/<int:info>/", BrokerMessageView.as_view(), name="brokermessage_id"),
-    path("brokermessage/<path:info>/", BrokerMessageView.as_view(), name="brokermessage_query"),
+    *message_routes(BrokerMessageView.as_view()),
     path("gethottransients", GetHotSNeView.as_view(), name="gethottransients"),
     path("askforspectrum", AskForSpectrumView.as_view(), name="askforspectrum"),
     path("spectrawanted", SpectraWantedView.as_view(), name="spectrawanted"),

@@ -117,31 +117,35 @@ class BaseObjectTruth(models.Model):
         abstract = True
 
 
+def _survey_family(prefix: str, truth_name: str) -> tuple:
+    """The object, source, forced-source, alert and object-truth models of one simulated survey
+    (the PPDB, or the training set): ``<prefix>DiaObject``, ``<prefix>DiaSource``,
+    ``<prefix>DiaForcedSource``, ``<prefix>Alert`` and ``truth_name``, with identical columns."""
+
+    def model(name: str, base, **fields):
+        return type(name, (base,), {"__module__": __name__, "__qualname__": name, **fields})
+
+    def link(to, related_name: str, null: bool = True, one_to_one: bool = False):
+        if one_to_one:
+            return models.OneToOneField(to, db_column="diaobject_id", primary_key=True,
+                                        on_delete=models.CASCADE, related_name=related_name)
+        return models.ForeignKey(to, db_column="diaobject_id", null=null, on_delete=models.CASCADE,
+                                 related_name=related_name)
+
+    obj = model(f"{prefix}DiaObject", BaseDiaObject)
+    source = model(f"{prefix}DiaSource", BaseDiaSource, diaobject=link(obj, "diasources"))
+    forced = model(f"{prefix}DiaForcedSource", BaseDiaForcedSource,
+                   diaobject=link(obj, "diaforcedsources", null=False))
+    alert = model(f"{prefix}Alert", BaseAlert, diaobject=link(obj, "alerts"),
+                  diasource=models.ForeignKey(source, db_column="diasource_id", null=True,
+                                              on_delete=models.CASCADE, related_name="alerts"))
+    truth = model(truth_name, BaseObjectTruth, diaobject=link(obj, "truth", one_to_one=True))
+    return obj, source, forced, alert, truth
+
+
 # -- PPDB: the whole simulated survey ---------------------------------------------------------------
-class PPDBDiaObject(BaseDiaObject):
-    pass
-
-
-class PPDBDiaSource(BaseDiaSource):
-    diaobject = models.ForeignKey(PPDBDiaObject, db_column="diaobject_id", null=True,
-                                  on_delete=models.CASCADE, related_name="diasources")
-
-
-class PPDBDiaForcedSource(BaseDiaForcedSource):
-    diaobject = models.ForeignKey(PPDBDiaObject, db_column="diaobject_id", on_delete=models.CASCADE,
-                                  related_name="diaforcedsources")
-
-
-class PPDBAlert(BaseAlert):
-    diaobject = models.ForeignKey(PPDBDiaObject, db_column="diaobject_id", null=True,
-                                  on_delete=models.CASCADE, related_name="alerts")
-    diasource = models.ForeignKey(PPDBDiaSource, db_column="diasource_id", null=True,
-                                  on_delete=models.CASCADE, related_name="alerts")
-
-
-class DiaObjectTruth(BaseObjectTruth):
-    diaobject = models.OneToOneField(PPDBDiaObject, db_column="diaobject_id", primary_key=True,
-                                     on_delete=models.CASCADE, related_name="truth")
+PPDBDiaObject, PPDBDiaSource, PPDBDiaForcedSource, PPDBAlert, DiaObjectTruth = _survey_family(
+    "PPDB", "DiaObjectTruth")
 
 
 # -- Local ("known"): what brokers have classified ---------------------------------------------------
@@ -168,27 +172,5 @@ class DiaForcedSource(BaseDiaForcedSource):
 
 
 # -- Training set ------------------------------------------------------------------------------------
-class TrainingDiaObject(BaseDiaObject):
-    pass
-
-
-class TrainingDiaSource(BaseDiaSource):
-    diaobject = models.ForeignKey(TrainingDiaObject, db_column="diaobject_id", null=True,
-                                  on_delete=models.CASCADE, related_name="diasources")
-
-
-class TrainingDiaForcedSource(BaseDiaForcedSource):
-    diaobject = models.ForeignKey(TrainingDiaObject, db_column="diaobject_id", on_delete=models.CASCADE,
-                                  related_name="diaforcedsources")
-
-
-class TrainingAlert(BaseAlert):
-    diaobject = models.ForeignKey(TrainingDiaObject, db_column="diaobject_id", null=True,
-                                  on_delete=models.CASCADE, related_name="alerts")
-    diasource = models.ForeignKey(TrainingDiaSource, db_column="diasource_id", null=True,
-                                  on_delete=models.CASCADE, related_name="alerts")
-
-
-class TrainingDiaObjectTruth(BaseObjectTruth):
-    diaobject = models.OneToOneField(TrainingDiaObject, db_column="diaobject_id", primary_key=True,
-                                     on_delete=models.CASCADE, related_name="truth")
+TrainingDiaObject, TrainingDiaSource, TrainingDiaForcedSource, TrainingAlert, TrainingDiaObjectTruth = (
+    _survey_family("Training", "TrainingDiaObjectTruth"))

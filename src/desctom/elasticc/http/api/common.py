@@ -6,10 +6,9 @@ import math
 
 from django.db import transaction
 
+from desctom.core.bounds import INT64_MAX, INT64_MIN
 from desctom.core.contract import FLOAT4_MAX, shown
 from desctom.core.jsonapi import (
-    INT64_MAX,
-    INT64_MIN,
     ApiError,
     parse_json_body,
     storable_text_problem,
