@@ -24,8 +24,7 @@ NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
 
 
 def named_routes(patterns=None, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str, object]]:
-    """``(route, namespaced URL name, view callback)`` of every pattern below ``patterns``; the callback
-    carries ``url_name`` (the pattern's own name) for :func:`api_doc_of`."""
+    """``(route, namespaced URL name, view callback)`` of every pattern below ``patterns``."""
     for pattern in get_resolver().url_patterns if patterns is None else patterns:
         text = prefix + str(pattern.pattern)
         if isinstance(pattern, URLResolver):
@@ -34,7 +33,6 @@ def named_routes(patterns=None, prefix: str = "", namespace: str = "") -> Iterat
             yield from named_routes(pattern.url_patterns, text, inner or "")
         elif isinstance(pattern, URLPattern):
             name = f"{namespace}_{pattern.name}" if namespace else (pattern.name or "")
-            _SHORT[name] = pattern.name or ""
             yield text, name, pattern.callback
 
 
@@ -48,16 +46,10 @@ def api_doc_of(callback, url_name: str | None = None):
     several URL names with different operations has a dict of them by URL name."""
     doc = getattr(getattr(callback, "view_class", callback), "api_doc", None)
     if isinstance(doc, dict):
-        return doc.get(_short(url_name))
+        # keys are the patterns' own names; ``url_name`` is namespaced (``elasticc2_brokermessage_id``)
+        matches = [k for k in doc if url_name == k or (url_name or "").endswith("_" + k)]
+        return doc[max(matches, key=len)] if matches else None
     return doc
-
-
-def _short(url_name: str | None) -> str:
-    """``elasticc2_brokermessage_id`` -> ``brokermessage_id`` (the pattern's own name)."""
-    return _SHORT.get(url_name, url_name or "")
-
-
-_SHORT: dict[str, str] = {}
 
 
 class _ContractSchema(AutoSchema):
