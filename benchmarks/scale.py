@@ -38,7 +38,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--objects", default="100000,300000,1000000",
                         help="comma-separated survey sizes (default: %(default)s)")
-    parser.add_argument("--keep", metavar="DIR", help="keep each size's cluster in DIR/objects-N and reuse it")
+    parser.add_argument("--keep", metavar="DIR", help="keep each size's cluster in DIR/objects-N, reuse it")
     parser.add_argument("--nights", type=int, default=3, help="nights through the real alert cycle (>= 1)")
     parser.add_argument("--requests", type=int, default=10, help="timed requests per read (after a warm-up)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON to FILE")

@@ -21,7 +21,8 @@ def measure_one_size(args) -> int:
         ready = keep / "built.json"
         if server.reused and ready.exists():
             built = json.loads(ready.read_text())
-            print(f"reusing the {n:,}-object campaign kept in {keep} (clock at MJD {built['clock']})", flush=True)
+            print(f"reusing the {n:,}-object campaign kept in {keep} (clock at MJD {built['clock']})",
+                  flush=True)
         else:
             if server.reused:
                 raise SystemExit(f"{keep} holds a database but not a finished {n:,}-object campaign: "
@@ -76,7 +77,8 @@ def night(built: dict, keep: Path) -> dict:
     kafka = ThrowawayKafka()
     kafka.start()
     tag = uuid.uuid4().hex[:8]
-    wfd, full, limited, classes = (f"{t}-{tag}" for t in ("wfd", "ddf-full", "ddf-limited", "classifications"))
+    wfd, full, limited, classes = (f"{t}-{tag}"
+                                   for t in ("wfd", "ddf-full", "ddf-limited", "classifications"))
     servers = kafka.bootstrap
     steps = [
         ("send", "send_elasticc2_alerts",
@@ -105,7 +107,8 @@ def night(built: dict, keep: Path) -> dict:
     for key, url in (("classifiers page", "/elasticc2/classifiers"), ("front page", "/elasticc2/")):
         client.get(url)
         seconds[key] = statistics.median(_get(client, url)[1] for _ in range(3))
-    sent = scalar("SELECT count(*) FROM elasticc2_ppdbalert WHERE alertsenttimestamp IS NOT NULL") - sent_before
+    sent = scalar("SELECT count(*) FROM elasticc2_ppdbalert WHERE alertsenttimestamp IS NOT NULL")
+    sent -= sent_before
     built["clock"] += 1
     (keep / "built.json").write_text(json.dumps(built))
     line = ", ".join(f"{k} {v:.2f} s" for k, v in seconds.items())
@@ -161,7 +164,8 @@ def reads(clock: float, requests: int) -> dict:
     """p50 time to first and last byte of each read at the clock, and what it returned."""
     client = _client()
     run("TRUNCATE elasticc2_wantedspectra, elasticc2_plannedspectra, elasticc2_spectruminfo")
-    run("""INSERT INTO elasticc2_wantedspectra (wantspec_id, wanttime, diaobject_id, user_id, requester, priority)
+    run("""INSERT INTO elasticc2_wantedspectra
+               (wantspec_id, wanttime, diaobject_id, user_id, requester, priority)
            SELECT d.diaobject_id::text || ' ; RESSPECT', now(), d.diaobject_id, %(user)s, 'RESSPECT',
                   1 + d.diaobject_id %% 5
            FROM (SELECT DISTINCT diaobject_id FROM elasticc2_diasource WHERE midpointtai > %(now)s - 14) d""",
@@ -187,7 +191,12 @@ def reads(clock: float, requests: int) -> dict:
     }
     out = {}
     for name, (method, url, body, key) in cases.items():
-        call = (lambda u=url: _get(client, u)) if method == "get" else (lambda u=url, b=body: _post(client, u, b))
+        if method == "get":
+            def call(u=url):
+                return _get(client, u)
+        else:
+            def call(u=url, b=body):
+                return _post(client, u, b)
         call()  # warm-up
         timings = [call() for _ in range(requests)]
         body_bytes = timings[-1][2]

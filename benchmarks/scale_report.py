@@ -12,7 +12,8 @@ def print_report(results: dict[int, dict]) -> dict:
     nightly = {}
     for n in sizes:
         nights = results[n]["nights"]
-        nightly[n] = {k: statistics.median(night["seconds"][k] for night in nights) for k in nights[0]["seconds"]}
+        nightly[n] = {k: statistics.median(night["seconds"][k] for night in nights)
+                      for k in nights[0]["seconds"]}
     print("\nnightly operations (median of the nights, seconds):")
     print("  " + "operation".ljust(28) + "".join(f"{n:>14,}" for n in sizes))
     for op in nightly[sizes[0]]:
@@ -48,5 +49,6 @@ def print_report(results: dict[int, dict]) -> dict:
                   f"first byte {growth[f'{read} first byte']:.2f}x")
     loads = [results[n]["load_before"] for n in sizes] + [results[n]["load_after"] for n in sizes]
     print("load average during the runs (1 min): " + ", ".join(f"{lo[0]:.2f}" for lo in loads))
-    return {"sizes": {str(n): results[n] for n in sizes}, "nightly_median": {str(n): nightly[n] for n in sizes},
+    return {"sizes": {str(n): results[n] for n in sizes},
+            "nightly_median": {str(n): nightly[n] for n in sizes},
             "growth": growth, "load_average_now": os.getloadavg()}

@@ -6,7 +6,8 @@ spreads them: an alert of a detection at ``midpointtai`` was sent ``now - midpoi
 ago (one simulated night per real day, the pace of the live survey), and its two classifications
 (the fake broker's NugentClassifier and RandomSNType) arrived seconds later. Per-day and per-week
 metrics, the front page's "last hour" and the classifiers' latest messages then see a campaign's
-history instead of one instant. ``elasticc2_diaobjectinfo`` is left to the updater (no read timed here uses it).
+history instead of one instant. ``elasticc2_diaobjectinfo`` is left to the updater (no read timed
+here uses it).
 """
 
 from __future__ import annotations
@@ -69,13 +70,15 @@ def campaign_state(now: float) -> None:
          SELECT row_number() OVER (ORDER BY s.midpointtai, s.diasource_id), 'classifications-bulk', 0,
                 s.diasource_id, s.diasource_id, {_SENT} + interval '20 s', {_SENT} + interval '25 s',
                 {_SENT}, {_SENT} + interval '10 s',
-                (SELECT classifier_id FROM elasticc2_brokerclassifier WHERE classifiername = 'NugentClassifier'),
+                (SELECT classifier_id FROM elasticc2_brokerclassifier
+                 WHERE classifiername = 'NugentClassifier'),
                 '{{2222}}', '{{1}}'
          FROM elasticc2_diasource s ORDER BY s.midpointtai, s.diasource_id"""),
         ("RandomSNType messages", f"""
          INSERT INTO elasticc2_brokermessage ({_MESSAGE_COLUMNS})
-         SELECT 1000000000 + row_number() OVER (ORDER BY s.midpointtai, s.diasource_id), 'classifications-bulk',
-                0, s.diasource_id, s.diasource_id, {_SENT} + interval '21 s', {_SENT} + interval '26 s',
+         SELECT 1000000000 + row_number() OVER (ORDER BY s.midpointtai, s.diasource_id),
+                'classifications-bulk', 0, s.diasource_id, s.diasource_id,
+                {_SENT} + interval '21 s', {_SENT} + interval '26 s',
                 {_SENT}, {_SENT} + interval '11 s',
                 (SELECT classifier_id FROM elasticc2_brokerclassifier WHERE classifiername = 'RandomSNType'),
                 %(leaves)s::smallint[], p.probs
