@@ -19,6 +19,7 @@ from desctom.elasticc2.models import (
     PPDBDiaObject,
     PPDBDiaSource,
 )
+from desctom.elasticc2.workers.source_updater import update_known_tables
 
 UTC = dt.UTC
 GENTYPES = {1: 10, 2: 20, 3: 50, 4: 999, 5: 10}
@@ -63,7 +64,8 @@ def message(cfer, obj, k, msghdr, ingest, classes, alert_id=None):
 
 
 def load() -> dict[str, int]:
-    """Write the rows; returns classifier ids by name (C1, C2, C3)."""
+    """Write the rows and let the source updater make the classified sources known (the confusion
+    matrices and probability vs time count known sources); returns classifier ids by name (C1, C2, C3)."""
     for obj in GENTYPES:
         PPDBDiaObject.objects.create(diaobject_id=obj, ra=10.0, decl=-5.0)
         DiaObjectTruth.objects.bulk_create([truth(obj)])
@@ -91,4 +93,5 @@ def load() -> dict[str, int]:
     hdr = dt.datetime(2025, 3, 3, 12, 0, tzinfo=UTC)  # an alert the TOM never sent
     msgs.append(message(c3, 0, 0, hdr, hdr + seconds(40), ([2222], [1.0]), alert_id=999999))
     BrokerMessage.objects.bulk_create(msgs)
+    update_known_tables(doall=True)
     return {"C1": c1.classifier_id, "C2": c2.classifier_id, "C3": c3.classifier_id}

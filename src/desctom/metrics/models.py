@@ -82,7 +82,11 @@ class ConfusionCell(models.Model):
 
 class ProbVsTime(models.Model):
     """Mean probability a classifier gives class ``classid`` to sources of true class ``true_classid``
-    observed ``relday`` days after peak (a class a message does not list counts as probability 0)."""
+    observed ``relday`` days after peak (a class a message does not list counts as probability 0).
+
+    ``probsum`` (the exact sum of the probabilities, each float4 as PostgreSQL converts it to numeric)
+    and ``nlisted`` (the messages listing the class) let runs add and remove single messages exactly.
+    """
 
     id = models.BigAutoField(primary_key=True)  # rows are deleted and re-inserted every run
     classifier_id = models.BigIntegerField()
@@ -91,7 +95,54 @@ class ProbVsTime(models.Model):
     classid = models.IntegerField()
     meanprob = models.FloatField()
     nmessages = models.BigIntegerField()
+    probsum = models.DecimalField(max_digits=80, decimal_places=60, default=0)
+    nlisted = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["classifier_id", "true_classid", "relday", "classid"],
                                                name="metrics_probvstime_unique")]
+
+
+class ProbVsTimeCell(models.Model):
+    """The number of messages in one (classifier, true class, day from peak) of :class:`ProbVsTime`."""
+
+    id = models.BigAutoField(primary_key=True)
+    classifier_id = models.BigIntegerField()
+    true_classid = models.IntegerField()
+    relday = models.SmallIntegerField()
+    nmessages = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["classifier_id", "true_classid", "relday"],
+                                               name="metrics_probvstimecell_unique")]
+
+
+class ObjectClassChange(models.Model):
+    """Change log of ``elasticc2_diaobjectlatestclassification`` for the confusion matrices.
+
+    Written by statement triggers (migration 0002) of every insert, update and delete of that table:
+    ``delta`` +1 for a row that appeared, -1 for one that went, with the class it predicts (highest
+    probability, ties: first listed; -1 for none). ``update_metrics`` consumes it.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    classifier_id = models.BigIntegerField()
+    diaobject_id = models.BigIntegerField()
+    pred_classid = models.IntegerField()
+    delta = models.IntegerField()
+
+
+class SourceClassChange(models.Model):
+    """Change log of ``elasticc2_diasourcelatestclassification`` for probability vs days from peak.
+
+    Written by statement triggers (migration 0002): ``delta`` +1 for a (source, classifier) row that
+    appeared with message ``brokermessage_id``, -1 for one that went. ``update_metrics`` consumes it.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    classifier_id = models.BigIntegerField()
+    diasource_id = models.BigIntegerField()
+    diaobject_id = models.BigIntegerField()
+    midpointtai = models.FloatField()
+    brokermessage_id = models.BigIntegerField()
+    delta = models.IntegerField()

@@ -43,7 +43,9 @@ class BrokerMessage(models.Model):
     * a message PUT over HTTP (``topicname = 'REST_push'``) by classifier, alert and
       ``brokeringesttimestamp``.
 
-    ``kafkapartition`` is new (the original kept only the offset).
+    ``kafkapartition`` is new (the original kept only the offset). The classifier's index also orders
+    by ``descingesttimestamp``, so "a classifier's latest message" is one index probe however long the
+    classifier has been quiet (the original indexed ``classifier_id`` alone).
     """
 
     brokermessage_id = models.BigAutoField(primary_key=True)
@@ -55,7 +57,7 @@ class BrokerMessage(models.Model):
     descingesttimestamp = models.DateTimeField(db_index=True)
     elasticcpublishtimestamp = models.DateTimeField(null=True)
     brokeringesttimestamp = models.DateTimeField(null=True)
-    classifier_id = models.BigIntegerField(db_index=True)
+    classifier_id = models.BigIntegerField()
     classid = ArrayField(models.SmallIntegerField())
     probability = ArrayField(Float32Field())
     kafkapartition = models.IntegerField(null=True)
@@ -64,6 +66,8 @@ class BrokerMessage(models.Model):
     postedby_id = models.IntegerField(null=True)
 
     class Meta:
+        indexes = [models.Index(fields=["classifier_id", "descingesttimestamp"],
+                                name="elasticc2_bm_classifier_time")]
         constraints = [
             models.UniqueConstraint(
                 fields=["topicname", "kafkapartition", "streammessage_id", "msghdrtimestamp"],

@@ -11,7 +11,8 @@ def classifier_table(connection=None) -> tuple[list[dict], bool]:
     """Every registered classifier with its message count and latest message time.
 
     Exact on a small message table; on a big one the counts come from the planner's statistics
-    (``pg_stats`` most common values) and the latest time is searched in the last 30 days only.
+    (``pg_stats`` most common values) and each classifier's latest message is one probe of the index
+    ``elasticc2_bm_classifier_time`` (however long the classifier has been quiet).
     """
     classifiers = dict_rows(f"SELECT {REGISTRY_COLUMNS} "
                             "FROM elasticc2_brokerclassifier "
@@ -31,7 +32,7 @@ def classifier_table(connection=None) -> tuple[list[dict], bool]:
         latest = dict(rows("""
             SELECT c.classifier_id, l.t FROM elasticc2_brokerclassifier c CROSS JOIN LATERAL (
                 SELECT m.descingesttimestamp AS t FROM elasticc2_brokermessage m
-                WHERE m.classifier_id = c.classifier_id AND m.descingesttimestamp > now() - interval '30 days'
+                WHERE m.classifier_id = c.classifier_id
                 ORDER BY m.descingesttimestamp DESC LIMIT 1) l""", connection=connection))
         stats = {cid: (round(freqs[cid] * total.value) if cid in freqs else None, latest.get(cid))
                  for cid in (c["classifier_id"] for c in classifiers)}

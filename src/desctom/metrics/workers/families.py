@@ -20,12 +20,18 @@ class MetricError(Exception):
 
 
 def update_family(name: str, full: bool = False) -> MetricRun:
-    """Recompute one family in one transaction and record when; a concurrent run of it waits."""
+    """Bring one family up to date in one transaction and record when; a concurrent run of it waits.
+
+    A family never computed (no :class:`MetricRun` row: a new database, a reset, a migration that
+    dropped its results) is computed in full.
+    """
     module = FAMILIES[name]
     started = time.perf_counter()
     try:
         with transaction.atomic(), connection.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(f"metrics:{name}".encode())])
+            cur.execute("SELECT 1 FROM metrics_metricrun WHERE family = %s", [name])
+            full = full or cur.fetchone() is None
             rows, note = module.compute(cur, full=full)
             run, _ = MetricRun.objects.update_or_create(
                 family=name, defaults={"computed_at": timezone.now(), "rows": rows, "note": note,
