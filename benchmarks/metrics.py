@@ -6,8 +6,10 @@ Fills a throwaway PostgreSQL with SQL ``generate_series``: objects with truth (r
 gentypes, peaks spread over 100 days), ``--sources`` detections per object five days apart, their
 alerts sent over the campaign (all but the last two detections of each object), and for each
 classifier a message for 60-100 % of the sent alerts, with delays from seconds to hours and three
-classes each. Then times a full ``update_metrics``, an incremental run with nothing new, an
-incremental run after one more day of alerts and messages, and each metric page (test client).
+classes each, and the known tables as the source updater leaves them (the confusion matrices and
+probability vs days from peak count known sources). Then times a full ``update_metrics``, an
+incremental run with nothing new, an incremental run after one more day of alerts and messages,
+and each metric page (test client).
 """
 
 from __future__ import annotations
@@ -84,6 +86,9 @@ def fill(objects: int, sources: int, classifiers: int) -> None:
         WHERE a.alertsenttimestamp IS NOT NULL
           AND random() < 0.6 + 0.4 * (c.classifier_id %% 2)
     """, {"leaves": LEAVES})
+    from desctom.elasticc2.workers.source_updater import update_known_tables
+
+    update_known_tables(doall=True)
     execute("ANALYZE")
 
 
@@ -98,6 +103,12 @@ def next_day() -> int:
             "a.alertsenttimestamp + interval '35 s', c.classifier_id, ARRAY[2222]::smallint[], "
             "ARRAY[1.0]::real[] FROM elasticc2_ppdbalert a CROSS JOIN elasticc2_brokerclassifier c "
             "WHERE a.alertsenttimestamp > %s", [last])
+    execute("INSERT INTO elasticc2_brokersourceids (diasource_id) "
+            "SELECT diasource_id FROM elasticc2_ppdbalert WHERE alertsenttimestamp > %s "
+            "ON CONFLICT DO NOTHING", [last])
+    from desctom.elasticc2.workers.source_updater import update_known_tables
+
+    update_known_tables()  # as the alert cycle does before the metrics
     return n
 
 
