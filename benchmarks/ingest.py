@@ -1,20 +1,24 @@
 """Broker-classification ingestion, Kafka -> PostgreSQL: the poller's rate against a Django baseline.
 
     .venv/bin/python benchmarks/ingest.py [--messages 1000000] [--baseline-messages 200000]
+        [--prefill 20000000 --keep DIR]
 
 A throwaway PostgreSQL (migrated) and a throwaway tansu broker are started; ``--messages``
-20-class ``brokerClassification`` messages (the fake broker's ``RandomSNType`` output for as
-many distinct alerts) are produced to one topic with two partitions. Then, in the same run:
+20-class ``brokerClassification`` messages (the fake broker's ``RandomSNType`` output, four
+classifiers per alert) are produced to one topic with two partitions. Then, in the same run:
 
 * **baseline**: consume with confluent-kafka, decode each message with fastavro, store with the
   ORM the way the original ``load_batch`` did (classifier lookup/creation, ``bulk_create`` of the
   source ids with ignore_conflicts, ``bulk_create`` of the messages), commit the offsets — on
-  the first ``--baseline-messages`` messages; the tables are emptied afterwards;
+  the first ``--baseline-messages`` messages; the rows it stored are deleted afterwards;
 * **desctom**: :class:`BrokerStreamConsumer` (vectorised decode, binary COPY, idempotent insert,
   DB commit then offset commit) on all messages.
 
 Rates are messages per second from the first batch to the last commit (the consumer-group join,
-a few seconds on tansu, is printed separately).
+a few seconds on tansu, is printed separately). The messages continue a simulated campaign
+(``_campaign.py``: alert-ordered ids, 4 interleaved classifiers); ``--prefill N`` first stores N
+earlier messages of it, and the rows the poller stored are COPYed again (binary, same table and
+indexes) to measure the limit. ``--keep DIR`` keeps the cluster and its prefill between runs.
 """
 
 from __future__ import annotations
