@@ -122,9 +122,9 @@ def prefill(conn: psycopg.Connection, n: int, *, future_classifier_index: bool =
 
 def remove_after(conn: psycopg.Connection, max_id: int) -> None:
     """Delete the messages stored after the prefill (and the source-id queue), then VACUUM ANALYZE."""
-    conn.execute(f"DELETE FROM {TABLE} WHERE brokermessage_id > %s", (max_id,))
     conn.execute("TRUNCATE elasticc2_brokersourceids")
-    conn.execute(f"VACUUM ANALYZE {TABLE}")
+    if conn.execute(f"DELETE FROM {TABLE} WHERE brokermessage_id > %s", (max_id,)).rowcount:
+        conn.execute(f"VACUUM ANALYZE {TABLE}")
 
 
 def produce(servers: str, topic: str, n: int, first_message: int) -> None:
