@@ -11,7 +11,8 @@ from pathlib import Path
 
 @contextmanager
 def django_on_throwaway_postgres(keep: str | None = None):
-    """Start a fresh PostgreSQL cluster, migrate it, yield it; stop and delete it afterwards.
+    """Start a fresh PostgreSQL cluster sized to the node (``pgsizing``), migrate it, yield it;
+    stop and delete it afterwards.
 
     With ``keep`` (a folder), the cluster lives there instead and is only stopped afterwards, so a
     later run with the same ``keep`` finds its data again (``server.reused`` says whether it did).
@@ -19,6 +20,7 @@ def django_on_throwaway_postgres(keep: str | None = None):
     from desctom.testing.services import ThrowawayPostgres
 
     server = ThrowawayPostgres() if keep is None else _kept_postgres(Path(keep))
+    server.sizing = "node"  # benchmarks measure the settings `desctom up` would use on this node
     try:
         server.reused = not server.init()
         server.start()

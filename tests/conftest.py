@@ -74,7 +74,8 @@ def stack_env():
     dropped = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "DESCTOM_ADMIN_PASSWORD", "DJANGO_SECRET_KEY")
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(DESCTOM_HOME=str(home), DESCTOM_WEB_PORT=str(free_port()), DESCTOM_PG_PORT=str(free_port()),
-               DESCTOM_KAFKA_PORT=str(free_port()), DESCTOM_WEB_WORKERS="1")
+               DESCTOM_KAFKA_PORT=str(free_port()), DESCTOM_WEB_WORKERS="1",
+               DESCTOM_PG_SHARED_BUFFERS="128MB", DESCTOM_PG_MAX_WAL_SIZE="1GB")  # not sized to the node
     env.pop("DESCTOM_DB_CONN_MAX_AGE", None)
     yield env
     subprocess.run([DESCTOM, "down"], env=env, capture_output=True, timeout=120)

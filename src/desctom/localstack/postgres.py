@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from desctom.localstack.pgsizing import SMALL, node_settings, server_options, settings_at
 from desctom.localstack.procs import StackError, pid_alive, port_in_use
 
 SERVICE_USER = "postgres"  # initdb refuses to run as root: as root, the cluster runs as this user
@@ -41,7 +42,9 @@ class LocalPostgres:
     Authentication is by password (scram-sha-256) over TCP on 127.0.0.1; there is no Unix socket.
     """
 
-    def __init__(self, datadir: Path, port: int, user: str, password_file: Path, dbname: str):
+    def __init__(self, datadir: Path, port: int, user: str, password_file: Path, dbname: str,
+                 sizing: str = "node"):
+        self.sizing = sizing  # "node": pgsizing.node_settings(); "small": the tests' fixed profile
         self.datadir = Path(datadir)
         self.port = port
         self.user = user
@@ -158,10 +161,17 @@ class LocalPostgres:
             raise StackError(f"PostgreSQL port {self.port} (DESCTOM_PG_PORT) on 127.0.0.1 is already in use "
                              "by another program")
         opts = (f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories='' "
-                "-c max_connections=200 -c shared_buffers=256MB -c max_wal_size=4GB "
-                "-c maintenance_work_mem=512MB")
+                + server_options(self.server_settings()))
         self._run(["pg_ctl", "-D", str(self.datadir), "-l", str(self.logfile), "-w", "-t", str(int(timeout)),
                    "-o", opts, "start"], timeout=timeout + 10)
+
+    def server_settings(self) -> dict[str, str]:
+        """The settings :meth:`start` gives the server (StackError on a bad ``DESCTOM_PG_*`` value)."""
+        return dict(SMALL) if self.sizing == "small" else node_settings()
+
+    def running_settings(self) -> dict[str, str] | None:
+        """Memory/WAL settings as the running server reports them (``None`` if it does not answer)."""
+        return settings_at(self.conninfo())
 
     def stop(self, timeout: float = 60) -> None:
         if not self.running():

@@ -15,6 +15,7 @@ from desctom.core.demo import DemoOptions
 from desctom.elasticc2.queries.pollerhealth import jsonable, kafka_reachable
 from desctom.localstack.campaign import campaign_status, format_campaign, format_streams, stream_health
 from desctom.localstack.kafka import LocalKafka
+from desctom.localstack.pgsizing import settings_at
 from desctom.localstack.postgres import LocalPostgres
 from desctom.localstack.procs import StackError, StateFile, pid_alive, port_in_use, tcp_answers, terminate
 from desctom.localstack.services import Service, background_workers, desctom_command, http_ok, web_service
@@ -98,6 +99,7 @@ class SystemStack:
                 raise StackError(f"PostgreSQL port {cfg.pg_port} (DESCTOM_PG_PORT) on 127.0.0.1 is "
                                  "already in use by another program")
             self.postgres.bindir  # noqa: B018 - raises if the server programs are missing
+            self.postgres.server_settings()  # raises on a bad DESCTOM_PG_* value
         else:
             check_database_url(cfg.database_url)
         if cfg.embedded_kafka:
@@ -346,6 +348,8 @@ class SystemStack:
                                  "pid": self.postgres.postmaster_pid() if running else None,
                                  "healthy": running and self.postgres.password_file.exists()
                                  and self.postgres.healthy(), "embedded": True}
+            comps["postgres"]["settings"] = (self.postgres.running_settings()
+                                              if comps["postgres"]["healthy"] else None)
         else:
             try:
                 check_database_url(cfg.database_url)
@@ -353,7 +357,8 @@ class SystemStack:
             except StackError:
                 ok = False
             comps["postgres"] = {"running": ok, "address": redact_url(cfg.database_url), "pid": None,
-                                 "healthy": ok, "embedded": False}
+                                 "healthy": ok, "embedded": False,
+                                 "settings": settings_at(cfg.database_url) if ok else None}
         kpid = state.get("kafka_pid") if cfg.embedded_kafka else None
         answers = kafka_reachable(cfg.kafka_bootstrap, timeout=2.0)
         comps["kafka"] = {"running": answers if not cfg.embedded_kafka else bool(pid_alive(kpid) and answers),
@@ -394,6 +399,9 @@ def format_status(status: dict) -> str:
         health = "healthy" if comp["healthy"] else "unhealthy"
         pid = f"pid {comp['pid']}" if comp.get("pid") else ""
         lines.append(f"  {name:<18} {state:<8} {health:<10} {comp.get('address', ''):<32} {pid}")
+    settings = status["components"].get("postgres", {}).get("settings")
+    if settings:
+        lines.append("  postgres settings  " + ", ".join(f"{k}={v}" for k, v in settings.items()))
     lines += format_streams(status.get("streams"))
     if status.get("unhealthy"):
         lines.append(f"  UNHEALTHY          {', '.join(status['unhealthy'])}")

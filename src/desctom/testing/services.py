@@ -17,7 +17,8 @@ class ThrowawayPostgres(LocalPostgres):
     def __init__(self, dbname: str = "desctom"):
         self.base = Path(tempfile.mkdtemp(prefix="desctom-pg-"))
         self.base.chmod(0o755)
-        super().__init__(self.base / "pgdata", free_port(), "desctom", self.base / "pg_password", dbname)
+        super().__init__(self.base / "pgdata", free_port(), "desctom", self.base / "pg_password", dbname,
+                         sizing="small")
 
     def django_settings(self) -> dict:
         return {"NAME": self.dbname, "USER": self.user, "PASSWORD": self.password(),
