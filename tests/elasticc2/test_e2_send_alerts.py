@@ -28,6 +28,7 @@ from django.db import connection
 from django.utils import timezone
 
 from desctom.elasticc2.models import AlertSenderRun
+from desctom.elasticc2.workers.sender import clock
 from desctom.elasticc2.workers.sender.clock import ClockError, Window, choose_window, through_day_after
 from desctom.elasticc2.workers.sender.service import LOCK_KEY
 from desctom.survey.kafka import list_topics, make_consumer, make_producer
@@ -252,6 +253,40 @@ def test_added_days_advance_the_clock(ppdb, topics, kafka_server):
     through3 = math.floor(start + 0.5) + 10 + 0.5
     assert f"from MJD {start} through MJD {through3}" in out
     assert marked() == {a for a, (mjd, _) in ppdb.items() if mjd <= through2 or start <= mjd <= through3}
+
+
+def probed() -> float | None:
+    with connection.cursor() as cur:
+        return clock.last_sent_mjd(cur)
+
+
+def latest_sent() -> float | None:
+    """The latest sent alert's time by the plain join over every alert (the definition)."""
+    return query("SELECT max(s.midpointtai) FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiasource s "
+                 "ON s.diasource_id = a.diasource_id WHERE a.alertsenttimestamp IS NOT NULL")[0][0]
+
+
+@needs_db
+def test_window_start_is_the_latest_sent_alert_after_several_nights(ppdb, topics, kafka_server):
+    assert probed() is None and latest_sent() is None
+    for nights in (15, 3, 40):
+        send(topics, kafka_server, "-a", str(nights), "--do")
+        assert latest_sent() is not None and probed() == latest_sent()
+    last = latest_sent()
+    out = send(topics, kafka_server, "-a", "2", "--do")
+    assert f"(clock at MJD {last:.4f})" in out and f"through MJD {through_day_after(last, 2)}" in out
+    # marked by hand after the latest run: read through the alertsenttimestamp index
+    later = sorted((mjd, a) for a, (mjd, _) in ppdb.items() if a not in marked())[:5]
+    query("UPDATE elasticc2_ppdbalert SET alertsenttimestamp = now() WHERE alert_id = ANY(%s)",
+          [[a for _, a in later]])
+    assert probed() == latest_sent() == later[-1][0]
+    # unmarked again (as the demo does for alerts lost with its Kafka): an earlier one is the latest
+    newest = sorted((ppdb[a][0], a) for a in marked())[-12:]
+    query("UPDATE elasticc2_ppdbalert SET alertsenttimestamp = NULL WHERE alert_id = ANY(%s)",
+          [[a for _, a in newest]])
+    assert probed() == latest_sent() <= newest[0][0]
+    query("UPDATE elasticc2_ppdbalert SET alertsenttimestamp = NULL")
+    assert probed() is None
 
 
 @needs_db

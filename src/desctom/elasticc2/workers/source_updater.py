@@ -1,6 +1,6 @@
 """Copy what brokers classified from the PPDB into the local ("known") tables (reference §3.5).
 
-One call of :func:`update_known_tables` is one transaction:
+One update (one transaction, or one chunk of a chunked run; see below):
 
 1. take the updater's lock: a transaction-level advisory lock, and the single row of
    ``elasticc2_importppdbrunning`` locked ``FOR UPDATE NOWAIT`` (created if missing), so older
@@ -24,12 +24,21 @@ One call of :func:`update_known_tables` is one transaction:
 9. the processed ids leave the queue (not with ``doall``); ids queued meanwhile stay.
 
 Any error rolls the whole transaction back: every table stays exactly as it was.
+
+With ``chunk=N`` the queue (or, with ``doall``, every classified source) is first planned into
+chunks of whole objects -- all the queued ids of an object in the same chunk, objects in id order
+until about N ids, ids not in the PPDB in chunks of their own -- and each chunk is one such
+transaction, committed before the next starts. A run killed between or during chunks leaves the
+committed chunks done and dequeued and the others queued: a rerun plans what is left. The run holds
+a session advisory lock on the same key for its whole length, so no other updater runs between
+its chunks.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 
 import psycopg
 
@@ -44,6 +53,14 @@ _TEMP = ("_known_ids", "_known_src", "_known_obj", "_known_maxmjd", "_known_chan
 
 class UpdateRunning(Exception):
     """Another update of the known tables holds the lock."""
+
+
+class ChunkFailed(Exception):
+    """A chunk after the first failed: it was rolled back, the chunks before it stay committed."""
+
+    def __init__(self, message: str, done: UpdateResult):
+        super().__init__(message)
+        self.done = done
 
 
 @dataclass
@@ -63,6 +80,17 @@ class UpdateResult:
     seconds: float = 0.0
     forced_plan: str | None = None  # EXPLAIN of the forced-source step, when asked for
     step_seconds: dict[str, float] = field(default_factory=dict)  # where the time went
+    chunks: int = 0  # transactions committed (1 for an unchunked run)
+    stopped: bool = False  # a chunked run asked to stop before its queue was done
+
+    def add(self, other: UpdateResult) -> None:
+        """Add up another chunk's counts and step times (``seconds`` is the caller's)."""
+        for f in fields(self):
+            if f.type == "int":
+                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        for name, sec in other.step_seconds.items():
+            self.step_seconds[name] = self.step_seconds.get(name, 0.0) + sec
+        self.forced_plan = self.forced_plan or other.forced_plan
 
     def summary(self) -> str:
         return (f"{self.source_ids:,} source ids processed ({self.unknown_ids:,} not in the PPDB, ignored); "
@@ -72,7 +100,9 @@ class UpdateResult:
                 f"{self.source_classifications_upserted:,} per-detection latest classifications upserted; "
                 f"{self.consensus_upserted:,} consensus classes and {self.consensus_as_of_upserted:,} "
                 f"consensus-as-of rows changed; "
-                f"{self.seconds:.2f} s")
+                + (f"{self.chunks:,} chunks; " if self.chunks > 1 else "")
+                + ("stopped before the end of the queue; " if self.stopped else "")
+                + f"{self.seconds:.2f} s")
 
 
 def _cols(columns, prefix: str = "") -> str:
@@ -228,16 +258,20 @@ class _Steps:
         return self.cur.rowcount
 
 
-def _run(cur, doall: bool, explain: bool) -> UpdateResult:
-    res = UpdateResult()
+def _queue(doall: bool) -> str:
+    return ("SELECT DISTINCT diasource_id FROM elasticc2_brokermessage" if doall
+            else "SELECT diasource_id FROM elasticc2_brokersourceids")
+
+
+def _run(cur, doall: bool, explain: bool, ids: str | None = None, params=None) -> UpdateResult:
+    """One update of the source ids ``ids`` (a query; default: the whole queue) in the current transaction."""
+    res = UpdateResult(chunks=1)
     run = _Steps(cur, res)
     _lock(cur)
     run.step("ids")
     run.sql("DROP TABLE IF EXISTS " + ", ".join(_TEMP))
     run.sql("CREATE TEMP TABLE _known_ids (diasource_id bigint PRIMARY KEY) ON COMMIT DROP")
-    queue = ("SELECT DISTINCT diasource_id FROM elasticc2_brokermessage" if doall
-             else "SELECT diasource_id FROM elasticc2_brokersourceids")
-    res.source_ids = run.sql(f"INSERT INTO _known_ids {queue}")
+    res.source_ids = run.sql(f"INSERT INTO _known_ids {ids or _queue(doall)}", params)
     run.sql("ANALYZE _known_ids")
     found = run.sql("CREATE TEMP TABLE _known_src ON COMMIT DROP AS "
                     "SELECT s.diasource_id, s.diaobject_id FROM _known_ids i "
@@ -293,28 +327,122 @@ def _run(cur, doall: bool, explain: bool) -> UpdateResult:
     return res
 
 
-def update_known_tables(*, doall: bool = False, connection=None, explain: bool = False) -> UpdateResult:
-    """Run one update in one transaction; see the module docstring.
+def update_known_tables(*, doall: bool = False, connection=None, explain: bool = False,
+                        chunk: int | None = None, progress: Callable | None = None,
+                        stop: Callable[[], bool] | None = None) -> UpdateResult:
+    """Run one update; see the module docstring.
 
     ``connection``: a Django connection (default: ``django.db.connection``) or a psycopg one. Inside
-    an enclosing transaction the update is a savepoint (and the lock lasts until that transaction
-    ends). ``explain`` stores the plan of the forced-source step in the result. Raises
-    :class:`UpdateRunning` if another update holds the lock; any other error propagates after the
-    rollback.
+    an enclosing transaction each transaction is a savepoint (and the lock lasts until that
+    transaction ends). ``explain`` stores the plan of the (first) forced-source step in the result.
+    ``chunk``: about that many source ids per transaction, whole objects (None or 0: one
+    transaction); ``progress(total, done_ids, planned_ids)`` is called after each committed chunk;
+    ``stop()`` true stops before the next chunk. Raises :class:`UpdateRunning` if another update
+    holds the lock; any other error propagates after the rollback of the failing transaction
+    (wrapped in :class:`ChunkFailed` when earlier chunks were committed).
     """
     start = time.perf_counter()
-    if isinstance(connection, psycopg.Connection):
-        with connection.transaction(), connection.cursor() as cur:
-            res = _run(cur, doall, explain)
+    atomic = _atomic_for(connection)
+    if chunk:
+        res = _chunked(atomic, doall, explain, chunk, progress, stop or (lambda: False))
     else:
-        from django.db import connection as default_connection
-        from django.db import transaction
-
-        conn = connection or default_connection
-        with transaction.atomic(using=conn.alias), conn.cursor() as cur:
+        with atomic() as cur:
             res = _run(cur, doall, explain)
     res.seconds = time.perf_counter() - start
     return res
+
+
+def _atomic_for(connection):
+    """A context-manager factory: one transaction (or savepoint) on ``connection``, giving a cursor."""
+    from contextlib import contextmanager
+
+    if isinstance(connection, psycopg.Connection):
+        @contextmanager
+        def atomic():
+            with connection.transaction(), connection.cursor() as cur:
+                yield cur
+        atomic.in_transaction = connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+        return atomic
+    from django.db import connection as default_connection
+    from django.db import transaction
+
+    conn = connection or default_connection
+
+    @contextmanager
+    def atomic():
+        with transaction.atomic(using=conn.alias), conn.cursor() as cur:
+            yield cur
+    atomic.in_transaction = conn.in_atomic_block
+    return atomic
+
+
+#: The chunks of a run: each id of the queue with its chunk number (whole objects per chunk, in
+#: object-id order; ids not in the PPDB, or without an object, after them in chunks of their own).
+_PLAN = """
+CREATE TEMP TABLE _known_plan AS
+WITH q AS (
+    SELECT q.diasource_id, s.diaobject_id FROM ({queue}) q
+    LEFT JOIN elasticc2_ppdbdiasource s ON s.diasource_id = q.diasource_id
+), per AS (
+    SELECT diaobject_id, count(*) AS n FROM q WHERE diaobject_id IS NOT NULL GROUP BY diaobject_id
+), numbered AS (
+    SELECT diaobject_id, ((sum(n) OVER (ORDER BY diaobject_id))::bigint - n) / %(n)s AS chunk FROM per
+)
+SELECT q.diasource_id, o.chunk FROM q JOIN numbered o ON o.diaobject_id = q.diaobject_id
+UNION ALL
+SELECT diasource_id, (SELECT COALESCE(max(chunk), -1) + 1 FROM numbered)
+                     + (row_number() OVER (ORDER BY diasource_id) - 1) / %(n)s
+FROM q WHERE diaobject_id IS NULL
+"""
+
+
+def _chunked(atomic, doall: bool, explain: bool, size: int, progress, stop) -> UpdateResult:
+    total = UpdateResult()
+    session_lock = not atomic.in_transaction  # inside a transaction the chunks' xact locks last anyway
+    with atomic() as cur:
+        if session_lock:
+            cur.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,))
+            if not cur.fetchone()[0]:
+                raise UpdateRunning("another update of the known tables is running (advisory lock held); "
+                                    "try again when it has finished")
+    try:
+        with atomic() as cur:
+            cur.execute("DROP TABLE IF EXISTS _known_plan")
+            cur.execute(_PLAN.format(queue=_queue(doall)), {"n": size})
+            planned = cur.rowcount
+            cur.execute("CREATE INDEX ON _known_plan (chunk)")
+            cur.execute("ANALYZE _known_plan")
+            cur.execute("SELECT DISTINCT chunk FROM _known_plan ORDER BY 1")
+            chunks = [r[0] for r in cur.fetchall()]
+        for k in chunks or [None]:
+            if total.chunks and stop():
+                total.stopped = True
+                break
+            try:
+                with atomic() as cur:
+                    one = _run(cur, doall, explain and not total.chunks,
+                               "SELECT diasource_id FROM _known_plan WHERE chunk = %(k)s", {"k": k})
+            except UpdateRunning:
+                raise
+            except Exception as exc:
+                if not total.chunks:
+                    raise
+                raise ChunkFailed(f"chunk {total.chunks + 1} of {len(chunks)} failed and was rolled back; "
+                                  f"the {total.chunks} chunks before it ({total.source_ids:,} source ids) "
+                                  f"stay committed: {' '.join(str(exc).split())}", total) from exc
+            total.add(one)
+            if progress is not None:
+                progress(total, total.source_ids, planned)
+        with atomic() as cur:
+            cur.execute("DROP TABLE IF EXISTS _known_plan")
+    finally:
+        if session_lock:
+            try:
+                with atomic() as cur:
+                    cur.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+            except Exception:  # a lost connection has dropped the lock already
+                pass
+    return total
 
 
 def rebuild_latest_classifications(connection=None) -> int:

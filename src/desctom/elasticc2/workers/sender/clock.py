@@ -7,6 +7,13 @@ the earliest alert) to ``floor(start_t + 0.5) + N + 0.5``; MJD x.5 is 12:00 UTC,
 Chile, so whole nights go out. ``--start-day``, if given, is also the lower bound of the
 selection; without it every unsent alert up to the through-day is sent, including ones an
 interrupted run left behind.
+
+The latest sent alert's time costs index probes, not a join of every sent alert
+(:func:`last_sent_mjd`): each run records the latest time it marked (``AlertSenderRun.last_mjd``,
+in the transaction that marks), alerts marked since the latest run began are read through the
+``alertsenttimestamp`` index, and the result is checked against the PPDB through the
+``midpointtai`` index. Alerts marked sent by hand (SQL) before the latest run began, later than
+anything a run sent, are not seen; with no run recorded the full join is used.
 """
 
 from __future__ import annotations
@@ -69,15 +76,59 @@ def choose_window(through_day: float | None, added_days: int | None, start_day: 
     return Window(start_day, through_day_after(start_t, added_days), start_t)
 
 
+#: The latest recorded run's start (a margin for clocks), and the latest time any run marked.
+_RUNS = ("SELECT max(started) - interval '5 minutes', max(last_mjd) FROM elasticc2_alertsenderrun "
+         "WHERE status <> 'dryrun'")
+#: The latest time of the alerts marked since then (through the alertsenttimestamp index).
+_RECENT = ("SELECT max(s.midpointtai) FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiasource s "
+           "ON s.diasource_id = a.diasource_id WHERE a.alertsenttimestamp >= %s")
+#: The runs' recorded times, latest first: lower bounds to try when the upper one is no longer sent.
+_RECORDED = ("SELECT DISTINCT last_mjd FROM elasticc2_alertsenderrun WHERE status <> 'dryrun' "
+             "AND last_mjd < %s ORDER BY last_mjd DESC LIMIT 20")
+#: The latest sent alert's time within [low, high] (through the midpointtai index).
+_BETWEEN = ("SELECT max(s.midpointtai) FROM elasticc2_ppdbdiasource s JOIN elasticc2_ppdbalert a "
+            "ON a.diasource_id = s.diasource_id "
+            "WHERE s.midpointtai BETWEEN %s AND %s AND a.alertsenttimestamp IS NOT NULL")
+#: The same over every alert: a join of every sent alert to its source (when nothing is recorded).
+_ALL = ("SELECT max(s.midpointtai) FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiasource s "
+        "ON s.diasource_id = a.diasource_id WHERE a.alertsenttimestamp IS NOT NULL")
+
+
+def last_sent_mjd(cur) -> float | None:
+    """The latest ``midpointtai`` of a sent alert, by index probes where the runs' record allows.
+
+    Upper bound: the runs' latest recorded time or that of an alert marked since the latest run
+    began. If an alert at that time is still sent, that is the answer; else (alerts unmarked since)
+    the latest sent one between the best recorded time still sent and the bound; else the full join.
+    """
+    cur.execute(_RUNS)
+    since, recorded = cur.fetchone()
+    if since is None:
+        cur.execute(_ALL)
+        return cur.fetchone()[0]
+    cur.execute(_RECENT, [since])
+    recent = cur.fetchone()[0]
+    high = max((t for t in (recorded, recent) if t is not None), default=None)
+    if high is None:
+        cur.execute(_ALL)
+        return cur.fetchone()[0]
+    cur.execute(_RECORDED, [high])
+    for low in [high] + [r[0] for r in cur.fetchall()]:
+        cur.execute(_BETWEEN, [low, low])
+        if cur.fetchone()[0] is not None:  # a sent alert at `low`: the answer is in [low, high]
+            cur.execute(_BETWEEN, [low, high])
+            return cur.fetchone()[0]
+    cur.execute(_ALL)
+    return cur.fetchone()[0]
+
+
 def window_from_db(through_day: float | None, added_days: int | None, start_day: float | None) -> Window:
     """:func:`choose_window` with the latest sent and the earliest alert times read from the PPDB."""
     check_options(through_day, added_days, start_day)
     last = first = None
     if added_days is not None:
         with connection.cursor() as cur:
-            cur.execute("SELECT max(s.midpointtai) FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiasource s "
-                        "ON s.diasource_id = a.diasource_id WHERE a.alertsenttimestamp IS NOT NULL")
-            last = cur.fetchone()[0]
+            last = last_sent_mjd(cur)
             if last is None:
                 cur.execute("SELECT min(s.midpointtai) FROM elasticc2_ppdbalert a "
                             "JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id")
