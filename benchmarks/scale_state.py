@@ -92,6 +92,7 @@ def campaign_state(now: float) -> None:
         with Timer() as t:
             n = run(sql, {"now": now, "leaves": LEAVES})
         print(f"  {name}: {n:,} rows, {t.seconds:.0f} s", flush=True)
+    record_sender_run()
     from desctom.elasticc2.workers.source_updater import rebuild_latest_classifications
 
     with Timer() as t:  # what update_elasticc2_sources keeps up to date as messages arrive
@@ -100,6 +101,18 @@ def campaign_state(now: float) -> None:
     with Timer() as t:
         run("VACUUM ANALYZE")
     print(f"  VACUUM ANALYZE: {t.seconds:.0f} s", flush=True)
+
+
+def record_sender_run() -> None:
+    """A finished sender run through the latest sent detection, as the sender records its runs (its
+    ``-a`` start reads them); nothing if a run is recorded already."""
+    run("""INSERT INTO elasticc2_alertsenderrun (started, finished, host, pid, through_day, alerts_sent,
+               last_mjd, status)
+           SELECT now(), now(), 'scale-benchmark', 1, max(s.midpointtai), count(*), max(s.midpointtai),
+                  'finished'
+           FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
+           WHERE a.alertsenttimestamp IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM elasticc2_alertsenderrun)""")
 
 
 def describe_state() -> dict:
