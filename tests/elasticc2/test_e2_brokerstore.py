@@ -112,3 +112,20 @@ def test_an_emptied_registry_is_noticed_by_a_long_lived_ingester():
     assert store_messages(raw(), later, registry).new_classifiers == 1
     assert rows("SELECT count(*) FROM elasticc2_brokermessage m JOIN elasticc2_brokerclassifier c "
                 "USING (classifier_id) WHERE m.alert_id = 2") == [(1,)]
+
+
+def test_a_kafka_batch_is_copied_straight_in_and_a_re_read_one_falls_back_to_skipping():
+    fresh = MessageBatch()
+    for offset in range(4):
+        fresh.add(message(300 + offset), topic="k", partition=1, offset=offset, header_ms=T0)
+    result = store_messages(raw(), fresh)
+    # the direct COPY: every message new, no first id (nobody waits for it), sources queued
+    assert (result.inserted, result.duplicates, result.first_id, result.new_source_ids) == (4, 0, None, 4)
+    again = MessageBatch()  # a poller restarted between its commits re-reads two and reads one more
+    for offset in (2, 3, 4):
+        again.add(message(300 + offset), topic="k", partition=1, offset=offset, header_ms=T0)
+    result = store_messages(raw(), again)
+    assert (result.inserted, result.duplicates, result.new_source_ids) == (1, 2, 1)
+    assert rows("SELECT count(*), count(DISTINCT streammessage_id) FROM elasticc2_brokermessage "
+                "WHERE topicname = 'k'") == [(5, 5)]
+    assert rows("SELECT count(*) FROM elasticc2_brokersourceids WHERE diasource_id >= 300") == [(5,)]

@@ -4,10 +4,14 @@ The reference's ``BrokerMessage.load_batch`` (§3.4), made idempotent and fast:
 
 1. the classifiers of the batch are registered with ``INSERT ... ON CONFLICT DO NOTHING`` against
    the unique 4-tuple (two ingesters can never register one twice) and looked up;
-2. the messages are binary-COPYed into a temporary table, column-wise from numpy arrays, then
-   ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` into ``elasticc2_brokermessage``: a message
+2. the messages are binary-COPYed (column-wise from numpy arrays) straight into
+   ``elasticc2_brokermessage`` in a savepoint: the unique indexes refuse a batch holding a message
    already stored (same topic/partition/offset/Kafka timestamp, or for ``REST_push`` the same
-   classifier/alert/brokerIngestTimestamp) is skipped, inside one batch as across batches;
+   classifier/alert/brokerIngestTimestamp). Only then, or for messages PUT over HTTP (whose answer
+   names the first new id), the batch goes the careful way: COPY into a temporary table, then
+   ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``, which skips what is stored, inside one batch as
+   across batches. The direct COPY writes about twice as fast into a big table (issue 17); re-read
+   batches (a poller restarted between its two commits) are rare;
 3. the source ids of the messages really inserted go to the ``elasticc2_brokersourceids`` queue.
 
 Everything happens in the caller's transaction: the poller commits it, then its Kafka offsets.
@@ -54,7 +58,7 @@ class StoreResult:
     inserted: int = 0
     duplicates: int = 0
     new_classifiers: int = 0
-    first_id: int | None = None
+    first_id: int | None = None  # the lowest new brokermessage_id (of pushed messages; Kafka's: None)
     new_source_ids: int = 0
 
 
@@ -246,12 +250,37 @@ def store_messages(conn: psycopg.Connection, batch: MessageBatch | MessageColumn
         raise
 
 
+def _copy_direct(conn: psycopg.Connection, data: bytes, diasource_ids: np.ndarray) -> int | None:
+    """COPY ``data`` straight into the message table and queue its source ids, in a savepoint.
+
+    Returns the new source ids queued, or ``None`` (nothing written) if a message is already stored.
+    """
+    cols = ", ".join(_STAGE_COLUMNS)
+    try:
+        with conn.transaction(), conn.cursor() as cur:
+            with cur.copy(f"COPY elasticc2_brokermessage ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.write(data)
+            cur.execute("""
+                WITH src AS (
+                    INSERT INTO elasticc2_brokersourceids (diasource_id)
+                    SELECT unnest(%s::bigint[]) ON CONFLICT DO NOTHING RETURNING 1)
+                SELECT count(*) FROM src""", [np.unique(diasource_ids).tolist()])
+            return cur.fetchone()[0]
+    except psycopg.errors.UniqueViolation:
+        return None
+
+
 def _store(conn: psycopg.Connection, batch: MessageColumns, registry: ClassifierRegistry,
            result: StoreResult, posted_by: int | None) -> StoreResult:
     ids, result.new_classifiers = registry.ids_for(conn, set(batch.classifiers))
     classifier_ids = np.array([ids[k] for k in batch.classifiers], dtype=np.int64)
     now = datetime.datetime.now(datetime.UTC)
     data = _copy_stream(batch, classifier_ids, now)
+    if not np.any(batch.topic == REST_TOPIC.encode()):  # read from Kafka: nobody waits for the first id
+        new_sources = _copy_direct(conn, data, batch.diasource_id)
+        if new_sources is not None:
+            result.inserted, result.new_source_ids = len(batch), new_sources
+            return result
     cols = ", ".join(_STAGE_COLUMNS)
     with conn.cursor() as cur:
         cur.execute(_STAGE_DDL)
