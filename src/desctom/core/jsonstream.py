@@ -75,8 +75,8 @@ class ColumnSpool:
 
 
 class JsonStreamResponse(StreamingHttpResponse):
-    """A streamed JSON answer. ``content`` (for in-process callers such as Django's test client)
-    reads the whole stream once; over HTTP the body goes out piece by piece."""
+    """A streamed JSON answer. ``content`` and ``text`` (for in-process callers such as Django's test
+    client) read the whole stream once; over HTTP the body goes out piece by piece."""
 
     def __init__(self, pieces: Iterable[bytes], status: int = 200):
         super().__init__(pieces, status=status, content_type="application/json")
@@ -86,6 +86,10 @@ class JsonStreamResponse(StreamingHttpResponse):
         if not hasattr(self, "_joined"):
             self._joined = b"".join(self.streaming_content)
         return self._joined
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(self.charset)
 
 
 def _logged(first: bytes, rest: Iterator[bytes], name: str) -> Iterator[bytes]:
