@@ -123,7 +123,7 @@ def column_keys(include_hostinfo: bool) -> list[str]:
 
 def hot_answer_pieces(since: float, mjd_now: float | None = None, include_hostinfo: bool = False,
                       gentypes: list[int] | None = None, return_format: int = 0,
-                      chunk_size: int = CHUNK_OBJECTS, conn=None) -> Iterator[bytes]:
+                      chunk_size: int | None = None, conn=None) -> Iterator[bytes]:
     """The whole JSON answer ``{"status":"ok","diaobject":...}`` in pieces, byte for byte what
     ``json_bytes`` writes of :func:`hot_transients`: the hot ids first (one snapshot), then their
     objects ``chunk_size`` at a time (the first piece comes after the first chunk is read)."""
@@ -139,12 +139,12 @@ def hot_answer_pieces(since: float, mjd_now: float | None = None, include_hostin
                 if columns is None:
                     arrays = (json_bytes(_shape(*_chunk(cur, part, params, include_hostinfo),
                                                 include_hostinfo, return_format))
-                              for part in chunks(ids, chunk_size))
+                              for part in chunks(ids, chunk_size or CHUNK_OBJECTS))
                     body = join_arrays(arrays)
                     yield b'{"status":"ok","diaobject":' + next(body)
                     yield from body
                 else:
-                    for part in chunks(ids, chunk_size):
+                    for part in chunks(ids, chunk_size or CHUNK_OBJECTS):
                         shaped = _shape(*_chunk(cur, part, params, include_hostinfo), include_hostinfo, 2)
                         for key, values in shaped.items():
                             columns.add(key, json_bytes(values))

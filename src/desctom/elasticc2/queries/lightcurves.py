@@ -80,7 +80,7 @@ def ltcv_answer(object_ids: list[int], mjd_now: float | None, include_hostinfo: 
 
 
 def ltcv_answer_pieces(object_ids: list[int], mjd_now: float | None, include_hostinfo: bool,
-                       return_format: int, chunk_size: int = CHUNK_OBJECTS, conn=None) -> Iterator[bytes]:
+                       return_format: int, chunk_size: int | None = None, conn=None) -> Iterator[bytes]:
     """:func:`ltcv_answer` as JSON in pieces (the same bytes), read ``chunk_size`` objects at a
     time in one snapshot; the first piece comes after the first chunk is read."""
     ids = sorted(set(object_ids))
@@ -91,7 +91,7 @@ def ltcv_answer_pieces(object_ids: list[int], mjd_now: float | None, include_hos
     try:
         with one_snapshot(conn) as db, db.cursor() as cur:
             shaped = (ltcv_shape(_read_curves(cur, part, mjd_now, include_hostinfo), return_format,
-                                 include_hostinfo) for part in chunks(ids, chunk_size))
+                                 include_hostinfo) for part in chunks(ids, chunk_size or CHUNK_OBJECTS))
             if columns is None:
                 body = join_arrays(json_bytes(part) for part in shaped)
                 head = next(body)

@@ -223,7 +223,7 @@ def known_spectra(filters: dict, include_user: bool = False, conn=None) -> list[
 SPECTRA_CHUNK = 5000
 
 
-def known_spectra_pieces(filters: dict, include_user: bool = False, chunk_size: int = SPECTRA_CHUNK,
+def known_spectra_pieces(filters: dict, include_user: bool = False, chunk_size: int | None = None,
                          conn=None) -> Iterator[bytes]:
     """The ``getknownspectruminfo`` answer ``{"status":"ok","spectra":[...]}`` as JSON pieces, the
     bytes ``json_bytes`` writes of :func:`known_spectra`; rows come from a server-side cursor
@@ -233,7 +233,7 @@ def known_spectra_pieces(filters: dict, include_user: bool = False, chunk_size: 
         cur.execute(sql, given)
 
         def arrays():
-            while rows := cur.fetchmany(chunk_size):
+            while rows := cur.fetchmany(chunk_size or SPECTRA_CHUNK):
                 yield json_bytes(_spectrum_items(rows, include_user))
 
         body = join_arrays(arrays())
