@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 
 import pytest
 import requests
@@ -201,3 +202,35 @@ def test_answer_is_json(http):
     res = http("POST", "/elasticc2/gethottransients", {"detected_since_mjd": 60000, "return_format": 2})
     data = json.loads(res.content, parse_constant=lambda c: pytest.fail(f"not strict JSON: {c}"))
     assert data["diaobject"]["objectid"] == http.ids
+
+
+def test_database_lost_mid_answer(http, caplog):
+    """The answer has started (200, first bytes sent) when the server's database session dies: the
+    body ends early (it does not parse), the failure is logged, and the next request is served."""
+    from django.db import connection, transaction
+
+    table = "elasticc2_diaobjectpackedphotometry"  # read by each chunk, not by the first (ids) query
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        res = requests.post(f"{http.url}/elasticc2/gethottransients", json={"detected_since_mjd": 60000},
+                            headers={**_auth(http), "Accept-Encoding": "identity"}, stream=True, timeout=60)
+        assert res.status_code == 200
+        for _ in range(500):  # the server's first chunk waits for the lock
+            cur.execute("SELECT pid FROM pg_locks WHERE relation = %s::regclass AND NOT granted", [table])
+            waiting = [r[0] for r in cur.fetchall()]
+            if waiting:
+                break
+            time.sleep(0.02)
+        assert len(waiting) == 1
+        cur.execute("SELECT pg_terminate_backend(%s)", waiting)
+    try:
+        body = b"".join(res.iter_content(1024))
+    except requests.exceptions.ChunkedEncodingError:
+        body = None
+    if body is not None:
+        assert body.startswith(b'{"status":"ok","diaobject":[')
+        with pytest.raises(ValueError):
+            json.loads(body)
+    assert any("failed mid-stream" in r.getMessage() for r in caplog.records)
+    again = http("POST", "/elasticc2/gethottransients", {"detected_since_mjd": 60000})
+    assert again.status_code == 200 and len(again.json()["diaobject"]) == N_OBJECTS
