@@ -10,7 +10,9 @@ The answer can be tens of megabytes: each object's photometry is kept packed in 
 (``elasticc2_diaobjectpackedphotometry``, repacked by triggers whenever the forced photometry
 changes), one statement sends those rows, numpy unpacks them and drops points after ``mjd_now``,
 and orjson writes them (:mod:`desctom.elasticc2.queries.packed_photometry`), so no Python object is
-made per photometry number and PostgreSQL aggregates nothing per point.
+made per photometry number and PostgreSQL aggregates nothing per point. The endpoint streams
+(:func:`hot_answer_pieces`): the hot ids first, then their rows ``CHUNK_OBJECTS`` at a time, in one
+snapshot, so the answer's size does not bound the worker's memory.
 """
 
 from __future__ import annotations
