@@ -66,14 +66,20 @@ def serve(env: dict) -> tuple[subprocess.Popen, int, str]:
                              f"127.0.0.1:{port}", "--workers", "1", "--timeout", "3000"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            requests.get(f"{url}/healthz?scope=web", timeout=10)
-            break
-        except requests.RequestException:
-            time.sleep(0.2)
-    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
-    return proc, int(children[0]), url
+    try:
+        for _ in range(300):
+            try:
+                requests.get(f"{url}/healthz?scope=web", timeout=10)
+                break
+            except requests.RequestException:
+                time.sleep(0.2)
+        found = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
+        children = found.stdout.split()
+        return proc, int(children[0]), url
+    except BaseException:
+        proc.terminate()
+        proc.wait(30)
+        raise
 
 
 def download(url: str, path: str, body: dict, headers: dict, worker: int) -> None:
