@@ -45,6 +45,8 @@ SITE_ID = 1
 _FORBIDDEN_MW = "desctom.web.middleware.HtmlForbiddenRedirectMiddleware"
 MIDDLEWARE = [
     TOMTOOLKIT_MIDDLEWARE[0],  # SecurityMiddleware
+    # JSON answers gzip'd when the client accepts it (streamed ones piece by piece).
+    "desctom.web.gzip.JsonGZipMiddleware",
     # An oversize request body is refused (413) before it is read (limits: DESCTOM_BODY_LIMITS below).
     "desctom.web.bodylimit.BodyLimitMiddleware",
     # A lost or refused database connection answers 503 with a message (sessions and logins included).

@@ -20,7 +20,7 @@ import numpy as np
 import orjson
 from django.core.exceptions import RequestDataTooBig
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 
 from desctom.core.jsonauth import JsonLoginRequiredMixin, json_error
 
@@ -187,7 +187,9 @@ class JsonApiView(JsonLoginRequiredMixin):
             if self.require_object and not isinstance(data, dict):
                 raise ApiError(self.error_prefix + (self.not_object_message or
                                                     f"request body must be a JSON object, not {_kind(data)}"))
-            return strict_json_response(self.handle(data))
+            answer = self.handle(data)
+            # a streamed answer (desctom.core.jsonstream) is already a response
+            return answer if isinstance(answer, HttpResponseBase) else strict_json_response(answer)
         except ApiError as exc:
             return json_error(exc.message, exc.status)
 

@@ -7,10 +7,13 @@ transaction; the writing ones run in a transaction (a savepoint inside the calle
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import orjson
 from django.db import connection, transaction
 
+from desctom.core.jsonapi import json_bytes
+from desctom.core.jsonstream import join_arrays, one_snapshot
 from desctom.elasticc2.queries.followup import fast_plans
 from desctom.survey.lsst import BANDS, ZEROPOINT
 
@@ -188,17 +191,15 @@ KNOWN_FILTERS = {
 }
 
 
-def known_spectra(filters: dict, include_user: bool = False, conn=None) -> list[dict]:
-    """Reported spectra matching every filter of ``filters`` (keys of :data:`KNOWN_FILTERS`; ``None``
-    values are ignored), by mjd."""
+def _known_sql(filters: dict) -> tuple[str, dict]:
     given = {k: v for k, v in filters.items() if v is not None}
     where = " AND ".join(KNOWN_FILTERS[k] for k in given) or "TRUE"
-    sql = ("SELECT i.diaobject_id, i.facility, i.mjd, i.z, i.classid, i.inserted_at, u.username "
-           "FROM elasticc2_spectruminfo i LEFT JOIN auth_user u ON u.id = i.user_id "
-           f"WHERE {where} ORDER BY i.mjd, i.specinfo_id")
-    with (conn or connection).cursor() as cur:
-        cur.execute(sql, given)
-        rows = cur.fetchall()
+    return ("SELECT i.diaobject_id, i.facility, i.mjd, i.z, i.classid, i.inserted_at, u.username "
+            "FROM elasticc2_spectruminfo i LEFT JOIN auth_user u ON u.id = i.user_id "
+            f"WHERE {where} ORDER BY i.mjd, i.specinfo_id"), given
+
+
+def _spectrum_items(rows, include_user: bool) -> list[dict]:
     spectra = []
     for oid, facility, mjd, z, classid, inserted_at, username in rows:
         item = {"objectid": oid, "facility": facility, "mjd": mjd, "z": z, "classid": classid,
@@ -207,3 +208,37 @@ def known_spectra(filters: dict, include_user: bool = False, conn=None) -> list[
             item["user"] = username
         spectra.append(item)
     return spectra
+
+
+def known_spectra(filters: dict, include_user: bool = False, conn=None) -> list[dict]:
+    """Reported spectra matching every filter of ``filters`` (keys of :data:`KNOWN_FILTERS`; ``None``
+    values are ignored), by mjd, all in memory (the endpoint streams: :func:`known_spectra_pieces`)."""
+    sql, given = _known_sql(filters)
+    with (conn or connection).cursor() as cur:
+        cur.execute(sql, given)
+        return _spectrum_items(cur.fetchall(), include_user)
+
+
+#: Rows a server-side cursor of :func:`known_spectra_pieces` fetches at a time.
+SPECTRA_CHUNK = 5000
+
+
+def known_spectra_pieces(filters: dict, include_user: bool = False, chunk_size: int | None = None,
+                         conn=None) -> Iterator[bytes]:
+    """The ``getknownspectruminfo`` answer ``{"status":"ok","spectra":[...]}`` as JSON pieces, the
+    bytes ``json_bytes`` writes of :func:`known_spectra`; rows come from a server-side cursor
+    ``chunk_size`` at a time (the first piece after the first fetch)."""
+    sql, given = _known_sql(filters)
+    with one_snapshot(conn) as db, db.chunked_cursor() as cur:
+        cur.execute(sql, given)
+
+        def arrays():
+            while rows := cur.fetchmany(chunk_size or SPECTRA_CHUNK):
+                yield json_bytes(_spectrum_items(rows, include_user))
+
+        body = join_arrays(arrays())
+        head = next(body)
+        first = next(body)
+        yield b'{"status":"ok","spectra":' + head + first
+        yield from body
+    yield b"}"

@@ -54,9 +54,8 @@ class DiaAlertViewSet(_ReadOnly):
     queryset = DiaAlert.objects.select_related("diaSource").order_by("alertId")
     serializer_class = columns_serializer(DiaAlert)
 
-    def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(finite_or_none(build_alerts(page)))
+    def serialize_chunk(self, rows: list) -> list:
+        return finite_or_none(build_alerts(rows))
 
     def retrieve(self, request, *args, **kwargs):
         return Response(finite_or_none(build_alerts([self.get_object()])[0]))

@@ -1,17 +1,18 @@
 """``/elasticc2/gethottransients`` (reference §1.4.6): recently detected objects with their photometry.
 
-The answer is built by :func:`desctom.elasticc2.queries.hot.hot_transients`; the contract is
+The answer is streamed by :func:`desctom.elasticc2.queries.hot.hot_answer_pieces` (the same bytes as
+``hot_transients`` written whole); the contract is
 :class:`~desctom.elasticc2.http.api.followup_contract.HotRequest`.
 """
 
 from __future__ import annotations
 
-from desctom.core import jsonapi as base
 from desctom.core.jsonapi import ApiError, JsonApiView
+from desctom.core.jsonstream import streaming_json_response
 from desctom.core.permissions import ADMIN_GROUP, is_admin
 from desctom.elasticc2.http.api.followup_contract import HOT_DOC
 from desctom.elasticc2.queries.followup import now_mjd
-from desctom.elasticc2.queries.hot import hot_transients
+from desctom.elasticc2.queries.hot import hot_answer_pieces
 
 DEFAULT_DAYS = 30.0
 
@@ -29,14 +30,10 @@ class GetHotSNeView(JsonApiView):
             name = self.request.user.get_username()
             raise ApiError(f"Error, cheat_gentypes selects by simulation truth: only ELAsTiCC admins "
                            f"(group {ADMIN_GROUP!r}) may use it, not {name!r}", 403)
-        return {"status": "ok", "diaobject": hot_transients(**arguments)}
-
-    def post(self, request, *args, **kwargs):
-        with base.gc_paused():  # the answer may hold hundreds of thousands of containers
-            return super().post(request, *args, **kwargs)
+        return streaming_json_response(hot_answer_pieces(**arguments), "gethottransients")
 
     def arguments(self, data: dict) -> dict:
-        """The checked arguments of :func:`hot_transients`; ApiError for bad ones."""
+        """The checked arguments of :func:`hot_answer_pieces`; ApiError for bad ones."""
         values = self.api_doc.request.parse(data, self.error_prefix)
         mjd_now, since = values["mjd_now"], values["detected_since_mjd"]
         if since is None:

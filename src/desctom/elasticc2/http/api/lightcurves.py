@@ -9,15 +9,15 @@ Fluxes are nJy: zeropoint 31.4. The requests are declared in :mod:`.lightcurves_
 from __future__ import annotations
 
 from desctom.core.jsonapi import JsonApiView
+from desctom.core.jsonstream import streaming_json_response
 from desctom.elasticc2.http.api.lightcurves_contract import FEATURES_DOC, FEATURES_MISSING, LTCV_DOC
 from desctom.elasticc2.queries.features import FEATURE_NAMES, band_order, compute_features
 from desctom.elasticc2.queries.lightcurves import (
     HOST_COLUMNS,
     PHOTOMETRY_KEYS,
-    known_light_curves,
+    ltcv_answer_pieces,
     ppdb_forced_photometry,
 )
-from desctom.survey.lsst import ZEROPOINT
 
 __all__ = ["FEATURE_NAMES", "HOST_COLUMNS", "PHOTOMETRY_KEYS", "LtcvFeaturesView", "LtcvView"]
 
@@ -32,21 +32,8 @@ class LtcvView(JsonApiView):
         values = self.api_doc.request.parse(data, self.error_prefix)
         ids = values["objectid"] or values["objectids"]
         return_format = values["return_format"] or 0
-        include_hostinfo = bool(values["include_hostinfo"])
-        curves = known_light_curves(ids, values["mjd_now"], include_hostinfo)
-        host = HOST_COLUMNS if include_hostinfo else []
-        if return_format == 0:
-            result = [{"objectid": c["objectid"], "ra": c["ra"], "dec": c["dec"], "zp": ZEROPOINT,
-                       "photometry": {k: c[k] for k in PHOTOMETRY_KEYS}, **{h: c[h] for h in host}}
-                      for c in curves]
-        elif return_format == 1:
-            result = [{"objectid": c["objectid"], "ra": c["ra"], "dec": c["dec"], "zp": ZEROPOINT,
-                       **{k: c[k] for k in PHOTOMETRY_KEYS}, **{h: c[h] for h in host}} for c in curves]
-        else:
-            keys = ["objectid", "ra", "dec", *PHOTOMETRY_KEYS, *host]
-            result = {k: [c[k] for c in curves] for k in keys}
-            result["zp"] = [ZEROPOINT] * len(curves)
-        return {"status": "ok", "diaobject": result}
+        pieces = ltcv_answer_pieces(ids, values["mjd_now"], bool(values["include_hostinfo"]), return_format)
+        return streaming_json_response(pieces, "ltcv")
 
 
 class LtcvFeaturesView(JsonApiView):

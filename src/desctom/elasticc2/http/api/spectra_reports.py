@@ -9,6 +9,7 @@ Contracts: :mod:`.followup_contract`; statements: :mod:`desctom.elasticc2.querie
 from __future__ import annotations
 
 from desctom.core.jsonapi import ApiError
+from desctom.core.jsonstream import streaming_json_response
 from desctom.elasticc2.http.api.followup_contract import (
     KNOWN_DOC,
     NEED_OBJECT_AND_FACILITY,
@@ -82,4 +83,5 @@ class GetKnownSpectrumInfoView(PostJsonView):
         filters = {"ids": values["objectid"], "facility": values["facility"], "mjd_min": values["mjd_min"],
                    "mjd_max": values["mjd_max"], "z_min": values["z_min"], "z_max": values["z_max"],
                    "classid": values["classid"], "since": values["since"]}
-        return {"status": "ok", "spectra": spectra.known_spectra(filters, values["include_user"])}
+        return streaming_json_response(spectra.known_spectra_pieces(filters, values["include_user"]),
+                                       "getknownspectruminfo")
