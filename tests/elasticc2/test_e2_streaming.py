@@ -27,8 +27,9 @@ from desctom.elasticc2.models import (
     DiaSource,
     PPDBDiaObject,
     SpectrumInfo,
+    WantedSpectra,
 )
-from desctom.elasticc2.queries import hot, lightcurves, spectra
+from desctom.elasticc2.queries import hot, lightcurves, spectra, wanted
 from desctom.elasticc2.workers.source_updater import rebuild_latest_classifications
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -57,6 +58,7 @@ def tiny_chunks(monkeypatch):
     monkeypatch.setattr(lightcurves, "CHUNK_OBJECTS", 4)
     monkeypatch.setattr(spectra, "SPECTRA_CHUNK", 2)
     monkeypatch.setattr(e2rest.PPDBDiaObjectViewSet, "stream_chunk", 5)
+    monkeypatch.setattr(wanted, "WANTED_CHUNK", 3)
 
 
 def load_objects() -> list[int]:
@@ -143,6 +145,29 @@ def test_known_spectra_streamed_equals_whole(http, include_user):
     assert res.content == json_bytes({"status": "ok", "spectra": whole})
     res = http("POST", "/elasticc2/getknownspectruminfo", {"facility": "none such"})
     assert res.content == b'{"status":"ok","spectra":[]}'
+
+
+@pytest.mark.parametrize(("include_user", "lim_mag"), [(False, None), (True, None), (False, 25.0)])
+def test_wanted_spectra_streamed_equals_whole(http, include_user, lim_mag):
+    import datetime as dt
+
+    user = User.objects.get(username="streamer")
+    for k, oid in enumerate(http.ids):  # two requesters for some objects, priorities with ties
+        for requester in ("RESSPECT", "other")[: 1 + k % 2]:
+            WantedSpectra.objects.create(wantspec_id=f"{oid} ; {requester}", diaobject_id=oid, user=user,
+                                         requester=requester, priority=1 + (k * 7 + len(requester)) % 4)
+    body = {"mjd_now": 60020.0, "detected_since_mjd": 59990.0, "include_user": include_user}
+    if lim_mag is not None:
+        body.update(lim_mag=lim_mag, lim_mag_band="r")
+    res = http("POST", "/elasticc2/spectrawanted", body)
+    assert res.status_code == 200, res.text
+    whole = spectra.wanted_spectra(
+        since=dt.datetime.now(dt.UTC) - dt.timedelta(days=14), detected=59990.0, mjd_now=60020.0,
+        claim_cut=dt.datetime.now(dt.UTC) - dt.timedelta(days=7), spectrum_cut=60013.0, lim_mag=lim_mag,
+        band="r" if lim_mag is not None else None, include_user=include_user)
+    assert res.content == json_bytes({"status": "ok", "wantedspectra": whole})
+    n = len(res.json()["wantedspectra"])
+    assert n > 2 * wanted.WANTED_CHUNK if lim_mag is None else 0 < n < len(http.ids)
 
 
 @pytest.mark.parametrize("offset", [0, 4, 22, 40])

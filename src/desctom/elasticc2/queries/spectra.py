@@ -71,8 +71,8 @@ def ask_for_spectra(requester: str, ids: list[int], priorities: list[int], user_
 #: The S/N > 3 test, in the form of the partial index ``elasticc2_diaforced_snr3`` (migration 0008).
 SNR3 = "{t}.psflux > 0 AND {t}.psflux > 3 * {t}.psfluxerr"
 
-_WANTED_SQL = """
-WITH wanted AS MATERIALIZED (
+#: The requests a ``spectrawanted`` question keeps: one per object (its highest priority).
+WANTED_ROWS = """
     SELECT DISTINCT ON (w.diaobject_id) w.diaobject_id, w.requester, w.priority, w.user_id
     FROM elasticc2_wantedspectra w
     WHERE w.wanttime >= %(since)s
@@ -81,7 +81,9 @@ WITH wanted AS MATERIALIZED (
       AND EXISTS (SELECT 1 FROM elasticc2_diasource s WHERE s.diaobject_id = w.diaobject_id
                   AND s.midpointtai > %(detected)s {source_until})
     ORDER BY w.diaobject_id, w.priority DESC, w.wanttime DESC, w.requester
-), bands AS (SELECT unnest(%(bands)s::text[]) AS filtername
+"""
+#: The JSON list of the requests ``wanted`` (a CTE the caller writes before it), highest priority first.
+WANTED_ANSWER = """, bands AS (SELECT unnest(%(bands)s::text[]) AS filtername
 ), latest AS (  -- per (object, band): the first entry of a backward scan of the S/N > 3 index
     SELECT w.diaobject_id, b.filtername, l.midpointtai, l.mag FROM wanted w CROSS JOIN bands b
     CROSS JOIN LATERAL (
@@ -105,6 +107,7 @@ SELECT COALESCE(json_agg(json_build_object('oid', a.diaobject_id, 'ra', a.ra, 'd
                          ORDER BY a.priority DESC, a.diaobject_id), '[]')::text
 FROM answer a
 """
+_WANTED_SQL = "WITH wanted AS MATERIALIZED (" + WANTED_ROWS + ")" + WANTED_ANSWER
 
 
 
@@ -115,8 +118,22 @@ def wanted_spectra(*, since: dt.datetime, detected: float, mjd_now: float | None
     requested since ``since``, detected after ``detected`` (up to ``mjd_now``), not planned since
     ``claim_cut`` and not observed since ``spectrum_cut`` (``None``: no such test), brighter than
     ``lim_mag`` in ``band`` if given; highest priority first."""
+    sql, params = wanted_sql_parts(since=since, detected=detected, mjd_now=mjd_now, claim_cut=claim_cut,
+                                   spectrum_cut=spectrum_cut, lim_mag=lim_mag, band=band,
+                                   include_user=include_user)
+    sql = _WANTED_SQL.format(**sql)
+    conn = conn or connection
+    with _atomic(conn), conn.cursor() as cur:
+        fast_plans(cur)
+        cur.execute(sql, params)
+        return orjson.Fragment(cur.fetchone()[0])
+
+
+def wanted_sql_parts(*, since, detected, mjd_now, claim_cut, spectrum_cut, lim_mag, band,
+                     include_user) -> tuple[dict, dict]:
+    """The format arguments of :data:`WANTED_ROWS` / :data:`WANTED_ANSWER` and the parameters."""
     until = "AND {t}.midpointtai <= %(mjd_now)s" if mjd_now is not None else ""
-    sql = _WANTED_SQL.format(
+    parts = dict(
         zp=ZEROPOINT, snr3=SNR3.format(t="f"), user=", 'user', a.username" if include_user else "",
         claimed=("AND NOT EXISTS (SELECT 1 FROM elasticc2_plannedspectra p WHERE p.diaobject_id = "
                  "w.diaobject_id AND p.created_at > %(claim_cut)s)") if claim_cut is not None else "",
@@ -127,11 +144,7 @@ def wanted_spectra(*, since: dt.datetime, detected: float, mjd_now: float | None
                   if lim_mag is not None else ""))
     params = {"since": since, "detected": detected, "mjd_now": mjd_now, "band": band, "lim_mag": lim_mag,
               "bands": list(BANDS), "claim_cut": claim_cut, "spectrum_cut": spectrum_cut}
-    conn = conn or connection
-    with _atomic(conn), conn.cursor() as cur:
-        fast_plans(cur)
-        cur.execute(sql, params)
-        return orjson.Fragment(cur.fetchone()[0])
+    return parts, params
 
 
 _PLAN_SQL = """

@@ -3,7 +3,8 @@
 Spectrum recommendation systems ask for spectra of known objects (one request per object and
 requester; asking again replaces it); observatories read what is wanted, recently detected,
 not yet claimed by a plan and not yet observed, with each band's latest S/N > 3 forced point.
-Contracts: :mod:`.followup_contract`; statements: :mod:`desctom.elasticc2.queries.spectra`.
+Contracts: :mod:`.followup_contract`; statements: :mod:`desctom.elasticc2.queries.spectra` (the
+wanted list streams: :mod:`desctom.elasticc2.queries.wanted`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 import datetime as dt
 
 from desctom.core.jsonapi import JsonApiView
+from desctom.core.jsonstream import streaming_json_response
 from desctom.elasticc2.http.api.followup_contract import ASK_DOC, WANTED_DOC
 from desctom.elasticc2.queries import spectra
 from desctom.elasticc2.queries.followup import mjd_of
+from desctom.elasticc2.queries.wanted import wanted_spectra_pieces
 
 #: ``not_claimed_in_last_days`` above this many days (1000 years) counts as this many.
 MAX_DAYS = 365_000.0
@@ -67,12 +70,12 @@ class SpectraWantedView(PostJsonView):
         detected = values["detected_since_mjd"]
         if detected is None:
             detected = anchor - _or(values["detected_in_last_days"], 14.0)
-        wanted = spectra.wanted_spectra(
+        return streaming_json_response(wanted_spectra_pieces(
             since=since, detected=detected, mjd_now=mjd_now,
             claim_cut=now - dt.timedelta(days=not_claimed) if not_claimed > 0 else None,
             spectrum_cut=anchor - no_spectra if no_spectra > 0 else None,
-            lim_mag=values["lim_mag"], band=values["lim_mag_band"], include_user=values["include_user"])
-        return {"status": "ok", "wantedspectra": wanted}
+            lim_mag=values["lim_mag"], band=values["lim_mag_band"], include_user=values["include_user"]),
+            "spectrawanted")
 
 
 def _or(value, default):
