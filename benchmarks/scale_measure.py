@@ -34,6 +34,9 @@ def measure_one_size(args) -> int:
             return 0
         result = {"objects": n, "built": built, "load_before": os.getloadavg()}
         catch_up()
+        print("warm-up night (not counted: a restarted cluster reads its tables from disk first):",
+              flush=True)
+        night(built, keep)
         result["nights"] = [night(built, keep) for _ in range(args.nights)]
         result["state"] = describe_state()
         result["reads"] = reads(built["clock"], args.requests)
@@ -104,6 +107,7 @@ def night(built: dict, keep: Path) -> dict:
             seconds[key] = t.seconds - (3.0 if "--idle-exit" in argv else 0.0)
     finally:
         kafka.destroy()
+    families = dict(_rows("SELECT family, seconds FROM metrics_metricrun"))
     client = _client()
     for key, url in (("classifiers page", "/elasticc2/classifiers"), ("front page", "/elasticc2/")):
         client.get(url)
@@ -114,7 +118,8 @@ def night(built: dict, keep: Path) -> dict:
     (keep / "built.json").write_text(json.dumps(built))
     line = ", ".join(f"{k} {v:.2f} s" for k, v in seconds.items())
     print(f"  night to MJD {built['clock']}: {sent:,} alerts; {line}", flush=True)
-    return {"alerts": sent, "seconds": seconds}
+    print("    metrics: " + ", ".join(f"{k} {v:.2f} s" for k, v in families.items()), flush=True)
+    return {"alerts": sent, "seconds": seconds, "metric_families": families}
 
 
 def _client():

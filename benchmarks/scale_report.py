@@ -38,9 +38,13 @@ def print_report(results: dict[int, dict]) -> dict:
     if len(sizes) > 1:
         small, big = sizes[0], sizes[-1]
         print(f"\ngrowth from {small:,} to {big:,} objects ({big / small:.0f}x the data):")
+        per_alert = alerts[big] / max(alerts[small], 1)
+        print(f"  (the night's alerts grew {per_alert:.2f}x: the cost of each nightly operation per alert "
+              "of the night is the second figure)")
         for op in nightly[small]:
             growth[op] = nightly[big][op] / max(nightly[small][op], 1e-6)
-            print(f"  nightly {op}: {growth[op]:.2f}x")
+            growth[f"{op} per alert"] = growth[op] / per_alert
+            print(f"  nightly {op}: {growth[op]:.2f}x; per alert of the night {growth[op] / per_alert:.2f}x")
         for read in results[small]["reads"]:
             a, b = results[small]["reads"][read], results[big]["reads"][read]
             growth[f"{read} per object"] = b["per_object_ms"] / max(a["per_object_ms"], 1e-9)
