@@ -15,7 +15,8 @@ a cone search and a fast-SQL count of one object's forced sources; and the table
 
 A kept state moves on by ``--nights`` nights per run. ``--discard`` deletes each size's cluster once
 measured (one large size on disk at a time). At the end: the figures of every size, the growth ratio
-of each operation from the smallest to the largest size, and the load average.
+of each operation from the smallest to the largest size, and the load average. Each size's figures
+stay in ``DIR/objects-N.result.json``; ``--report-only`` reports sizes measured by earlier runs.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def main(argv=None) -> int:
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON to FILE")
     parser.add_argument("--discard", action="store_true", help="delete each size's cluster once measured")
     parser.add_argument("--build-only", action="store_true", help="build (or check) the states, time nothing")
+    parser.add_argument("--report-only", action="store_true",
+                        help="measure nothing: report the results kept in --keep DIR for these sizes")
     parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)  # the child process
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -60,6 +63,11 @@ def main(argv=None) -> int:
     if not sizes or min(sizes) < 100:
         parser.error("--objects needs sizes of at least 100 objects")
     results = {}
+    if args.report_only:
+        if not args.keep:
+            parser.error("--report-only needs --keep DIR")
+        results = {n: json.loads((Path(args.keep) / f"objects-{n}.result.json").read_text()) for n in sizes}
+        sizes = []
     for n in sizes:
         keep = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="desctom-scale-"))
         out = keep / f"objects-{n}.result.json"
