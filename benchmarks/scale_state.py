@@ -112,7 +112,7 @@ def record_sender_run() -> None:
                   'finished'
            FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
            WHERE a.alertsenttimestamp IS NOT NULL
-             AND NOT EXISTS (SELECT 1 FROM elasticc2_alertsenderrun)""")
+           HAVING count(*) > 0 AND NOT EXISTS (SELECT 1 FROM elasticc2_alertsenderrun)""")
 
 
 def describe_state() -> dict:
