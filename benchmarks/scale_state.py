@@ -13,6 +13,7 @@ here uses it).
 from __future__ import annotations
 
 from _harness import Timer
+from hot import run, scalar  # noqa: F401 (scale_measure imports them from here)
 
 #: The 20 leaf classes RandomSNType spreads its probabilities over (as the fake broker).
 LEAVES = [2222, 2223, 2224, 2225, 2226, 2232, 2233, 2234, 2235, 2242, 2243, 2244, 2245, 2246, 2322, 2323,
@@ -24,22 +25,6 @@ _SENT = "(now() - make_interval(secs => (%(now)s - s.midpointtai) * 86400))"
 _MESSAGE_COLUMNS = ("streammessage_id, topicname, kafkapartition, alert_id, diasource_id, msghdrtimestamp, "
                     "descingesttimestamp, elasticcpublishtimestamp, brokeringesttimestamp, classifier_id, "
                     "classid, probability")
-
-
-def run(sql: str, params=None) -> int:
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.rowcount
-
-
-def scalar(sql: str, params=None):
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.fetchone()[0]
 
 
 def campaign_state(now: float) -> None:

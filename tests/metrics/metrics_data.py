@@ -46,14 +46,16 @@ def seconds(s: float) -> dt.timedelta:
     return dt.timedelta(seconds=s)
 
 
-def truth(obj: int) -> DiaObjectTruth:
+def truth(obj: int, gentype: int | None = None, peakmjd: float = 60000.0) -> DiaObjectTruth:
+    """A truth row of ``obj`` (gentype: ``GENTYPES[obj]`` unless given), zeros elsewhere."""
     zeros = dict.fromkeys(("libid", "sim_searcheff_mask", "sim_template_index", "zcmb", "zhelio",
                            "zcmb_smear", "ra", "dec", "mwebv", "rv", "av", "mu", "lensdmu",
                            "mjd_detect_first",
                            "mjd_detect_last", "dtseason_peak", "peakmag_u", "peakmag_g", "peakmag_r",
                            "peakmag_i", "peakmag_z", "peakmag_y", "snrmax", "snrmax2", "snrmax3", "nobs",
                            "nobs_saturate"), 0)
-    return DiaObjectTruth(diaobject_id=obj, gentype=GENTYPES[obj], peakmjd=60000.0, **zeros)
+    return DiaObjectTruth(diaobject_id=obj, gentype=GENTYPES[obj] if gentype is None else gentype,
+                          peakmjd=peakmjd, **zeros)
 
 
 def message(cfer, obj, k, msghdr, ingest, classes, alert_id=None):

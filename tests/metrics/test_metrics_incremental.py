@@ -8,6 +8,7 @@ import math
 import random
 from io import StringIO
 
+import metrics_data
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -49,13 +50,7 @@ def campaign(rng: random.Random):
 
 
 def truth(obj: int, gentype: int) -> DiaObjectTruth:
-    zeros = dict.fromkeys(("libid", "sim_searcheff_mask", "sim_template_index", "zcmb", "zhelio",
-                           "zcmb_smear", "ra", "dec", "mwebv", "rv", "av", "mu", "lensdmu",
-                           "mjd_detect_first",
-                           "mjd_detect_last", "dtseason_peak", "peakmag_u", "peakmag_g", "peakmag_r",
-                           "peakmag_i", "peakmag_z", "peakmag_y", "snrmax", "snrmax2", "snrmax3", "nobs",
-                           "nobs_saturate"), 0)
-    return DiaObjectTruth(diaobject_id=obj, gentype=gentype, peakmjd=PEAK, **zeros)
+    return metrics_data.truth(obj, gentype, PEAK)
 
 
 def classification(rng: random.Random) -> tuple[list[int], list[float]]:
