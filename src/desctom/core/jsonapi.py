@@ -9,12 +9,9 @@ status (``error_prefix`` holds the ``"Exception in <View>: "`` part).
 
 from __future__ import annotations
 
-import gc
 import json
 import math
 import re
-import threading
-from contextlib import contextmanager
 
 import numpy as np
 import orjson
@@ -75,38 +72,6 @@ def json_bytes(data) -> bytes:
     """``data`` as strict JSON (NaN and infinities become ``null``; numpy arrays and scalars allowed,
     float32 values written with the digits float32 needs), UTF-8."""
     return orjson.dumps(data, default=_json_default, option=_JSON_OPTIONS)
-
-
-_gc_lock = threading.Lock()
-_gc_pausers = 0
-
-
-@contextmanager
-def gc_paused():
-    """Pause Python's cyclic garbage collector while a big answer is built and written.
-
-    Such answers allocate hundreds of thousands of containers; each batch of allocations would
-    start a collection that walks every live object, adding 100-500 ms to some requests (measured
-    on ``gethottransients``). Reference counting still frees everything the answer drops, and
-    nothing here makes cycles. Nested and concurrent pauses (request threads) are counted: the
-    collector comes back when the last one ends, if it was on before the first.
-    """
-    global _gc_pausers
-    with _gc_lock:
-        if _gc_pausers == 0:
-            gc_paused.was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pausers += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pausers -= 1
-            if _gc_pausers == 0 and gc_paused.was_enabled:
-                gc.enable()
-
-
-gc_paused.was_enabled = True
 
 
 def strict_json_response(data, status: int = 200) -> HttpResponse:
