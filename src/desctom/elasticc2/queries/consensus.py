@@ -81,7 +81,8 @@ LEFT JOIN LATERAL (
         WHERE l.diaobject_id = t.diaobject_id AND l.classifier_id = k.classifier_id
           AND l.midpointtai <= t.midpointtai
         ORDER BY l.midpointtai DESC, l.descingesttimestamp DESC, l.brokermessage_id DESC LIMIT 1) p
-    JOIN elasticc2_brokermessage m ON m.brokermessage_id = p.brokermessage_id
+    JOIN elasticc2_brokermessage m  -- the classifier too: one partition when the table is partitioned
+      ON m.brokermessage_id = p.brokermessage_id AND m.classifier_id = k.classifier_id
     CROSS JOIN LATERAL unnest(m.classid, m.probability) AS u(classid, probability)
     WHERE k.diaobject_id = t.diaobject_id
       AND u.classid = ANY(%(leaves)s::smallint[]) AND u.probability > 0

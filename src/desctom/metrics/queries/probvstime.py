@@ -31,7 +31,8 @@ _STAGE_FILL = """
     SELECT c.classifier_id, g.classid, floor(c.midpointtai - t.peakmjd)::int, c.delta,
            m.classid, m.probability
     FROM changes c
-    JOIN elasticc2_brokermessage m ON m.brokermessage_id = c.brokermessage_id
+    JOIN elasticc2_brokermessage m  -- the classifier too: one partition when the table is partitioned
+      ON m.brokermessage_id = c.brokermessage_id AND m.classifier_id = c.classifier_id
     JOIN elasticc2_diaobjecttruth t ON t.diaobject_id = c.diaobject_id
     JOIN elasticc2_classidofgentype g ON g.gentype = t.gentype AND g.exactmatch
     WHERE c.midpointtai - t.peakmjd >= %(lo)s AND c.midpointtai - t.peakmjd < %(hi)s
@@ -78,7 +79,8 @@ def compute(cur, full: bool = False) -> tuple[int, str]:
         cur.execute(f"WITH taken AS ({_TAKE_LOG}) INSERT INTO _pvt_changes "
                     "(classifier_id, diaobject_id, midpointtai, brokermessage_id, delta) SELECT * FROM taken")
         cur.execute("SELECT EXISTS (SELECT 1 FROM _pvt_changes c WHERE NOT EXISTS ("
-                    "SELECT 1 FROM elasticc2_brokermessage m WHERE m.brokermessage_id = c.brokermessage_id))")
+                    "SELECT 1 FROM elasticc2_brokermessage m WHERE m.brokermessage_id = c.brokermessage_id "
+                    "AND m.classifier_id = c.classifier_id))")
         full = cur.fetchone()[0]
         note = "full (a logged message was deleted)" if full else "changes since the last run"
     if full:
