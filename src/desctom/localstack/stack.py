@@ -14,7 +14,7 @@ from desctom.core.config import EMBEDDED_DB_NAME, EMBEDDED_DB_USER, Config, reda
 from desctom.core.demo import DemoOptions
 from desctom.elasticc2.queries.pollerhealth import jsonable, kafka_reachable
 from desctom.localstack.campaign import campaign_status, format_campaign, format_streams, stream_health
-from desctom.localstack.kafka import LocalKafka, check_storage_setting, storage_url
+from desctom.localstack.kafka import LocalKafka, check_storage_setting, configure_storage
 from desctom.localstack.pgsizing import settings_at
 from desctom.localstack.postgres import LocalPostgres
 from desctom.localstack.procs import StackError, StateFile, pid_alive, port_in_use, tcp_answers, terminate
@@ -176,11 +176,13 @@ class SystemStack:
                       f"(data in {cfg.pg_dir})")
             self.state.update(postgres_pid=self.postgres.postmaster_pid())
         if cfg.embedded_kafka:  # after PostgreSQL: the broker may keep its data there
-            self.kafka.storage = storage_url(cfg.kafka_storage, self.postgres if cfg.embedded_db else None)
+            configure_storage(self.kafka, cfg.kafka_storage, self.postgres if cfg.embedded_db else None)
             pid = self.kafka.start()
             self._say(f"kafka      tansu running on {self.kafka.bootstrap} (pid {pid}, storage "
                       f"{self.kafka.storage_label})")
-            self.state.update(kafka_pid=pid, kafka_storage=self.kafka.storage_label)
+            store_pid = self.kafka.gateway.proc.pid if self.kafka.gateway else None
+            self.state.update(kafka_pid=pid, kafka_storage=self.kafka.storage_label,
+                              kafka_objectstore_pid=store_pid)
         self._say("migrating the database ...")
         self._manage("migrate", "--noinput", quiet=True)
         proc = self._manage("ensure_accounts", "--no-print-password", quiet=True)
@@ -202,6 +204,14 @@ class SystemStack:
         """Restart the embedded broker or a service that died, with back-off; give up at 5 deaths in 60 s."""
         if self.cfg.embedded_kafka and self.kafka.proc is not None and self.kafka.proc.poll() is not None:
             self._restart_kafka()
+        elif self.cfg.embedded_kafka:
+            try:
+                if self.kafka.revive_gateway():
+                    pid = self.kafka.gateway.proc.pid
+                    self._say(f"kafka      its object store died; running again (pid {pid})")
+                    self.state.update(kafka_objectstore_pid=pid)
+            except StackError as exc:  # tried again on the next round
+                self._say(str(exc))
         for service in self.services:
             if not service.exited():
                 continue
@@ -236,7 +246,8 @@ class SystemStack:
         except StackError as exc:  # port still held, say: tried again on the next round
             self._say(str(exc))
             return
-        self.state.update(kafka_pid=pid)
+        self.state.update(kafka_pid=pid, kafka_objectstore_pid=self.kafka.gateway.proc.pid
+                          if self.kafka.gateway else None)
         self._say(f"kafka      tansu running again on {self.kafka.bootstrap} (pid {pid})")
         topics = [self.cfg.classification_topic, *(KAFKA_DEMO_TOPICS if self.demo else ())]
         try:
@@ -331,7 +342,8 @@ class SystemStack:
                 terminate(pid, timeout=5, sig=signal.SIGKILL)
             stopped.append(f"supervisor (pid {pid})")
         # Anything the supervisor could not stop (it was killed, say): stop it here.
-        for name, spid in {**state.get("services", {}), "kafka": state.get("kafka_pid")}.items():
+        for name, spid in {**state.get("services", {}), "kafka": state.get("kafka_pid"),
+                           "kafka-objectstore": state.get("kafka_objectstore_pid")}.items():
             if spid and pid_alive(spid):
                 terminate(spid)
                 stopped.append(f"{name} (pid {spid})")
