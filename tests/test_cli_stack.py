@@ -41,7 +41,8 @@ def processes_of(home: str) -> list[int]:
 
 def started_pids(home: Path) -> list[int]:
     state = json.loads((home / "run" / "desctom.json").read_text())
-    pids = [state["supervisor_pid"], state["kafka_pid"], state["postgres_pid"], *state["services"].values()]
+    pids = [state["supervisor_pid"], state["kafka_pid"], state.get("kafka_objectstore_pid"),
+            state["postgres_pid"], *state["services"].values()]
     return [p for p in pids if p]
 
 
@@ -72,6 +73,13 @@ def test_up_detached_browser_login_status_down(stack_env, browser):
         "postgres": (True, True), "kafka": (True, True), "web": (True, True),
         "brokerpoll": (True, True), "source-updater": (True, True), "long-query-runner": (True, True),
         "long-query-runner-2": (True, True), "metrics": (True, True)}  # DESCTOM_SQL_RUNNERS=2
+    # The broker keeps its data in PostgreSQL's database tansu by default; status never shows the password.
+    pg_password = (home / "secrets" / "pg_password").read_text().strip()
+    assert status["components"]["kafka"]["storage"].startswith(
+        f"postgres://desctom:***@127.0.0.1:{stack_env['DESCTOM_PG_PORT']}/tansu")
+    text = run(stack_env, "status").stdout
+    assert "kafka storage      postgres://desctom:***@" in text and pg_password not in text
+    assert pg_password not in (home / "log" / "desctom.log").read_text()
 
     again = run(stack_env, "up", "--detach")
     assert again.returncode == 1 and "already running" in again.stderr

@@ -14,6 +14,12 @@ variable                   meaning                                 default
 ``DESCTOM_ADMIN_PASSWORD`` its password on first creation          generated, kept in the data dir
 ``DATABASE_URL``           use this PostgreSQL, not the embedded   (embedded)
 ``KAFKA_BOOTSTRAP_SERVERS`` use this Kafka, not the embedded        (embedded)
+``DESCTOM_KAFKA_STORAGE``  embedded broker's storage: ``auto``,    ``auto``
+                           ``postgres`` (database ``tansu`` of the
+                           embedded PostgreSQL), ``memory`` or a
+                           full tansu storage URL; ``auto`` is
+                           ``postgres`` if the tansu build has that
+                           engine, else ``memory``
 ``DESCTOM_DEBUG``          Django debug pages (``1`` to enable)     off
 ``DESCTOM_ALLOWED_HOSTS``  comma-separated extra host names        ``127.0.0.1,localhost``
 ``DESCTOM_WEB_WORKERS``    gunicorn worker processes               ``2``
@@ -116,6 +122,7 @@ class Config:
     max_upload_body_bytes: int = 100_000_000
     login_failure_limit: int = 10
     login_cooloff_minutes: int = 15
+    kafka_storage: str = "auto"  # DESCTOM_KAFKA_STORAGE: auto | postgres | memory | a tansu storage URL
 
     @property
     def embedded_db(self) -> bool:
@@ -213,6 +220,22 @@ def redact_url(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
+KAFKA_STORAGE_WORDS = ("auto", "postgres", "memory")
+KAFKA_STORAGE_SCHEMES = ("postgres", "postgresql", "memory", "s3", "null")
+
+
+def _kafka_storage() -> str:
+    """``DESCTOM_KAFKA_STORAGE``: one of :data:`KAFKA_STORAGE_WORDS` or a tansu storage URL."""
+    raw = os.environ.get("DESCTOM_KAFKA_STORAGE", "").strip() or "auto"
+    if raw.lower() in KAFKA_STORAGE_WORDS:
+        return raw.lower()
+    scheme = urlsplit(raw).scheme.lower() if "://" in raw else ""
+    if scheme not in KAFKA_STORAGE_SCHEMES:
+        raise ConfigError(f"DESCTOM_KAFKA_STORAGE={redact_url(raw)!r} must be auto, postgres, memory or a "
+                          "tansu storage URL (postgres://user:password@host:port/db, memory://tansu/, s3://bucket/)")
+    return raw
+
+
 def load() -> Config:
     """Read the configuration from the environment."""
     home = Path(os.environ.get("DESCTOM_HOME", "").strip() or "var").expanduser().absolute()
@@ -255,6 +278,7 @@ def load() -> Config:
         max_upload_body_bytes=_positive_int("DESCTOM_MAX_UPLOAD_BODY_BYTES", 100_000_000),
         login_failure_limit=_positive_int("DESCTOM_LOGIN_FAILURE_LIMIT", 10),
         login_cooloff_minutes=_positive_int("DESCTOM_LOGIN_COOLOFF_MINUTES", 15),
+        kafka_storage=_kafka_storage(),
     )
 
 

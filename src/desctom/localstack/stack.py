@@ -14,7 +14,7 @@ from desctom.core.config import EMBEDDED_DB_NAME, EMBEDDED_DB_USER, Config, reda
 from desctom.core.demo import DemoOptions
 from desctom.elasticc2.queries.pollerhealth import jsonable, kafka_reachable
 from desctom.localstack.campaign import campaign_status, format_campaign, format_streams, stream_health
-from desctom.localstack.kafka import LocalKafka
+from desctom.localstack.kafka import LocalKafka, check_storage_setting, configure_storage
 from desctom.localstack.pgsizing import settings_at
 from desctom.localstack.postgres import LocalPostgres
 from desctom.localstack.procs import StackError, StateFile, pid_alive, port_in_use, tcp_answers, terminate
@@ -106,6 +106,7 @@ class SystemStack:
             if port_in_use(cfg.kafka_port):
                 raise StackError(f"Kafka port {cfg.kafka_port} (DESCTOM_KAFKA_PORT) on 127.0.0.1 is "
                                  "already in use by another program")
+            check_storage_setting(cfg.kafka_storage, cfg.embedded_db)
         else:
             check_kafka_servers(cfg.kafka_servers)
 
@@ -174,10 +175,14 @@ class SystemStack:
             self._say(f"postgres   {'created and ' if created else ''}running on 127.0.0.1:{cfg.pg_port} "
                       f"(data in {cfg.pg_dir})")
             self.state.update(postgres_pid=self.postgres.postmaster_pid())
-        if cfg.embedded_kafka:
+        if cfg.embedded_kafka:  # after PostgreSQL: the broker may keep its data there
+            configure_storage(self.kafka, cfg.kafka_storage, self.postgres if cfg.embedded_db else None)
             pid = self.kafka.start()
-            self._say(f"kafka      tansu running on {self.kafka.bootstrap} (pid {pid})")
-            self.state.update(kafka_pid=pid)
+            self._say(f"kafka      tansu running on {self.kafka.bootstrap} (pid {pid}, storage "
+                      f"{self.kafka.storage_label})")
+            store_pid = self.kafka.gateway.proc.pid if self.kafka.gateway else None
+            self.state.update(kafka_pid=pid, kafka_storage=self.kafka.storage_label,
+                              kafka_objectstore_pid=store_pid)
         self._say("migrating the database ...")
         self._manage("migrate", "--noinput", quiet=True)
         proc = self._manage("ensure_accounts", "--no-print-password", quiet=True)
@@ -199,6 +204,14 @@ class SystemStack:
         """Restart the embedded broker or a service that died, with back-off; give up at 5 deaths in 60 s."""
         if self.cfg.embedded_kafka and self.kafka.proc is not None and self.kafka.proc.poll() is not None:
             self._restart_kafka()
+        elif self.cfg.embedded_kafka:
+            try:
+                if self.kafka.revive_gateway():
+                    pid = self.kafka.gateway.proc.pid
+                    self._say(f"kafka      its object store died; running again (pid {pid})")
+                    self.state.update(kafka_objectstore_pid=pid)
+            except StackError as exc:  # tried again on the next round
+                self._say(str(exc))
         for service in self.services:
             if not service.exited():
                 continue
@@ -217,8 +230,8 @@ class SystemStack:
             self.state.update(services={s.name: s.pid for s in self.services})
 
     def _restart_kafka(self) -> None:
-        """The embedded broker died: start it again on its port, recreate the system's topics, restart
-        the services holding Kafka sessions (their groups and offsets lived in the dead broker)."""
+        """The embedded broker died: start it again on its port and storage, recreate the system's topics
+        (kept by a durable storage, lost by memory), restart the services holding Kafka sessions."""
         code = self.kafka.proc.poll()
         now = time.time()
         self._kafka_deaths = [t for t in self._kafka_deaths if now - t < 60] + [now]
@@ -233,7 +246,8 @@ class SystemStack:
         except StackError as exc:  # port still held, say: tried again on the next round
             self._say(str(exc))
             return
-        self.state.update(kafka_pid=pid)
+        self.state.update(kafka_pid=pid, kafka_objectstore_pid=self.kafka.gateway.proc.pid
+                          if self.kafka.gateway else None)
         self._say(f"kafka      tansu running again on {self.kafka.bootstrap} (pid {pid})")
         topics = [self.cfg.classification_topic, *(KAFKA_DEMO_TOPICS if self.demo else ())]
         try:
@@ -245,7 +259,7 @@ class SystemStack:
         env = self.child_env()
         for service in self.services:
             if service.name in KAFKA_CLIENTS and not service.exited():
-                self._say(f"{service.name} restarted: its Kafka group was in the broker that died")
+                self._say(f"{service.name} restarted: its Kafka session was with the broker that died")
                 service.stop()
                 try:
                     service.start(env)
@@ -256,13 +270,14 @@ class SystemStack:
     def _stop_all(self) -> None:
         for service in reversed(self.services):
             service.stop()
-        self.kafka.stop()
+        self.kafka.stop()  # before PostgreSQL, which may hold the broker's storage
         if self.cfg.embedded_db:
             self.postgres.stop()
         self.state.clear()
 
     def summary(self) -> str:
         cfg = self.cfg
+        storage = self.state.read().get("kafka_storage") or self.kafka.storage_label
         db = (f"postgresql://{EMBEDDED_DB_USER}@127.0.0.1:{cfg.pg_port}/{EMBEDDED_DB_NAME} "
               f"(password in {cfg.pg_password_file})" if cfg.embedded_db else redact_url(cfg.database_url))
         return "\n".join([
@@ -272,7 +287,8 @@ class SystemStack:
             f"  API         {cfg.web_url}/api/   token: POST {cfg.web_url}/api/token-auth/",
             f"  admin user  {cfg.admin_user}   (password file, if generated: {cfg.admin_password_file})",
             f"  database    {db}",
-            f"  kafka       {cfg.kafka_bootstrap}" + ("   (embedded tansu)" if cfg.embedded_kafka else ""),
+            f"  kafka       {cfg.kafka_bootstrap}" + (f"   (embedded tansu, storage {storage})"
+                                                  if cfg.embedded_kafka else ""),
             f"  data dir    {cfg.home}",
             f"  logs        {cfg.log_dir}",
             *([f"  campaign    one simulated night every {self.demo.night_seconds:g} s: "
@@ -326,7 +342,8 @@ class SystemStack:
                 terminate(pid, timeout=5, sig=signal.SIGKILL)
             stopped.append(f"supervisor (pid {pid})")
         # Anything the supervisor could not stop (it was killed, say): stop it here.
-        for name, spid in {**state.get("services", {}), "kafka": state.get("kafka_pid")}.items():
+        for name, spid in {**state.get("services", {}), "kafka": state.get("kafka_pid"),
+                           "kafka-objectstore": state.get("kafka_objectstore_pid")}.items():
             if spid and pid_alive(spid):
                 terminate(spid)
                 stopped.append(f"{name} (pid {spid})")
@@ -363,7 +380,9 @@ class SystemStack:
         answers = kafka_reachable(cfg.kafka_bootstrap, timeout=2.0)
         comps["kafka"] = {"running": answers if not cfg.embedded_kafka else bool(pid_alive(kpid) and answers),
                           "address": cfg.kafka_bootstrap, "pid": kpid if pid_alive(kpid) else None,
-                          "healthy": answers, "embedded": cfg.embedded_kafka}
+                          "healthy": answers, "embedded": cfg.embedded_kafka,
+                          "storage": (state.get("kafka_storage") or f"{cfg.kafka_storage} (not started)")
+                          if cfg.embedded_kafka else None}
         services = state.get("services", {}) if sup else {}
         wpid = services.get("web")
         healthy = http_ok(f"{cfg.web_url}/healthz?scope=web")
@@ -399,6 +418,9 @@ def format_status(status: dict) -> str:
         health = "healthy" if comp["healthy"] else "unhealthy"
         pid = f"pid {comp['pid']}" if comp.get("pid") else ""
         lines.append(f"  {name:<18} {state:<8} {health:<10} {comp.get('address', ''):<32} {pid}")
+    storage = status["components"].get("kafka", {}).get("storage")
+    if storage:
+        lines.append(f"  kafka storage      {storage}")
     settings = status["components"].get("postgres", {}).get("settings")
     if settings:
         lines.append("  postgres settings  " + ", ".join(f"{k}={v}" for k, v in settings.items()))
