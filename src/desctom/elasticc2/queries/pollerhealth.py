@@ -80,9 +80,10 @@ def judge_stream(row: dict, now: datetime.datetime, stall: int,
 
 
 def judge_streams(cursor, now: datetime.datetime | None = None, stall: int | None = None) -> list[dict]:
-    """Every stream, judged (``now``: the database's clock unless given)."""
+    """Every stream, judged (``now``: the database's wall clock unless given; not ``now()``, which is
+    the start of the caller's transaction and would make a stall look younger than it is)."""
     if now is None:
-        cursor.execute("SELECT now()")
+        cursor.execute("SELECT clock_timestamp()")
         now = cursor.fetchone()[0]
     stall = stall_seconds() if stall is None else stall
     return [judge_stream(row, now, stall) for row in stream_rows(cursor)]
