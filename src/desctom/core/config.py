@@ -41,6 +41,9 @@ variable                   meaning                                 default
 ``DESCTOM_SQL_TEMP_FILE_LIMIT`` temporary disk space per SQL query ``20GB``
 ``DESCTOM_POLL_STALL_SECONDS`` seconds a stream may have lag and   ``120``
                            no progress before it is stalled
+``DESCTOM_POLL_PROCESSES`` poller processes per broker stream      ``1``
+                           (one consumer group; 1..64) where the
+                           stream's ``processes`` is not set
 ``DESCTOM_MAX_BODY_BYTES`` largest request body (most endpoints) ``4000000``
 ``DESCTOM_MAX_BROKERMESSAGE_BODY_BYTES`` largest broker-message    ``64000000``
                            PUT body
@@ -116,6 +119,8 @@ class Config:
     sql_temp_max_bytes: int = 1_000_000_000
     # issue 15 (poller health): a stream with lag and no progress for this long is stalled
     poll_stall_seconds: int = 120
+    # issue 18 (pollers in consumer groups): processes per stream unless the stream says otherwise
+    poll_processes: int = 1
     # issue 15 (identity & limits): request body caps (bytes) and login throttling
     max_body_bytes: int = 4_000_000
     max_brokermessage_body_bytes: int = 64_000_000
@@ -273,6 +278,7 @@ def load() -> Config:
         sql_result_max_bytes=_positive_int("DESCTOM_SQL_RESULT_MAX_BYTES", 2_000_000_000),
         sql_temp_max_bytes=_positive_int("DESCTOM_SQL_TEMP_MAX_BYTES", 1_000_000_000),
         poll_stall_seconds=_positive_int("DESCTOM_POLL_STALL_SECONDS", 120),
+        poll_processes=_poll_processes(),
         max_body_bytes=_positive_int("DESCTOM_MAX_BODY_BYTES", 4_000_000),
         max_brokermessage_body_bytes=_positive_int("DESCTOM_MAX_BROKERMESSAGE_BODY_BYTES", 64_000_000),
         max_upload_body_bytes=_positive_int("DESCTOM_MAX_UPLOAD_BODY_BYTES", 100_000_000),
@@ -331,6 +337,17 @@ def _positive_int(name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise ConfigError(f"{name}={raw!r} must be a positive integer")
     return int(raw)
+
+
+#: Most poller processes one broker stream may run (Kafka gives each at least one partition).
+MAX_POLL_PROCESSES = 64
+
+
+def _poll_processes() -> int:
+    value = _positive_int("DESCTOM_POLL_PROCESSES", 1)
+    if value > MAX_POLL_PROCESSES:
+        raise ConfigError(f"DESCTOM_POLL_PROCESSES={value} must be 1..{MAX_POLL_PROCESSES}")
+    return value
 
 
 def write_private(path: Path, text: str) -> None:

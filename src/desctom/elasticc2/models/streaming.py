@@ -31,9 +31,15 @@ class AlertSenderRun(models.Model):
 
 
 class BrokerPollerStatus(models.Model):
-    """The latest state of the poller of one broker stream (one row per configured broker)."""
+    """The latest state of one poller process of a broker stream: one row per (broker, member).
 
-    broker = models.CharField(max_length=100, unique=True)
+    A stream runs ``processes`` members (0..N-1) in one Kafka consumer group; each writes its own row
+    (its partitions' lag, its counts); :mod:`desctom.elasticc2.queries.pollerhealth` sums them.
+    """
+
+    broker = models.CharField(max_length=100)
+    #: Which of the stream's poller processes (0..N-1) this row is.
+    member = models.IntegerField(default=0, db_default=0)
     started = models.DateTimeField(null=True)
     heartbeat = models.DateTimeField(null=True)
     consumed = models.BigIntegerField(default=0)
@@ -50,9 +56,15 @@ class BrokerPollerStatus(models.Model):
     member_id = models.TextField(null=True)
     #: Partitions assigned to the consumer, as ``["topic[partition]", ...]``.
     assigned = models.JSONField(null=True)
-    #: Kafka high-water marks minus committed offsets, summed over the assigned partitions.
+    #: Kafka high-water marks minus committed offsets, summed over this member's assigned partitions.
     lag = models.BigIntegerField(null=True)
     lag_time = models.DateTimeField(null=True)
+    #: The same over every partition of the stream's topics: the consumer group's total lag.
+    group_lag = models.BigIntegerField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["broker", "member"],
+                                               name="elasticc2_brokerpollerstatus_member")]
 
 
 class BrokerMessageQuarantine(models.Model):

@@ -12,6 +12,22 @@ from desctom.survey.mjd import mjd_to_date
 MESSAGES_CAP = 1_000_000
 
 
+def combine_pollers(rows) -> list[dict]:
+    """One entry per broker from ``(broker, member, heartbeat, stored)`` rows: ``stored`` summed over
+    its members, the latest ``heartbeat``, and ``members`` (each member's own)."""
+    pollers: dict[str, dict] = {}
+    for broker, member, heartbeat, stored in rows:
+        entry = pollers.setdefault(broker, {"broker": broker, "heartbeat": None, "stored": 0, "members": []})
+        entry["stored"] += stored or 0
+        if heartbeat is not None and (entry["heartbeat"] is None or heartbeat > entry["heartbeat"]):
+            entry["heartbeat"] = heartbeat
+        entry["members"].append({"member": member, "heartbeat": heartbeat.isoformat() if heartbeat else None,
+                                 "stored": stored or 0})
+    for entry in pollers.values():
+        entry["heartbeat"] = entry["heartbeat"].isoformat() if entry["heartbeat"] else None
+    return list(pollers.values())
+
+
 def campaign_state(connection) -> dict:
     """Clock, last-hour rates, sizes of the campaign and each poller's heartbeat, read on ``connection``
     (a psycopg connection, or any DB-API connection whose cursors are context managers)."""
@@ -27,9 +43,9 @@ def campaign_state(connection) -> dict:
                    (SELECT reltuples::bigint FROM pg_class WHERE relname = 'elasticc2_ppdbdiaobject')""",
                     [MESSAGES_CAP + 1])
         mjd, sent, messages, classifiers, known, ppdb = cur.fetchone()
-        cur.execute("SELECT broker, heartbeat, stored FROM elasticc2_brokerpollerstatus ORDER BY broker")
-        pollers = [{"broker": b, "heartbeat": h.isoformat() if h else None, "stored": n}
-                   for b, h, n in cur.fetchall()]
+        cur.execute("SELECT broker, member, heartbeat, stored FROM elasticc2_brokerpollerstatus "
+                    "ORDER BY broker, member")
+        pollers = combine_pollers(cur.fetchall())
     return {"clock_mjd": mjd, "clock_date": mjd_to_date(mjd) if mjd is not None else None,
             "alerts_sent_last_hour": int(sent), "messages_last_hour": messages, "classifiers": classifiers,
             "known_objects": known, "ppdb_objects_estimate": max(ppdb or 0, 0),

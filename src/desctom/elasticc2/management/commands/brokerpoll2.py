@@ -11,7 +11,12 @@ import os
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from desctom.elasticc2.workers.brokerpoll.streams import StreamConfigError, load_streams, preset_streams
+from desctom.elasticc2.workers.brokerpoll.streams import (
+    MAX_PROCESSES,
+    StreamConfigError,
+    load_streams,
+    preset_streams,
+)
 from desctom.elasticc2.workers.brokerpoll.supervisor import BrokerPollSupervisor
 
 
@@ -45,6 +50,10 @@ class Command(BaseCommand):
         parser.add_argument("--batch-timeout", type=float, default=1.0, help="seconds to wait for a batch")
         parser.add_argument("--heartbeat-timeout", type=float, default=300.0,
                             help="restart a consumer silent for this many seconds")
+        parser.add_argument("--processes", type=int, default=None,
+                            help="poller processes per stream, all in the stream's one consumer group "
+                                 "(overrides each stream's 'processes'; default: the stream's, else "
+                                 "$DESCTOM_POLL_PROCESSES, else 1)")
         parser.add_argument("--idle-exit", type=float, default=None,
                             help="stop once no message arrived for this many seconds (tests, catch-up runs)")
 
@@ -64,6 +73,7 @@ class Command(BaseCommand):
         names = [s.name for s in streams]
         if len(set(names)) != len(names):
             raise CommandError(f"broker names must be unique, got {', '.join(names)}")
+        self._set_processes(streams, opts["processes"])
         for name, value in (("--batch-size", opts["batch_size"]), ("--batch-timeout", opts["batch_timeout"]),
                             ("--heartbeat-timeout", opts["heartbeat_timeout"])):
             if value <= 0:
@@ -75,7 +85,22 @@ class Command(BaseCommand):
                    "database": {k: db.get(k) for k in ("NAME", "USER", "PASSWORD", "HOST", "PORT")}}
         supervisor = BrokerPollSupervisor(streams, options, heartbeat_timeout=opts["heartbeat_timeout"],
                                           out=self.stdout)
-        self.stdout.write(f"brokerpoll2: polling {', '.join(names)}")
+        self.stdout.write("brokerpoll2: polling " + ", ".join(
+            s.name if s.processes == 1 else f"{s.name} ({s.processes} processes)" for s in streams))
         status = supervisor.run()
         if status:
             raise CommandError("brokerpoll2 stopped with errors")
+
+    @staticmethod
+    def _set_processes(streams, override: int | None) -> None:
+        """Each stream's number of processes: ``--processes``, else its own, else the environment's."""
+        from desctom.core import config
+
+        if override is not None and not 1 <= override <= MAX_PROCESSES:
+            raise CommandError(f"--processes must be from 1 to {MAX_PROCESSES}, got {override}")
+        try:
+            default = config.load().poll_processes
+        except config.ConfigError as exc:
+            raise CommandError(str(exc)) from None
+        for stream in streams:
+            stream.processes = override or stream.processes or default

@@ -66,14 +66,20 @@ def take(cols: MessageColumns, rows: np.ndarray) -> MessageColumns:
 
 
 class BrokerStreamConsumer:
-    """Reads one :class:`BrokerStream` into ``elasticc2_brokermessage`` until told to stop."""
+    """Reads one :class:`BrokerStream` into ``elasticc2_brokermessage`` until told to stop.
+
+    ``member`` (0..N-1) is which of the stream's N processes this is: all join the stream's one
+    consumer group (Kafka splits the partitions among them), each writes its own status row, and
+    only member 0 may fall back to reading every partition by manual assignment.
+    """
 
     def __init__(self, stream: BrokerStream, *, batch_size: int = 5000, batch_timeout: float = 1.0,
                  reset: bool = False, database: dict | None = None,
                  heartbeat: Callable[[dict], None] | None = None,
                  should_stop: Callable[[], bool] = lambda: False, idle_exit: float | None = None,
-                 topic_refresh: float = 60.0, reconnect_after: float = 30.0):
+                 topic_refresh: float = 60.0, reconnect_after: float = 30.0, member: int = 0):
         self.stream = stream
+        self.member = member
         self.batch_size = batch_size
         self.batch_timeout = batch_timeout
         self.database = database
@@ -92,7 +98,8 @@ class BrokerStreamConsumer:
         self.health = Health()
         self._last_lag = 0.0
         self.link = StreamLink(stream, health=self.health, on_error=self._error, reset=reset,
-                               reconnect_after=reconnect_after, kafka_logger=kafka_logger())
+                               reconnect_after=reconnect_after, kafka_logger=kafka_logger(),
+                               may_fall_back=member == 0)
 
     # -- connections --------------------------------------------------------------------------------
     def _db(self) -> psycopg.Connection:
@@ -308,7 +315,7 @@ class BrokerStreamConsumer:
 
     def _write_status(self, conn: psycopg.Connection, counts: PollCounts | None = None,
                       latest_ms: int | None = None) -> None:
-        """Upsert this broker's row of ``elasticc2_brokerpollerstatus`` (in the caller's transaction)."""
+        """Upsert this member's row of ``elasticc2_brokerpollerstatus`` (in the caller's transaction)."""
         self._last_status = time.monotonic()
         write_status(conn, self.stream.name, time.monotonic() - self.started, counts or self.counts,
-                     latest_ms, self.health)
+                     latest_ms, self.health, member=self.member)

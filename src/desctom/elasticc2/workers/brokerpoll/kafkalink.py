@@ -16,7 +16,9 @@ handled here so that ingest resumes by itself:
   member of the group commits anything, it stops relying on the group and reads every partition of
   its topics by manual assignment (from the group's committed offset where the broker still knows
   one, else from the beginning), for the rest of the process's life. Commits are still attempted;
-  the database stays the record of what was stored.
+  the database stays the record of what was stored. In a stream of several processes only member
+  0 may fall back (``may_fall_back``): one reader of every partition is enough, and the others
+  keep waiting in the group.
 """
 
 from __future__ import annotations
@@ -52,8 +54,9 @@ class StreamLink:
 
     def __init__(self, stream: BrokerStream, *, health: Health, on_error: Callable[[str], None],
                  reset: bool = False, reconnect_after: float = 30.0,
-                 kafka_logger: logging.Logger | None = None):
+                 kafka_logger: logging.Logger | None = None, may_fall_back: bool = True):
         self.stream = stream
+        self.may_fall_back = may_fall_back
         self.health = health
         self.on_error = on_error
         self.reset = reset
@@ -228,6 +231,7 @@ class StreamLink:
         consumer = self.consumer
         if consumer is None:
             self.health.member_id, self.health.assigned, self.health.lag = None, [], None
+            self.health.group_lag = None
             return
         try:
             self.health.member_id = None if self.manual else (consumer.memberid() or None)
@@ -245,17 +249,20 @@ class StreamLink:
                 except KafkaException as exc:  # no group coordinator: judge by what we committed
                     log.info("%s: cannot read the committed offsets (%s)", self.stream.name, exc)
             self.health.assigned = sorted(f"{tp.topic}[{tp.partition}]" for tp in assignment)
-            lag = 0
+            mine = {(tp.topic, tp.partition) for tp in assignment}
+            lag = own_lag = 0
             for tp in partitions:
                 key = (tp.topic, tp.partition)
                 low, high = consumer.get_watermark_offsets(tp, timeout=1, cached=False)
                 done = self.committed.get(key, -1) if committed is None else committed.get(key, -1)
-                lag += max(0, high - (done if done >= 0 else low))
-            self.health.lag, self.health.lag_time = lag, time.time()
+                waiting = max(0, high - (done if done >= 0 else low))
+                lag += waiting
+                own_lag += waiting if key in mine else 0
+            self.health.lag, self.health.group_lag, self.health.lag_time = own_lag, lag, time.time()
         except (KafkaException, RuntimeError) as exc:
             log.info("%s: cannot measure the lag (%s)", self.stream.name, exc)
             return
-        if not self.manual:
+        if not self.manual and self.may_fall_back:
             self._judge_group(bool(assignment), lag, committed)
 
     def _judge_group(self, assigned: bool, lag: int, committed: dict | None) -> None:

@@ -9,6 +9,8 @@ File format (TOML shown; YAML has the same structure under a top-level ``brokers
     topic_dates = [-4, 2]                            # only dated topics within today-4 .. today+2
     exclude_topics = ["lc_classifier_balto_20230807"]
     group = "elasticc-lbnl"                          # consumer group (default "desctom-<name>")
+    processes = 2                                    # members of that group (1..64; default
+                                                     # $DESCTOM_POLL_PROCESSES, else 1)
     [brokers.kafka]                                  # any librdkafka setting
     "security.protocol" = "SASL_SSL"
     "sasl.mechanism" = "SCRAM-SHA-512"
@@ -29,7 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 _KEYS = {"name", "servers", "topics", "topic_regex", "topic_dates", "exclude_topics", "group", "kafka",
-         "secrets"}
+         "secrets", "processes"}
+#: Most poller processes (consumer-group members) one stream may run.
+MAX_PROCESSES = 64
 
 
 class StreamConfigError(ValueError):
@@ -49,6 +53,8 @@ class BrokerStream:
     group: str | None = None
     kafka: dict = field(default_factory=dict)
     secrets: dict = field(default_factory=dict)
+    #: Poller processes (members of the one consumer group); None: ``DESCTOM_POLL_PROCESSES``.
+    processes: int | None = None
 
     @property
     def group_id(self) -> str:
@@ -133,13 +139,24 @@ def _stream_from_dict(entry: dict, where: str) -> BrokerStream:
     for key, source in secrets.items():
         if not (isinstance(source, dict) and len(source) == 1 and set(source) <= {"file", "env"}):
             raise StreamConfigError(f"{where}: secret {key} must be {{file = PATH}} or {{env = NAME}}")
+    processes = entry.get("processes")
+    if processes is not None:
+        check_processes(processes, where)
     for key in ("servers", "group"):
         if entry.get(key) is not None and not isinstance(entry[key], str):
             raise StreamConfigError(f"{where}: '{key}' must be a string")
     return BrokerStream(name=name, servers=entry.get("servers"), topics=list(topics), topic_regex=regex,
                         topic_dates=dates, exclude_topics=list(entry.get("exclude_topics", [])),
                         group=entry.get("group"), kafka={k: v for k, v in entry.get("kafka", {}).items()},
-                        secrets=secrets)
+                        secrets=secrets, processes=processes)
+
+
+def check_processes(value, where: str) -> int:
+    """``value`` if it is a whole number of poller processes (1..64), else :class:`StreamConfigError`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PROCESSES:
+        raise StreamConfigError(f"{where}: 'processes' must be a whole number from 1 to {MAX_PROCESSES}, "
+                                f"got {value!r}")
+    return value
 
 
 def load_streams(path: str | Path) -> list[BrokerStream]:

@@ -1,4 +1,8 @@
-"""Run one consumer process per broker stream; restart dead or silent ones; stop them cleanly.
+"""Run each broker stream's consumer processes; restart dead or silent ones; stop them cleanly.
+
+A stream runs ``stream.processes`` members (0..N-1, logged as ``name#member`` when N > 1), all in
+the stream's one Kafka consumer group, so Kafka splits its partitions among them. At start the
+status rows of members N and above (left by an earlier, larger group) are deleted.
 
 Each child reports a heartbeat over a pipe at least every second while it works, with its lag and
 the seconds since its last progress. A child that dies, stays silent for ``heartbeat_timeout``
@@ -47,8 +51,9 @@ def _child_main(stream: BrokerStream, options: dict, pipe, stop_event, parent_pi
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1):
         signal.signal(sig, signal.SIG_IGN)  # the supervisor decides when to stop
+    label = stream.name if (stream.processes or 1) == 1 else f"{stream.name}#{options.get('member', 0)}"
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format=f"%(asctime)s %(levelname)s [{stream.name}] %(message)s")
+                        format=f"%(asctime)s %(levelname)s [{label}] %(message)s")
     last = [0.0]
 
     def beat(info: dict) -> None:
@@ -60,6 +65,7 @@ def _child_main(stream: BrokerStream, options: dict, pipe, stop_event, parent_pi
         return stop_event.is_set() or os.getppid() != parent_pid
 
     consumer = BrokerStreamConsumer(stream, heartbeat=beat, should_stop=should_stop, **options)
+    # ``options`` carries ``member``: which of the stream's processes this is
     counts = consumer.run()
     pipe.send({"message": "done", "nconsumed": counts.consumed, "stored": counts.stored,
                "skipped": counts.skipped})
@@ -68,6 +74,7 @@ def _child_main(stream: BrokerStream, options: dict, pipe, stop_event, parent_pi
 @dataclass
 class _Child:
     stream: BrokerStream
+    member: int = 0
     process: multiprocessing.Process | None = None
     pipe: object = None
     last_beat: float = 0.0
@@ -76,14 +83,20 @@ class _Child:
     restarts: int = 0
     next_start: float = 0.0
 
+    @property
+    def label(self) -> str:
+        """``name``, or ``name#member`` when the stream runs several processes."""
+        return self.stream.name if (self.stream.processes or 1) == 1 else f"{self.stream.name}#{self.member}"
+
 
 class BrokerPollSupervisor:
-    """Keeps one :class:`BrokerStreamConsumer` process running per stream."""
+    """Keeps ``stream.processes`` :class:`BrokerStreamConsumer` processes running per stream."""
 
     def __init__(self, streams: list[BrokerStream], consumer_options: dict | None = None, *,
                  heartbeat_timeout: float = 300.0, grace: float = 20.0, report_every: float = 10.0,
                  out=None, stall_seconds: float | None = None):
-        self.children = [_Child(s) for s in streams]
+        self.streams = streams
+        self.children = [_Child(s, member) for s in streams for member in range(s.processes or 1)]
         self.options = consumer_options or {}
         self.heartbeat_timeout = heartbeat_timeout
         if stall_seconds is None:
@@ -104,13 +117,14 @@ class BrokerPollSupervisor:
     def _start(self, child: _Child) -> None:
         parent_end, child_end = self.ctx.Pipe(duplex=False)
         child.process = self.ctx.Process(
-            target=_child_main, name=f"brokerpoll-{child.stream.name}",
-            args=(child.stream, self.options, child_end, self.stop_event, os.getpid()), daemon=False)
+            target=_child_main, name=f"brokerpoll-{child.label}",
+            args=(child.stream, {**self.options, "member": child.member}, child_end, self.stop_event,
+                  os.getpid()), daemon=False)
         child.process.start()
         child_end.close()
         child.pipe = parent_end
         child.last_beat = time.monotonic()
-        self._say(f"started {child.stream.name} (pid {child.process.pid})")
+        self._say(f"started {child.label} (pid {child.process.pid})")
 
     def _kill(self, child: _Child) -> None:
         if child.process is not None and child.process.is_alive():
@@ -131,7 +145,24 @@ class BrokerPollSupervisor:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
+    def _forget_old_members(self) -> None:
+        """Delete status rows of members a stream no longer runs (only with a ``database`` option)."""
+        if "database" not in self.options:
+            return
+        from desctom.core.bulkcopy import connect
+        from desctom.elasticc2.workers.brokerpoll.records import forget_members
+
+        try:
+            with connect(self.options["database"]) as conn:
+                for stream in self.streams:
+                    gone = forget_members(conn, stream.name, stream.processes or 1)
+                    if gone:
+                        self._say(f"{stream.name}: removed the status of {gone} former member(s)")
+        except Exception as exc:  # the database may be down at start; the members wait for it anyway
+            self._say(f"cannot remove former members' status rows ({exc})")
+
     def _supervise(self) -> int:
+        self._forget_old_members()
         for child in self.children:
             self._start(child)
         last_report = time.monotonic()
@@ -144,7 +175,7 @@ class BrokerPollSupervisor:
             if now - last_report >= self.report_every:
                 last_report = now
                 for c in self.children:
-                    self._say(f"{c.stream.name}: consumed {c.info.get('nconsumed', 0):,}, "
+                    self._say(f"{c.label}: consumed {c.info.get('nconsumed', 0):,}, "
                               f"stored {c.info.get('stored', 0):,}, restarts {c.restarts}")
             time.sleep(0.5)
         return self._shutdown()
@@ -170,7 +201,7 @@ class BrokerPollSupervisor:
         self._drain(child)
         if child.done:
             child.process.join(10)
-            self._say(f"{child.stream.name} finished: consumed {child.info.get('nconsumed', 0):,}, "
+            self._say(f"{child.label} finished: consumed {child.info.get('nconsumed', 0):,}, "
                       f"stored {child.info.get('stored', 0):,}")
             return
         silent = now - child.last_beat
@@ -187,7 +218,7 @@ class BrokerPollSupervisor:
         delay = min(2 ** min(child.restarts, 5), 60)
         child.process = None
         child.next_start = now + delay
-        self._say(f"{child.stream.name} {why}; restarting in {delay} s")
+        self._say(f"{child.label} {why}; restarting in {delay} s")
 
     def _shutdown(self) -> int:
         self.stop_event.set()
@@ -197,7 +228,7 @@ class BrokerPollSupervisor:
                 child.process.join(max(0.0, deadline - time.monotonic()))
                 self._drain(child)
                 if child.process.is_alive():
-                    self._say(f"{child.stream.name} did not stop within {self.grace:.0f} s; killing it")
+                    self._say(f"{child.label} did not stop within {self.grace:.0f} s; killing it")
                     self._kill(child)
         total = sum(c.info.get("stored", 0) for c in self.children)
         self._say(f"stopped; stored {total:,} messages in this run")
