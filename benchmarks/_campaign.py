@@ -127,8 +127,9 @@ def remove_after(conn: psycopg.Connection, max_id: int) -> None:
         conn.execute(f"VACUUM ANALYZE {TABLE}")
 
 
-def produce(servers: str, topic: str, n: int, first_message: int) -> None:
-    """Send campaign messages ``first_message .. first_message+n-1`` (whole alerts) to ``topic``."""
+def produce(servers: str, topic: str, n: int, first_message: int, partitions: int = 2) -> None:
+    """Send campaign messages ``first_message .. first_message+n-1`` (whole alerts) to ``topic``
+    (created with ``partitions`` partitions if it does not exist)."""
     from desctom.elasticc2.workers.fakebroker import (
         BROKER_NAME,
         BROKER_VERSION,
@@ -138,7 +139,7 @@ def produce(servers: str, topic: str, n: int, first_message: int) -> None:
     )
     from desctom.survey.kafka import ensure_topics, make_producer
 
-    ensure_topics(servers, [topic], partitions=2)
+    ensure_topics(servers, [topic], partitions=partitions)
     brokers = []
     for j, (_, _, name, params) in enumerate(classifier_keys()):
         fb = FakeBroker(["unused"], topic, source=servers, dest=servers, seed=1 + j)
