@@ -16,15 +16,16 @@ from pathlib import Path
 
 import psycopg
 
-from desctom.core.config import Config
+from desctom.core.config import Config, sql_password
 from desctom.localstack.postgres import SERVICE_USER, LocalPostgres
 from desctom.localstack.procs import StackError, port_in_use
 
 SLOT = "desctom_sql_replica"
 #: Replication state per standby, as the primary sees it: bytes not yet replayed.
-PRIMARY_LAG_SQL = ("SELECT application_name, state, pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), "
-                   "replay_lsn)::bigint, extract(epoch FROM replay_lag)::float8 FROM pg_catalog.pg_stat_replication "
-                   "ORDER BY application_name")
+PRIMARY_LAG_SQL = ("SELECT application_name, state, "
+                   "pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), replay_lsn)::bigint, "
+                   "extract(epoch FROM replay_lag)::float8 "
+                   "FROM pg_catalog.pg_stat_replication ORDER BY application_name")
 #: The standby's own view: in recovery, and seconds behind (0 once all it received is replayed).
 STANDBY_LAG_SQL = ("SELECT pg_catalog.pg_is_in_recovery(), CASE WHEN pg_catalog.pg_last_wal_receive_lsn() = "
                    "pg_catalog.pg_last_wal_replay_lsn() THEN 0 ELSE extract(epoch FROM now() - "
@@ -103,8 +104,8 @@ class LocalStandby(LocalPostgres):
 
     def start(self, timeout: float = 60) -> None:
         if not self.running() and port_in_use(self.port):
-            raise StackError(f"SQL replica port {self.port} (DESCTOM_PG_REPLICA_PORT) on 127.0.0.1 is already "
-                             "in use by another program")
+            raise StackError(f"SQL replica port {self.port} (DESCTOM_PG_REPLICA_PORT) on 127.0.0.1 is "
+                             "already in use by another program")
         super().start(timeout)
 
     def url(self, with_password: bool = False) -> str:
@@ -138,3 +139,31 @@ def replication_status(primary_conninfo: str | None, standby_conninfo: str | Non
         except psycopg.Error:
             pass
     return out
+
+
+def _conninfo(db: dict) -> str:
+    return psycopg.conninfo.make_conninfo(host=db.get("HOST") or None, port=db.get("PORT") or None,
+                                          dbname=db["NAME"], user=db.get("USER") or None,
+                                          password=db.get("PASSWORD") or None)
+
+
+def replica_status(cfg: Config, standby: LocalStandby | None, primary_healthy: bool) -> dict:
+    """The ``sql-replica`` component of ``desctom status``: the embedded ``standby`` (``None``: the
+    external one of ``DESCTOM_SQL_DATABASE_URL``), whether it answers, and its lag."""
+    if standby is not None:
+        running = standby.running()
+        address, pid = f"127.0.0.1:{standby.port}", standby.postmaster_pid() if running else None
+        primary_info = standby.primary.conninfo() if primary_healthy else None
+        standby_info = standby.conninfo() if running else None
+    else:
+        db = cfg.replica_database_settings()
+        if not db["USER"]:
+            db.update(USER=cfg.sql_role, PASSWORD=sql_password(cfg))
+        address, pid = f"{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}", None
+        primary_info = _conninfo(cfg.database_settings()) if primary_healthy else None
+        standby_info = _conninfo(db)
+    lag = replication_status(primary_info, standby_info)
+    answers = lag["in_recovery"] is not None
+    return {"running": answers, "address": address, "pid": pid, "embedded": standby is not None,
+            "healthy": answers and lag["lag_seconds"] is not None
+            and lag["lag_seconds"] <= cfg.sql_replica_max_lag, **lag}
