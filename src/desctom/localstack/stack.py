@@ -317,6 +317,8 @@ class SystemStack:
         logpath = self.cfg.log_dir / "desctom.log"
         with open(logpath, "ab") as log:
             env = {**self.child_env(), "DESCTOM_DETACHED": "1"}
+            if self.sql_replica:  # the supervisor sets it for its own children
+                env.pop("DESCTOM_SQL_DATABASE_URL", None)
             argv = desctom_command("up", *(self.demo.argv() if self.demo else []),
                                    *(["--sql-replica"] if self.sql_replica else []))
             proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
