@@ -9,8 +9,8 @@ it. While ``--writers`` processes insert broker-message-shaped rows (ids, timest
 probability arrays, two indexes) on the primary in batches, it times two typical user queries
 through the SQL API's code path (:func:`sqlexec.run_fast`, read-only role, sandbox and caps):
 one object's forced-source count (an index probe) and a per-band aggregate over the whole table
-(a full scan). Each runs on the primary, then on the standby; medians, ratio, ingest rows/s in
-each phase, replication lag and the load average are printed.
+(a full scan). Each runs on the primary, then on the standby; medians, ratio, ingest rows/s with
+no user queries and in each phase, replication lag and the load average are printed.
 """
 
 from __future__ import annotations
@@ -120,6 +120,10 @@ def main() -> None:
             for p in procs:
                 p.start()
             time.sleep(3)
+            before, t0 = counter.value, time.monotonic()
+            time.sleep(8)
+            rate_idle = (counter.value - before) / (time.monotonic() - t0)
+            print(f"no user queries: ingest {rate_idle:,.0f} rows/s", flush=True)
             os.environ.pop("DESCTOM_SQL_DATABASE_URL", None)
             on_primary, rate_p = phase("primary", args.repeat, counter)
             os.environ["DESCTOM_SQL_DATABASE_URL"] = f"postgresql://127.0.0.1:{standby.port}/{name}"
@@ -135,9 +139,9 @@ def main() -> None:
         for key in QUERIES:
             print(f"{key}: primary {on_primary[key] * 1000:.1f} ms, replica {on_replica[key] * 1000:.1f} ms, "
                   f"replica/primary {on_replica[key] / on_primary[key]:.2f}")
-        print(f"ingest while querying: primary phase {rate_p:,.0f} rows/s, replica phase {rate_r:,.0f} "
-              "rows/s; "
-              f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+        print(f"ingest with no user queries {rate_idle:,.0f} rows/s; while querying: primary phase "
+              f"{rate_p:,.0f} rows/s, replica phase {rate_r:,.0f} rows/s")
+        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":
