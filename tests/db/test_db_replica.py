@@ -7,6 +7,7 @@ the live server (a thread of this process) reads ``DESCTOM_SQL_DATABASE_URL`` at
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
@@ -69,6 +70,13 @@ def rows(web, query):
     return body["rows"]
 
 
+def replica_busy(standby) -> bool:
+    with psycopg.connect(standby.conninfo("postgres")) as conn:
+        # the role runs with track_activities off: its backends show, their state does not
+        sessions = "SELECT count(*) FROM pg_stat_activity WHERE usename = 'desctom_ro'"
+        return conn.execute(sessions).fetchone()[0] > 0
+
+
 def test_users_sql_runs_on_the_standby_sees_new_rows_and_no_temp_tables(on_replica, web, pg_server):
     assert rows(web, "SELECT pg_is_in_recovery() AS standby") == [{"standby": True}]
     count = f"SELECT count(*) AS n FROM elasticc2_sqltest WHERE id = {NEW_ID}"
@@ -107,7 +115,12 @@ def test_a_replica_too_far_behind_is_not_used(on_replica, web, monkeypatch, sett
 
 
 def test_stopped_replica_503_fallback_and_queued_queries_wait(on_replica, web, monkeypatch):
-    on_replica.stop()
+    with ThreadPoolExecutor(1) as pool:  # a query running when the replica stops: 503 too
+        running = pool.submit(run_sql, web, "SELECT pg_sleep(10) AS slept")
+        wait_for(lambda: replica_busy(on_replica), 10, "the query to run on the replica", every=0.2)
+        on_replica.stop()
+        cut = running.result(timeout=30)
+    assert cut.status_code == 503 and cut.headers["Retry-After"] == "30", cut.text
     res = run_sql(web, "SELECT 1 AS one")
     assert res.status_code == 503, res.text
     assert res.headers["Retry-After"] == "30"

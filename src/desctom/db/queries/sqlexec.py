@@ -266,6 +266,10 @@ def run_fast_json(queries: list[str], subdicts: list[dict], cfg: config.Config |
     except TooLarge:
         raise
     except (psycopg.Error, SqlError) as exc:
+        if isinstance(exc, psycopg.OperationalError) and cfg.sql_database_url:
+            problem = replica.replica_ready(cfg)  # the replica went away under the query: 503
+            if problem:
+                raise ReplicaUnavailable(problem) from None
         raise SqlError(error_text(exc, fired, seconds)) from None
     finally:
         conn.close()
