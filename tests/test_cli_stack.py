@@ -200,3 +200,34 @@ def test_management_commands_pass_through(stack_env):
     res = run(stack_env, "help", timeout=120)
     assert res.returncode == 0
     assert "ensure_accounts" in res.stdout and "migrate" in res.stdout
+
+
+def test_up_with_sql_replica_runs_users_sql_on_a_standby(stack_env):
+    """`up --sql-replica`: a hot standby serves the SQL API; status shows its lag; down stops it."""
+    import requests
+
+    stack_env["DESCTOM_PG_REPLICA_PORT"] = str(free_port())
+    home = Path(stack_env["DESCTOM_HOME"])
+    res = run(stack_env, "up", "--detach", "--sql-replica")
+    assert res.returncode == 0, res.stderr + res.stdout
+    assert f"sql replica postgresql://desctom@127.0.0.1:{stack_env['DESCTOM_PG_REPLICA_PORT']}/" in res.stdout
+    status = json.loads(run(stack_env, "status", "--json", timeout=60).stdout)
+    replica = status["components"]["sql-replica"]
+    assert replica["running"] and replica["healthy"] and replica["in_recovery"] is True
+    assert replica["lag_seconds"] is not None and replica["lag_bytes"] is not None
+    assert "sql-replica lag" in run(stack_env, "status", timeout=60).stdout
+    auth = ("admin", (home / "secrets" / "admin_password").read_text().strip())
+    web = f"http://127.0.0.1:{stack_env['DESCTOM_WEB_PORT']}"
+    query = "SELECT pg_is_in_recovery() AS standby, inet_server_port() AS port"
+    answer = requests.post(f"{web}/db/runsqlquery/", auth=auth, timeout=60, json={"query": query})
+    assert answer.json() == {"status": "ok", "rows": [
+        {"standby": True, "port": int(stack_env["DESCTOM_PG_REPLICA_PORT"])}]}
+    run(stack_env, "down", timeout=180)
+    assert not (home / "pgdata-replica" / "postmaster.pid").exists()
+
+
+def test_sql_replica_with_an_external_replica_exits_with_one_line(stack_env):
+    stack_env["DESCTOM_SQL_DATABASE_URL"] = "postgresql://someone@127.0.0.1:1/tom"
+    res = run(stack_env, "up", "--sql-replica", timeout=60)
+    assert res.returncode != 0 and "\n" not in res.stderr.strip()
+    assert "--sql-replica" in res.stderr and "DESCTOM_SQL_DATABASE_URL" in res.stderr

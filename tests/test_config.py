@@ -53,3 +53,40 @@ def test_secret_key_generated_once_and_private(tmp_path, monkeypatch):
     assert oct(cfg.secret_key_file.stat().st_mode & 0o777) == "0o600"
     monkeypatch.setenv("DJANGO_SECRET_KEY", "from-env")
     assert config.secret_key(cfg) == "from-env"
+
+
+def test_sql_replica_defaults(monkeypatch):
+    for name in ("DESCTOM_SQL_DATABASE_URL", "DESCTOM_SQL_REPLICA_MAX_LAG_SECONDS",
+                 "DESCTOM_SQL_REPLICA_FALLBACK", "DESCTOM_PG_REPLICA_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DESCTOM_PG_PORT", "6000")
+    cfg = config.load()
+    assert cfg.sql_database_url is None and cfg.replica_database_settings() is None
+    assert (cfg.sql_replica_max_lag, cfg.sql_replica_fallback, cfg.replica_port) == (30, "", 6001)
+
+
+def test_sql_replica_settings(monkeypatch):
+    monkeypatch.setenv("DESCTOM_SQL_DATABASE_URL", "postgresql://ro:s%40cret@replica.example:6544/tom")
+    monkeypatch.setenv("DESCTOM_SQL_REPLICA_MAX_LAG_SECONDS", "5")
+    monkeypatch.setenv("DESCTOM_SQL_REPLICA_FALLBACK", "Primary")
+    monkeypatch.setenv("DESCTOM_PG_REPLICA_PORT", "7000")
+    cfg = config.load()
+    assert cfg.replica_database_settings() == {"ENGINE": "django.db.backends.postgresql", "NAME": "tom",
+                                               "USER": "ro", "PASSWORD": "s@cret", "HOST": "replica.example",
+                                               "PORT": "6544"}
+    assert (cfg.sql_replica_max_lag, cfg.sql_replica_fallback, cfg.replica_port) == (5, "primary", 7000)
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("DESCTOM_SQL_DATABASE_URL", "mysql://h/db", "DESCTOM_SQL_DATABASE_URL must start with postgresql://"),
+    ("DESCTOM_SQL_DATABASE_URL", "postgresql://h:5432/", "DESCTOM_SQL_DATABASE_URL names no database"),
+    ("DESCTOM_SQL_DATABASE_URL", "postgresql://h:port/db", "DESCTOM_SQL_DATABASE_URL has an invalid port"),
+    ("DESCTOM_SQL_REPLICA_MAX_LAG_SECONDS", "-3", "DESCTOM_SQL_REPLICA_MAX_LAG_SECONDS.*positive integer"),
+    ("DESCTOM_SQL_REPLICA_MAX_LAG_SECONDS", "soon", "DESCTOM_SQL_REPLICA_MAX_LAG_SECONDS.*positive integer"),
+    ("DESCTOM_SQL_REPLICA_FALLBACK", "replica", "DESCTOM_SQL_REPLICA_FALLBACK.*'primary' or empty"),
+    ("DESCTOM_PG_REPLICA_PORT", "99999", "DESCTOM_PG_REPLICA_PORT.*outside"),
+])
+def test_bad_sql_replica_setting_names_the_variable(monkeypatch, name, value, message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(config.ConfigError, match=message):
+        config.load()

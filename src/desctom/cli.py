@@ -1,7 +1,8 @@
 """``desctom``: every Django management command, plus ``up``, ``down`` and ``status``.
 
-    desctom up [--detach] [--demo ...]  start PostgreSQL, Kafka, the web server and the workers
-                              (--demo: and a simulated campaign; see `desctom up --help`)
+    desctom up [--detach] [--demo ...] [--sql-replica]  start PostgreSQL, Kafka, the web server and
+                              the workers (--demo: and a simulated campaign; --sql-replica: and a read
+                              replica for users' SQL; see `desctom up --help`)
     desctom down              stop what `up` started
     desctom status [--json]   each component: running or not, address, health
     desctom backup PATH       consistent backup (database dump, query results, manifest); works while up
@@ -45,6 +46,9 @@ def _stack_main(argv: list[str]) -> int:
                             help="demo with this SNANA output (directories or .tar.bz2 files) instead")
         parser.add_argument("--night-seconds", type=float, default=demo.night_seconds, metavar="S",
                             help=f"real seconds per simulated night (default {demo.night_seconds:g})")
+        parser.add_argument("--sql-replica", action="store_true",
+                            help="also run a hot standby of the embedded PostgreSQL (on "
+                                 "DESCTOM_PG_REPLICA_PORT) and run users' SQL there (docs/operations.md)")
     if argv[0] == "status":
         parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(argv[1:])
@@ -65,7 +69,7 @@ def _stack_main(argv: list[str]) -> int:
         cfg = config.load()
     except config.ConfigError as exc:
         return exit_with(str(exc), 2)
-    stack = SystemStack(cfg, demo_options)
+    stack = SystemStack(cfg, demo_options, sql_replica=argv[0] == "up" and args.sql_replica)
     try:
         if argv[0] == "up":
             return stack.start_detached() if args.detach else stack.run()

@@ -85,6 +85,11 @@ DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DESCTOM_DB_CONN_MAX_A
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # a connection broken by a restart is replaced at once
 # An unreachable server (not just a refused connection) must fail fast, into the 503 page, not hang.
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 10)
+# Issue 18: a read replica (hot standby) for users' SQL (desctom.db.queries.replica). The SQL API
+# connects as the read-only role to its host/port/database; tests mirror it onto the default.
+if CFG.sql_database_url:
+    DATABASES["sqlreplica"] = {**CFG.replica_database_settings(), "CONN_MAX_AGE": 0,
+                               "OPTIONS": {"connect_timeout": 10}, "TEST": {"MIRROR": "default"}}
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"  # what the TOM Toolkit's migrations were made with
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -50,6 +50,16 @@ variable                   meaning                                 default
 ``DESCTOM_MAX_UPLOAD_BODY_BYTES`` largest file-upload form body    ``100000000``
 ``DESCTOM_LOGIN_FAILURE_LIMIT`` failed logins before a lock-out    ``10``
 ``DESCTOM_LOGIN_COOLOFF_MINUTES`` minutes a lock-out lasts         ``15``
+``DESCTOM_SQL_DATABASE_URL`` a read replica (hot standby) the SQL   (none: users' SQL runs on
+                           API and the long-query runner run       the primary)
+                           users' queries on
+``DESCTOM_SQL_REPLICA_MAX_LAG_SECONDS`` replication lag beyond      ``30``
+                           which the replica is not used
+``DESCTOM_SQL_REPLICA_FALLBACK`` ``primary``: the fast SQL API runs (empty: no fallback,
+                           on the primary when the replica is      HTTP 503)
+                           down or behind
+``DESCTOM_PG_REPLICA_PORT`` port of the embedded standby of         ``DESCTOM_PG_PORT`` + 1
+                           ``desctom up --sql-replica``
 =========================  ======================================  ==========================
 """
 
@@ -128,6 +138,11 @@ class Config:
     login_failure_limit: int = 10
     login_cooloff_minutes: int = 15
     kafka_storage: str = "auto"  # DESCTOM_KAFKA_STORAGE: auto | postgres | memory | a tansu storage URL
+    # issue 18 (SQL read replica): users' SQL on a hot standby, if one is configured
+    sql_database_url: str | None = None
+    sql_replica_max_lag: int = 30
+    sql_replica_fallback: str = ""  # "primary" or "" (no fallback: 503)
+    pg_replica_port: int = 0  # 0: pg_port + 1
 
     @property
     def embedded_db(self) -> bool:
@@ -174,6 +189,15 @@ class Config:
         return self.sql_results or self.home / "query_results"
 
     @property
+    def pg_replica_dir(self) -> Path:
+        return self.home / "pgdata-replica"
+
+    @property
+    def replica_port(self) -> int:
+        """Port of the embedded standby (``DESCTOM_PG_REPLICA_PORT``, else the primary's + 1)."""
+        return self.pg_replica_port or self.pg_port + 1
+
+    @property
     def web_url(self) -> str:
         return f"http://{LOOPBACK}:{self.web_port}"
 
@@ -193,19 +217,32 @@ class Config:
             "PORT": str(self.pg_port),
         }
 
+    def replica_database_settings(self) -> dict | None:
+        """The Django ``DATABASES['sqlreplica']`` entry (``None`` without ``DESCTOM_SQL_DATABASE_URL``).
 
-def parse_database_url(url: str) -> dict:
+        With no password in the URL, the embedded cluster's user gets the embedded password (a
+        physical standby has the primary's roles and passwords).
+        """
+        if not self.sql_database_url:
+            return None
+        entry = parse_database_url(self.sql_database_url, "DESCTOM_SQL_DATABASE_URL")
+        if not entry["PASSWORD"] and entry["USER"] == EMBEDDED_DB_USER and self.pg_password_file.exists():
+            entry["PASSWORD"] = self.pg_password_file.read_text().strip()
+        return entry
+
+
+def parse_database_url(url: str, variable: str = "DATABASE_URL") -> dict:
     """Turn ``postgresql://user:pass@host:port/dbname`` into a Django database entry."""
     parts = urlsplit(url)
     if parts.scheme not in ("postgres", "postgresql"):
-        raise ConfigError(f"DATABASE_URL must start with postgresql://, got {parts.scheme or 'no'} scheme")
+        raise ConfigError(f"{variable} must start with postgresql://, got {parts.scheme or 'no'} scheme")
     name = unquote(parts.path.lstrip("/"))
     if not name:
-        raise ConfigError("DATABASE_URL names no database (postgresql://user:pass@host:port/DBNAME)")
+        raise ConfigError(f"{variable} names no database (postgresql://user:pass@host:port/DBNAME)")
     try:
         port = parts.port
     except ValueError:
-        raise ConfigError("DATABASE_URL has an invalid port") from None
+        raise ConfigError(f"{variable} has an invalid port") from None
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": name,
@@ -285,7 +322,28 @@ def load() -> Config:
         login_failure_limit=_positive_int("DESCTOM_LOGIN_FAILURE_LIMIT", 10),
         login_cooloff_minutes=_positive_int("DESCTOM_LOGIN_COOLOFF_MINUTES", 15),
         kafka_storage=_kafka_storage(),
+        sql_database_url=_sql_database_url(),
+        sql_replica_max_lag=_positive_int("DESCTOM_SQL_REPLICA_MAX_LAG_SECONDS", 30),
+        sql_replica_fallback=_replica_fallback(),
+        pg_replica_port=_port("DESCTOM_PG_REPLICA_PORT", 0),  # 0: DESCTOM_PG_PORT + 1
     )
+
+
+def _sql_database_url() -> str | None:
+    raw = os.environ.get("DESCTOM_SQL_DATABASE_URL", "").strip()
+    if raw:
+        parse_database_url(raw, "DESCTOM_SQL_DATABASE_URL")  # a bad URL is a ConfigError at start
+    return raw or None
+
+
+def _replica_fallback() -> str:
+    raw = os.environ.get("DESCTOM_SQL_REPLICA_FALLBACK", "").strip().lower()
+    if raw in ("", "none"):
+        return ""
+    if raw != "primary":
+        raise ConfigError(f"DESCTOM_SQL_REPLICA_FALLBACK={raw!r} must be 'primary' or empty (no fallback: "
+                          "the SQL API answers 503 while the replica is unusable)")
+    return raw
 
 
 def _sql_role() -> str:

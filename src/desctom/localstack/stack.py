@@ -18,6 +18,7 @@ from desctom.localstack.kafka import LocalKafka, check_storage_setting, configur
 from desctom.localstack.pgsizing import settings_at
 from desctom.localstack.postgres import LocalPostgres
 from desctom.localstack.procs import StackError, StateFile, pid_alive, port_in_use, tcp_answers, terminate
+from desctom.localstack.replica import embedded_standby, replica_status
 from desctom.localstack.services import Service, background_workers, desctom_command, http_ok, web_service
 
 START_TIMEOUT = 300  # seconds a detached start may take (first start migrates the database)
@@ -66,13 +67,15 @@ def check_kafka_servers(servers: str) -> None:
 class SystemStack:
     """Everything one installation runs: PostgreSQL, Kafka, the web server and the workers."""
 
-    def __init__(self, cfg: Config, demo: DemoOptions | None = None):
+    def __init__(self, cfg: Config, demo: DemoOptions | None = None, sql_replica: bool = False):
         self.cfg = cfg
         self.demo = demo
+        self.sql_replica = sql_replica  # run the embedded SQL read replica (issue 18)
         self.state = StateFile(cfg.run_dir / "desctom.json")
         self.error_file = cfg.run_dir / "last_error"
         self.postgres = LocalPostgres(cfg.pg_dir, cfg.pg_port, EMBEDDED_DB_USER, cfg.pg_password_file,
                                       EMBEDDED_DB_NAME)
+        self.standby = embedded_standby(cfg, self.postgres)
         self.kafka = LocalKafka(cfg.kafka_port, cfg.log_dir / "kafka.log")
         self.services: list[Service] = []
         self._stopping = False
@@ -100,8 +103,15 @@ class SystemStack:
                                  "already in use by another program")
             self.postgres.bindir  # noqa: B018 - raises if the server programs are missing
             self.postgres.server_settings()  # raises on a bad DESCTOM_PG_* value
+            if self.sql_replica and not self.standby.running() and port_in_use(cfg.replica_port):
+                raise StackError(f"SQL replica port {cfg.replica_port} (DESCTOM_PG_REPLICA_PORT) on "
+                                 "127.0.0.1 is already in use by another program")
         else:
             check_database_url(cfg.database_url)
+        if self.sql_replica and (not cfg.embedded_db or cfg.sql_database_url):
+            raise StackError("--sql-replica runs a standby of the embedded PostgreSQL: it cannot be used "
+                             "with DATABASE_URL or DESCTOM_SQL_DATABASE_URL (point DESCTOM_SQL_DATABASE_URL "
+                             "at your own replica instead)")
         if cfg.embedded_kafka:
             if port_in_use(cfg.kafka_port):
                 raise StackError(f"Kafka port {cfg.kafka_port} (DESCTOM_KAFKA_PORT) on 127.0.0.1 is "
@@ -118,6 +128,8 @@ class SystemStack:
                    DESCTOM_PG_PORT=str(cfg.pg_port), DESCTOM_KAFKA_PORT=str(cfg.kafka_port),
                    DJANGO_SETTINGS_MODULE="desctom.settings",
                    PYTHONUNBUFFERED="1")
+        if self.sql_replica:
+            env["DESCTOM_SQL_DATABASE_URL"] = self.standby.url()
         return env
 
     # -- up --------------------------------------------------------------------------------
@@ -175,6 +187,11 @@ class SystemStack:
             self._say(f"postgres   {'created and ' if created else ''}running on 127.0.0.1:{cfg.pg_port} "
                       f"(data in {cfg.pg_dir})")
             self.state.update(postgres_pid=self.postgres.postmaster_pid())
+        if self.sql_replica:
+            self._start_standby()
+        elif cfg.embedded_db and self.standby.initialized and self.standby.drop_slot():
+            self._say("sql-replica not started: dropped its replication slot, so the primary keeps no WAL "
+                      "for it (the next `up --sql-replica` makes a new copy)")
         if cfg.embedded_kafka:  # after PostgreSQL: the broker may keep its data there
             configure_storage(self.kafka, cfg.kafka_storage, self.postgres if cfg.embedded_db else None)
             pid = self.kafka.start()
@@ -199,6 +216,14 @@ class SystemStack:
             pid = service.start(env)
             self._say(f"{service.name:<10} running (pid {pid}, log {service.logfile})")
         self.state.update(services={s.name: s.pid for s in self.services})
+
+    def _start_standby(self) -> None:
+        created = self.standby.init()
+        self.standby.start()
+        made = "created and " if created else ""
+        self._say(f"sql-replica {made}running on 127.0.0.1:{self.cfg.replica_port} "
+                  f"(hot standby, data in {self.cfg.pg_replica_dir})")
+        self.state.update(sql_replica=True)
 
     def _watch(self) -> None:
         """Restart the embedded broker or a service that died, with back-off; give up at 5 deaths in 60 s."""
@@ -271,6 +296,7 @@ class SystemStack:
         for service in reversed(self.services):
             service.stop()
         self.kafka.stop()  # before PostgreSQL, which may hold the broker's storage
+        self.standby.stop()
         if self.cfg.embedded_db:
             self.postgres.stop()
         self.state.clear()
@@ -289,6 +315,7 @@ class SystemStack:
             f"  database    {db}",
             f"  kafka       {cfg.kafka_bootstrap}" + (f"   (embedded tansu, storage {storage})"
                                                   if cfg.embedded_kafka else ""),
+            *([f"  sql replica {self.standby.url()}   (users' SQL runs here)"] if self.sql_replica else []),
             f"  data dir    {cfg.home}",
             f"  logs        {cfg.log_dir}",
             *([f"  campaign    one simulated night every {self.demo.night_seconds:g} s: "
@@ -306,7 +333,10 @@ class SystemStack:
         logpath = self.cfg.log_dir / "desctom.log"
         with open(logpath, "ab") as log:
             env = {**self.child_env(), "DESCTOM_DETACHED": "1"}
-            argv = desctom_command("up", *(self.demo.argv() if self.demo else []))
+            if self.sql_replica:  # the supervisor sets it for its own children
+                env.pop("DESCTOM_SQL_DATABASE_URL", None)
+            argv = desctom_command("up", *(self.demo.argv() if self.demo else []),
+                                   *(["--sql-replica"] if self.sql_replica else []))
             proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, env=env, start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT
@@ -347,6 +377,9 @@ class SystemStack:
             if spid and pid_alive(spid):
                 terminate(spid)
                 stopped.append(f"{name} (pid {spid})")
+        if self.standby.running():
+            self.standby.stop()
+            stopped.append("sql-replica")
         if self.cfg.embedded_db and self.postgres.running():
             self.postgres.stop()
             stopped.append("postgres")
@@ -383,6 +416,9 @@ class SystemStack:
                           "healthy": answers, "embedded": cfg.embedded_kafka,
                           "storage": (state.get("kafka_storage") or f"{cfg.kafka_storage} (not started)")
                           if cfg.embedded_kafka else None}
+        if (sup and state.get("sql_replica")) or cfg.sql_database_url:
+            embedded = self.standby if sup and state.get("sql_replica") else None
+            comps["sql-replica"] = replica_status(cfg, embedded, comps["postgres"]["healthy"])
         services = state.get("services", {}) if sup else {}
         wpid = services.get("web")
         healthy = http_ok(f"{cfg.web_url}/healthz?scope=web")
@@ -421,6 +457,10 @@ def format_status(status: dict) -> str:
     storage = status["components"].get("kafka", {}).get("storage")
     if storage:
         lines.append(f"  kafka storage      {storage}")
+    replica = status["components"].get("sql-replica")
+    if replica and replica["healthy"]:
+        lines.append(f"  sql-replica lag    {replica['lag_seconds']:.1f} s, "
+                     f"{'?' if replica['lag_bytes'] is None else replica['lag_bytes']} bytes not replayed")
     settings = status["components"].get("postgres", {}).get("settings")
     if settings:
         lines.append("  postgres settings  " + ", ".join(f"{k}={v}" for k, v in settings.items()))

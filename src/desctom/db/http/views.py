@@ -15,7 +15,7 @@ from desctom.core import config
 from desctom.core.jsonapi import ApiError, parse_json_body
 from desctom.core.jsonauth import JsonLoginRequiredMixin
 from desctom.db.http import contract
-from desctom.db.queries import queue, slots, sqlexec
+from desctom.db.queries import queue, replica, slots, sqlexec
 from desctom.db.queries.export import CONTENT_TYPES
 from desctom.db.queries.schema import readable_schema
 from desctom.db.queries.sqlexec import SqlError
@@ -72,6 +72,10 @@ class RunSQLQuery(SqlView):
             return res
         except sqlexec.TooLarge as exc:
             return error(str(exc), 413)
+        except sqlexec.ReplicaUnavailable as exc:  # the read replica is down or behind (issue 18)
+            res = error(str(exc), 503)
+            res["Retry-After"] = str(replica.RETRY_AFTER)
+            return res
         return HttpResponse('{"status": "ok", "rows": ' + rows + "}", content_type="application/json")
 
 

@@ -43,6 +43,10 @@ class SqlError(Exception):
     """A problem to report to the user as ``{"status": "error", "error": str(exc)}``."""
 
 
+class ReplicaUnavailable(SqlError):
+    """The read replica does not answer or lags too far behind (answered with HTTP 503)."""
+
+
 class TooLarge(SqlError):
     """The answer is over the byte cap of db/runsqlquery/ (answered with HTTP 413)."""
 
@@ -102,12 +106,13 @@ def substitutions(subdict: dict) -> dict:
     return {k: _InList(v) if isinstance(v, list) else v for k, v in subdict.items()}
 
 
-def connect(statement_timeout: int, cfg: config.Config | None = None) -> psycopg.Connection:
-    """A new connection as the read-only role to Django's database (UTC, ISO dates)."""
+def connect(statement_timeout: int, cfg: config.Config | None = None, db: dict | None = None,
+            ) -> psycopg.Connection:
+    """A new connection as the read-only role to ``db`` (Django's database by default; UTC, ISO dates)."""
     from django.db import connection as django_conn
 
     cfg = cfg or config.load()
-    db = django_conn.settings_dict
+    db = db or django_conn.settings_dict
     options = f"-c statement_timeout={statement_timeout * 1000} -c TimeZone=UTC -c DateStyle=ISO"
     try:
         return psycopg.connect(host=db.get("HOST") or None, port=db.get("PORT") or None, dbname=db["NAME"],
@@ -134,7 +139,9 @@ def guarded(conn: psycopg.Connection, seconds: int) -> Iterator[threading.Event]
     timer.daemon = True
     timer.start()
     try:
-        conn.execute(f"SELECT public.{ARM_FUNCTION}()")
+        # A hot standby refuses every write itself (and the guard's unlogged table cannot be read there).
+        if not conn.execute("SELECT pg_catalog.pg_is_in_recovery()").fetchone()[0]:
+            conn.execute(f"SELECT public.{ARM_FUNCTION}()")
         conn._desctom_caps = _settings(conn)
         yield fired
     finally:
@@ -209,6 +216,12 @@ def error_text(exc: BaseException, fired: threading.Event | None, seconds: int) 
     text = str(exc).strip() or type(exc).__name__
     if isinstance(exc, psycopg.errors.QueryCanceled):
         text += f" (the limit is {seconds} s; {QUEUE_HINT})"
+    elif isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
+        text += (" (the SQL interface runs on a read-only replica, a hot standby: temporary tables and "
+                 "other writes cannot be made there; use a WITH query or a subquery instead)")
+    elif isinstance(exc, psycopg.errors.SerializationFailure) and "recovery" in text:
+        text += (" (the read replica had to apply changes from the primary that this query was still "
+                 "reading; run it again)")
     return text
 
 
@@ -222,7 +235,9 @@ def run_fast_json(queries: list[str], subdicts: list[dict], cfg: config.Config |
     cfg = cfg or config.load()
     seconds, cap, max_bytes = cfg.sql_timeout, cfg.sql_max_rows, cfg.sql_max_bytes
     fired = None
-    conn = connect(seconds, cfg)
+    from desctom.db.queries import replica  # imports this module
+
+    conn = replica.users_connection(seconds, cfg, fallback=True)
     try:
         with guarded(conn, seconds) as fired:
             for query, subdict in zip(queries[:-1], subdicts[:-1], strict=True):
@@ -251,6 +266,10 @@ def run_fast_json(queries: list[str], subdicts: list[dict], cfg: config.Config |
     except TooLarge:
         raise
     except (psycopg.Error, SqlError) as exc:
+        if isinstance(exc, psycopg.OperationalError) and cfg.sql_database_url:
+            problem = replica.replica_ready(cfg)  # the replica went away under the query: 503
+            if problem:
+                raise ReplicaUnavailable(problem) from None
         raise SqlError(error_text(exc, fired, seconds)) from None
     finally:
         conn.close()

@@ -13,6 +13,10 @@ back-off until PostgreSQL answers again, then puts back in the queue the query t
 interrupted (at most ``MAX_OUTAGE_RETRIES`` times) and carries on. A query whose own connection
 is terminated while the runner's bookkeeping connection still answers (it killed its own backend,
 or an admin terminated it) is marked as errored at once: that is not an outage.
+
+With a read replica (``DESCTOM_SQL_DATABASE_URL``, :mod:`desctom.db.queries.replica`) the queries
+run there while the queue stays on the primary; while the replica is down or lags too far behind,
+the runner claims nothing and queued queries stay queued (never errored, never run on the primary).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import pyarrow as pa
 
 from desctom.core import config
 from desctom.core.bulkcopy import connect as app_connect
-from desctom.db.queries import sqlexec
+from desctom.db.queries import replica, sqlexec
 from desctom.db.queries.export import Sink, export_last
 
 log = logging.getLogger("desctom.long_query_runner")
@@ -79,6 +83,7 @@ class Runner:
         self.conn = app_connect(autocommit=True) if connect else None
         self.current: Claimed | None = None  # the query being run, if any
         self._interrupted: dict[str, int] = {}  # queries an outage interrupted -> how many times
+        self._replica_problem: str | None = None  # why the read replica is unusable (logged once)
 
     def close(self) -> None:
         if self.conn is not None:
@@ -110,6 +115,22 @@ class Runner:
     def _requeue(self, queryid: str) -> None:
         self.conn.execute("UPDATE db_queryqueue SET started = NULL WHERE queryid = %s AND finished IS NULL",
                           (queryid,))
+
+    def _release(self, queryid: str) -> None:
+        """Put a claimed query back in the queue as if never claimed (the replica was not usable)."""
+        self.conn.execute("UPDATE db_queryqueue SET started = NULL, attempts = greatest(attempts - 1, 0) "
+                          "WHERE queryid = %s AND finished IS NULL", (queryid,))
+
+    def replica_usable(self) -> bool:
+        """Whether users' queries can run now: no replica configured, or it answers within its lag bound."""
+        problem = replica.replica_ready(self.cfg)
+        if problem != self._replica_problem:
+            if problem:
+                log.warning("not running queued queries: %s", problem)
+            else:
+                log.info("the SQL read replica is usable again")
+            self._replica_problem = problem
+        return problem is None
 
     def _unlock(self, queryid: str) -> None:
         self.conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s::text, 0))", (queryid,))
@@ -154,6 +175,8 @@ class Runner:
     def run_once(self) -> Claimed | None:
         """Run the oldest queued query, if any; returns it. Ctrl-C puts it back in the queue."""
         self.recover_abandoned()
+        if not self.replica_usable():
+            return None
         job = self.claim()
         if job is None:
             return None
@@ -223,7 +246,12 @@ class Runner:
         fired = None
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlexec.connect(seconds, self.cfg)
+            try:
+                conn = replica.users_connection(seconds, self.cfg, fallback=False)
+            except sqlexec.ReplicaUnavailable as exc:  # went away since replica_usable(): wait for it
+                self._release(job.queryid)
+                log.warning("query %s: put back in the queue: %s", job.queryid, exc)
+                return
             try:
                 with sqlexec.guarded(conn, seconds) as fired:
                     for query, subdict in zip(job.queries[:-1], job.subdicts[:-1], strict=True):
@@ -243,6 +271,10 @@ class Runner:
         except (psycopg.Error, sqlexec.SqlError, pa.ArrowException, OSError, ValueError) as exc:
             _remove_quietly(part)
             if database_lost(exc) and not (fired is not None and fired.is_set()):
+                if self.cfg.sql_database_url and replica.replica_ready(self.cfg) is not None:
+                    self._release(job.queryid)  # the replica went down under the query: run it later
+                    log.warning("query %s: the read replica went away; put back in the queue", job.queryid)
+                    return
                 if not self._database_answers():
                     raise  # not the query's fault: serve() retries it once the database is back
                 text = TERMINATED
