@@ -124,7 +124,7 @@ def main() -> int:
     print(f"load average at start: {_loadavg()}")
     with django_on_throwaway_postgres(args.keep) as server, \
             psycopg.connect(server.conninfo(), autocommit=True) as conn:
-        from desctom.elasticc2 import partitioning
+        from desctom.elasticc2.workers import partitioning
 
         with conn.transaction(), conn.cursor() as cur:  # a kept cluster left partitioned by a killed run
             if partitioning.partition_count(cur):

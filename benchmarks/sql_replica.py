@@ -7,7 +7,7 @@ Makes a throwaway primary (node-sized, the project's schema), a forced-source-sh
 (``--objects`` x ``--per-object`` rows, indexed by object), and a ``pg_basebackup`` hot standby of
 it. While ``--writers`` processes insert broker-message-shaped rows (ids, timestamps, class and
 probability arrays, two indexes) on the primary in batches, it times two typical user queries
-through the SQL API's code path (:func:`sqlexec.run_fast`, read-only role, sandbox and caps):
+through the SQL API's code path (:func:`fastsql.run_fast`, read-only role, sandbox and caps):
 one object's forced-source count (an index probe) and a per-band aggregate over the whole table
 (a full scan). Each runs on the primary, then on the standby; medians, ratio, ingest rows/s with
 no user queries and in each phase, replication lag and the load average are printed.
@@ -68,15 +68,15 @@ def writer(url: str, stop, counter) -> None:
 
 
 def time_queries(repeat: int) -> dict[str, float]:
-    from desctom.db.queries import sqlexec
+    from desctom.db.queries import fastsql
 
     out = {}
     for name, query in QUERIES.items():
-        sqlexec.run_fast([query], [{}])  # warm the cache and the connection path
+        fastsql.run_fast([query], [{}])  # warm the cache and the connection path
         times = []
         for _ in range(repeat):
             with Timer() as t:
-                sqlexec.run_fast([query], [{}])
+                fastsql.run_fast([query], [{}])
             times.append(t.seconds)
         out[name] = statistics.median(times)
     return out

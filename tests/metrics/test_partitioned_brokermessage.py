@@ -14,7 +14,7 @@ from django.db import connection
 from test_metrics_pages import figures
 
 from desctom.accounts.queries.brokers import bind
-from desctom.elasticc2 import partitioning
+from desctom.elasticc2.workers import partitioning
 
 pytestmark = pytest.mark.django_db
 TABLE = partitioning.TABLE

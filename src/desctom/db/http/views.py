@@ -15,7 +15,7 @@ from desctom.core import config
 from desctom.core.jsonapi import ApiError, parse_json_body
 from desctom.core.jsonauth import JsonLoginRequiredMixin
 from desctom.db.http import contract
-from desctom.db.queries import queue, replica, slots, sqlexec
+from desctom.db.queries import fastsql, queue, replica, slots, sqlexec
 from desctom.db.queries.export import CONTENT_TYPES
 from desctom.db.queries.schema import readable_schema
 from desctom.db.queries.sqlexec import SqlError
@@ -65,7 +65,7 @@ class RunSQLQuery(SqlView):
         values = self.values(request)
         try:
             with slots.fast_query_slot(request.user.pk):
-                rows = sqlexec.run_fast_json(values["query"], values["subdict"])
+                rows = fastsql.run_fast_json(values["query"], values["subdict"])
         except slots.Busy as exc:
             res = error(str(exc), 429)
             res["Retry-After"] = str(slots.RETRY_AFTER)

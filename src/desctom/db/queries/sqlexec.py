@@ -225,56 +225,6 @@ def error_text(exc: BaseException, fired: threading.Event | None, seconds: int) 
     return text
 
 
-def run_fast(queries: list[str], subdicts: list[dict], cfg: config.Config | None = None) -> list[dict]:
-    """Run the statements in order; the rows of the last one as dicts (at most the row/byte caps)."""
-    return json.loads(run_fast_json(queries, subdicts, cfg))
-
-
-def run_fast_json(queries: list[str], subdicts: list[dict], cfg: config.Config | None = None) -> str:
-    """As :func:`run_fast`, the rows as JSON text built row by row (never past the byte cap)."""
-    cfg = cfg or config.load()
-    seconds, cap, max_bytes = cfg.sql_timeout, cfg.sql_max_rows, cfg.sql_max_bytes
-    fired = None
-    from desctom.db.queries import replica  # imports this module
-
-    conn = replica.users_connection(seconds, cfg, fallback=True)
-    try:
-        with guarded(conn, seconds) as fired:
-            for query, subdict in zip(queries[:-1], subdicts[:-1], strict=True):
-                run_statement(conn, render(conn, query, subdict), cfg)
-            cur = conn.cursor()
-            rows_in = Rows(cur, render(conn, queries[-1], subdicts[-1]), 1000)
-            parts, size, names = [], 2, None
-            for count, row in enumerate(rows_in, start=1):
-                if count > cap:
-                    rows_in.close()
-                    raise SqlError(f"the query returned more than {cap} rows, the limit of db/runsqlquery/: "
-                                   f"add a LIMIT, or {QUEUE_HINT}")
-                if names is None:
-                    names = [col.name for col in cur.description]
-                text = _ENCODER.encode({n: jsonable(v) for n, v in zip(names, row, strict=True)})
-                size += len(text) + 2
-                if size > max_bytes:
-                    rows_in.close()
-                    raise TooLarge(f"the answer is larger than {max_bytes} bytes, the limit of "
-                                   f"db/runsqlquery/ (DESCTOM_SQL_MAX_BYTES): {QUEUE_HINT}")
-                parts.append(text)
-            check_still_in_transaction(conn)
-            if rows_in.no_result:
-                raise SqlError("no results to fetch")
-            return "[" + ", ".join(parts) + "]"
-    except TooLarge:
-        raise
-    except (psycopg.Error, SqlError) as exc:
-        if isinstance(exc, psycopg.OperationalError) and cfg.sql_database_url:
-            problem = replica.replica_ready(cfg)  # the replica went away under the query: 503
-            if problem:
-                raise ReplicaUnavailable(problem) from None
-        raise SqlError(error_text(exc, fired, seconds)) from None
-    finally:
-        conn.close()
-
-
 def jsonable(value):
     """A JSON-safe form of a database value (NaN/inf as null, bytes as base64, arrays as lists).
 

@@ -1,6 +1,6 @@
 """``desctom partition_brokermessage``: hash-partition ``elasticc2_brokermessage`` by classifier, or undo it.
 
-The work is in :mod:`desctom.elasticc2.partitioning`; docs/scaling.md says when it pays.
+The work is in :mod:`desctom.elasticc2.workers.partitioning`; docs/scaling.md says when it pays.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection, transaction
 
-from desctom.elasticc2 import partitioning
+from desctom.elasticc2.workers import partitioning
 
 
 class Command(BaseCommand):
