@@ -45,6 +45,8 @@ SITE_ID = 1
 _FORBIDDEN_MW = "desctom.web.middleware.HtmlForbiddenRedirectMiddleware"
 MIDDLEWARE = [
     TOMTOOLKIT_MIDDLEWARE[0],  # SecurityMiddleware
+    # A JSON endpoint answers with or without its trailing slash (no redirect that drops a POST's body).
+    "desctom.web.slashes.SlashTolerantMiddleware",
     # JSON answers gzip'd when the client accepts it (streamed ones piece by piece).
     "desctom.web.gzip.JsonGZipMiddleware",
     # An oversize request body is refused (413) before it is read (limits: DESCTOM_BODY_LIMITS below).

@@ -6,6 +6,9 @@ from django.urls import include, path
 from desctom.accounts.http.views import WhoAmIView
 from desctom.web import views as web_views
 
+#: Unknown paths: JSON ``{"error": ...}`` for programs, the HTML page for browsers.
+handler404 = "desctom.web.slashes.not_found"
+
 urlpatterns = [
     # Django's own login form (fields `username`/`password`, error text "Please enter a correct
     # username and password"), which the original tom_client.py and its users' scripts expect.

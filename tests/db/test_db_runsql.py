@@ -175,3 +175,19 @@ def test_unavailable_role_is_a_clear_error(api, monkeypatch):
     assert res["status"] == "error"
     assert res["error"].startswith("the SQL interface is not available (cannot connect as desctom_ro)")
     assert "wrong-password" not in res["error"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_post_without_the_trailing_slash_is_served_not_redirected(live_server, user, science_tables):
+    """Issue 19: the 301 of APPEND_SLASH turned the client's POST into ``405 Method GET not allowed``."""
+    import requests
+
+    from desctom.client import TomClient
+
+    tom = TomClient(live_server.url, username=user.username, password="sql-test-password-1")
+    res = tom.post("db/runsqlquery", json={"query": "SELECT id FROM elasticc2_sqltest ORDER BY id"})
+    assert res.status_code == 200, res.text
+    assert [row["id"] for row in res.json()["rows"]] == [1, 2, 3, 4] and not res.history
+    # a GET of a page without its slash is still redirected once, as browsers expect
+    page = requests.get(f"{live_server.url}/elasticc2/objects", allow_redirects=False, timeout=30)
+    assert page.status_code == 301 and page.headers["Location"].endswith("/elasticc2/objects/")

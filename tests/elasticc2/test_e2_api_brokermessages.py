@@ -429,3 +429,17 @@ def test_the_manual_examples_run(live_server, capsys):
     assert 'message 1: classifications[0].probability must be a number from 0 to 1, not "high"' in out
     assert 'Can\'t parse argument string "colour=red".' in out and "1 messages about object 1001" in out
 
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_put_without_the_trailing_slash_keeps_its_body(live_server):
+    """Issue 19: a 301 to the slashed URL made `requests` drop the body ("the request body is empty")."""
+    load_sample()
+    user = make_user("slashbroker")
+    user.groups.add(Group.objects.get_or_create(name="elasticc_broker")[0])
+    bind(user, ["TestBroker"])
+    tom = TomClient(live_server.url, username="slashbroker", password=PASSWORD)
+    res = tom.put("elasticc2/brokermessage", json=[message(OBJ_A * 100000 + 6)])
+    assert res.status_code == 201, res.text
+    assert res.json()["num_loaded"] == 1 and not res.history  # served where it was sent, no redirect
+    assert tom.get("elasticc2/brokermessage", params={"objectid": OBJ_A}).json()["totalcount"] == 1
