@@ -60,6 +60,10 @@ variable                   meaning                                 default
                            down or behind
 ``DESCTOM_PG_REPLICA_PORT`` port of the embedded standby of         ``DESCTOM_PG_PORT`` + 1
                            ``desctom up --sql-replica``
+``DESCTOM_CLOCK``          "now" of defaults that count back from  ``auto``
+                           it: ``simulation`` (MJD of the latest
+                           sent alert), ``wall``, or ``auto`` (the
+                           simulation clock once there is one)
 =========================  ======================================  ==========================
 """
 
@@ -143,6 +147,8 @@ class Config:
     sql_replica_max_lag: int = 30
     sql_replica_fallback: str = ""  # "primary" or "" (no fallback: 503)
     pg_replica_port: int = 0  # 0: pg_port + 1
+    # issue 19: what "now" means for defaults that count back from it (DESCTOM_CLOCK)
+    clock: str = "auto"  # auto | simulation | wall
 
     @property
     def embedded_db(self) -> bool:
@@ -278,6 +284,18 @@ def _kafka_storage() -> str:
     return raw
 
 
+CLOCK_WORDS = ("auto", "simulation", "wall")
+
+
+def _clock() -> str:
+    """``DESCTOM_CLOCK``: ``auto`` (the simulation clock once a campaign has one, else the wall clock),
+    ``simulation`` or ``wall``."""
+    raw = os.environ.get("DESCTOM_CLOCK", "").strip().lower() or "auto"
+    if raw not in CLOCK_WORDS:
+        raise ConfigError(f"DESCTOM_CLOCK={raw!r} must be one of {', '.join(CLOCK_WORDS)}")
+    return raw
+
+
 def load() -> Config:
     """Read the configuration from the environment."""
     home = Path(os.environ.get("DESCTOM_HOME", "").strip() or "var").expanduser().absolute()
@@ -326,6 +344,7 @@ def load() -> Config:
         sql_replica_max_lag=_positive_int("DESCTOM_SQL_REPLICA_MAX_LAG_SECONDS", 30),
         sql_replica_fallback=_replica_fallback(),
         pg_replica_port=_port("DESCTOM_PG_REPLICA_PORT", 0),  # 0: DESCTOM_PG_PORT + 1
+        clock=_clock(),
     )
 
 

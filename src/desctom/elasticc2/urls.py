@@ -9,6 +9,7 @@ from django.urls import path
 from desctom.core.messagequery import message_routes
 from desctom.elasticc2.http.api.alerts import GetAlertView
 from desctom.elasticc2.http.api.brokermessages import BrokerMessageView
+from desctom.elasticc2.http.api.clock import ClockView
 from desctom.elasticc2.http.api.cone import ConeSearchView
 from desctom.elasticc2.http.api.hot import GetHotSNeView
 from desctom.elasticc2.http.api.lightcurves import LtcvFeaturesView, LtcvView
@@ -37,6 +38,7 @@ urlpatterns = [
     path("object/<int:objectid>/target", object_pages.CreateTargetView.as_view(), name="object_target"),
     path("followup/", followup_pages.FollowupBoardView.as_view(), name="followup"),
     # JSON endpoints
+    path("clock", ClockView.as_view(), name="clock"),
     path("classids", ClassIdsView.as_view(), name="classids"),
     path("classifiers_json", ClassifiersJsonView.as_view(), name="classifiers_json"),
     path("getalert", GetAlertView.as_view(), name="getalert"),

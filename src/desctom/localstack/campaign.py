@@ -29,7 +29,7 @@ def campaign_status(cfg: Config, timeout_ms: int = 3000) -> dict | None:
     args = _connect_args(cfg, timeout_ms)
     try:
         with psycopg.connect(**args) as conn:
-            return campaign_state(conn)
+            return campaign_state(conn, cfg.clock)
     except Exception:  # noqa: BLE001 - no database, not migrated, too slow: status shows no campaign line
         return None
 
@@ -54,8 +54,15 @@ def format_streams(streams: list[dict] | None) -> list[str]:
 def format_campaign(info: dict | None) -> list[str]:
     if info is None:
         return []
-    clock = (f"simulated MJD {info['clock_mjd']:.2f} ({info['clock_date']})" if info["clock_mjd"] is not None
-             else "no alert sent yet")
+    now = info.get("clock") or {}
+    if info["clock_mjd"] is not None:
+        clock = f"simulated MJD {info['clock_mjd']:.2f} ({info['clock_date']})"
+    elif now.get("mode") == "simulation":
+        clock = f"no alert sent yet; clock at the latest detection, MJD {now['mjd']:.2f}"
+    else:
+        clock = "no alert sent yet"
+    if now.get("mode") == "wall" and info["clock_mjd"] is not None:
+        clock += f" (DESCTOM_CLOCK=wall: \"now\" is the wall clock, MJD {now['mjd']:.2f})"
     return [f"  campaign           {clock}; last hour: {info['alerts_sent_last_hour']:,} alerts sent, "
             f"{_at_most(info['messages_last_hour'])} broker messages ingested; "
             f"{info['classifiers']} classifiers; "

@@ -5,6 +5,7 @@ Django-free: the CLI calls it on its own psycopg connection (it may run without 
 
 from __future__ import annotations
 
+from desctom.elasticc2.queries.clock import read_clock
 from desctom.survey.mjd import mjd_to_date
 
 #: The status line counts the last hour's broker messages up to this many (an exact count at
@@ -28,9 +29,12 @@ def combine_pollers(rows) -> list[dict]:
     return list(pollers.values())
 
 
-def campaign_state(connection) -> dict:
+def campaign_state(connection, clock_setting: str = "auto") -> dict:
     """Clock, last-hour rates, sizes of the campaign and each poller's heartbeat, read on ``connection``
-    (a psycopg connection, or any DB-API connection whose cursors are context managers)."""
+    (a psycopg connection, or any DB-API connection whose cursors are context managers).
+
+    ``clock`` is the campaign's "now" under ``DESCTOM_CLOCK`` (``clock_setting``), as
+    ``GET /elasticc2/clock`` answers it; ``clock_mjd`` is the latest sent alert's MJD."""
     with connection.cursor() as cur:
         cur.execute("""
             SELECT (SELECT max(last_mjd) FROM elasticc2_alertsenderrun WHERE alerts_sent > 0),
@@ -46,7 +50,8 @@ def campaign_state(connection) -> dict:
         cur.execute("SELECT broker, member, heartbeat, stored FROM elasticc2_brokerpollerstatus "
                     "ORDER BY broker, member")
         pollers = combine_pollers(cur.fetchall())
+        clock = read_clock(cur, clock_setting).as_json()
     return {"clock_mjd": mjd, "clock_date": mjd_to_date(mjd) if mjd is not None else None,
             "alerts_sent_last_hour": int(sent), "messages_last_hour": messages, "classifiers": classifiers,
             "known_objects": known, "ppdb_objects_estimate": max(ppdb or 0, 0),
-            "pollers": pollers}
+            "pollers": pollers, "clock": clock}

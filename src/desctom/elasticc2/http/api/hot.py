@@ -11,7 +11,7 @@ from desctom.core.jsonapi import ApiError, JsonApiView
 from desctom.core.jsonstream import streaming_json_response
 from desctom.core.permissions import ADMIN_GROUP, is_admin
 from desctom.elasticc2.http.api.followup_contract import HOT_DOC
-from desctom.elasticc2.queries.followup import now_mjd
+from desctom.elasticc2.queries.clock import campaign_now_mjd
 from desctom.elasticc2.queries.hot import hot_answer_pieces
 
 DEFAULT_DAYS = 30.0
@@ -38,6 +38,7 @@ class GetHotSNeView(JsonApiView):
         mjd_now, since = values["mjd_now"], values["detected_since_mjd"]
         if since is None:
             days = values["detected_in_last_days"]
-            since = (mjd_now if mjd_now is not None else now_mjd()) - (DEFAULT_DAYS if days is None else days)
+            anchor = mjd_now if mjd_now is not None else campaign_now_mjd()  # the campaign's clock
+            since = anchor - (DEFAULT_DAYS if days is None else days)
         return {"since": since, "mjd_now": mjd_now, "include_hostinfo": values["include_hostinfo"],
                 "gentypes": values["cheat_gentypes"], "return_format": values["return_format"] or 0}

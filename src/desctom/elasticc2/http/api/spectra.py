@@ -15,7 +15,7 @@ from desctom.core.jsonapi import JsonApiView
 from desctom.core.jsonstream import streaming_json_response
 from desctom.elasticc2.http.api.followup_contract import ASK_DOC, WANTED_DOC
 from desctom.elasticc2.queries import spectra
-from desctom.elasticc2.queries.followup import mjd_of
+from desctom.elasticc2.queries.clock import campaign_now_mjd
 from desctom.elasticc2.queries.wanted import wanted_spectra_pieces
 
 #: ``not_claimed_in_last_days`` above this many days (1000 years) counts as this many.
@@ -62,7 +62,7 @@ class SpectraWantedView(PostJsonView):
         values = self.api_doc.request.parse(data, self.error_prefix)
         now = dt.datetime.now(dt.UTC)
         mjd_now = values["mjd_now"]
-        anchor = mjd_now if mjd_now is not None else mjd_of(now)
+        anchor = mjd_now if mjd_now is not None else campaign_now_mjd()  # the campaign's clock
         since = values["requested_since"] or now - dt.timedelta(days=14)
         # More than MAX_DAYS days back means "ever" (and keeps the cut within what a datetime holds).
         not_claimed = min(_or(values["not_claimed_in_last_days"], 7.0), MAX_DAYS)
