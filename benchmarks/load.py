@@ -129,6 +129,17 @@ def producer_process(servers: str, alerts: list[tuple[int, int]], rate: float, s
 
 
 # -- the run ----------------------------------------------------------------------------------------
+def record_sender_clock(now: float) -> None:
+    """Record the state's sender run, as the real sender would have: the campaign's clock is ``now``."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("INSERT INTO elasticc2_alertsenderrun (started, finished, host, pid, through_day, "
+                    "alerts_sent, last_mjd, status) SELECT now(), now(), 'load.py', 0, %s, count(*), "
+                    "max(s.midpointtai), 'done' FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiasource s "
+                    "USING (diasource_id) WHERE a.alertsenttimestamp IS NOT NULL", [now])
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -176,6 +187,9 @@ def main() -> int:
     parser.add_argument("--ingest-rate", type=float, default=2000.0, help="messages/s to the poller")
     parser.add_argument("--web-workers", default=None, help="DESCTOM_WEB_WORKERS for this run")
     parser.add_argument("--web-threads", default=None, help="DESCTOM_WEB_THREADS for this run")
+    parser.add_argument("--keep", metavar="DIR", default=None,
+                        help="keep the database in DIR and reuse it on the next run with the same DIR "
+                             "(the survey and the alert-cycle state are then built only once)")
     args = parser.parse_args()
 
     from desctom.localstack.procs import free_port
@@ -189,9 +203,9 @@ def main() -> int:
     kafka.start()
     os.environ["KAFKA_BOOTSTRAP_SERVERS"] = kafka.bootstrap
     procs: list[subprocess.Popen] = []
-    with django_on_throwaway_postgres():
+    with django_on_throwaway_postgres(args.keep) as server:
         try:
-            return run(args, kafka, procs)
+            return run(args, kafka, procs, reused=server.reused)
         finally:
             for p in procs:
                 p.terminate()
@@ -203,7 +217,7 @@ def main() -> int:
             kafka.destroy()
 
 
-def run(args, kafka, procs: list) -> int:
+def run(args, kafka, procs: list, reused: bool = False) -> int:
     from django.contrib.auth.models import User
     from django.core.management import call_command
     from hot import cycle_state
@@ -212,16 +226,25 @@ def run(args, kafka, procs: list) -> int:
     from desctom.localstack.services import background_workers, web_service
     from desctom.survey.kafka import ensure_topics
 
-    print(f"building a synthetic survey of {args.objects:,} objects ...", flush=True)
-    with Timer() as t:
-        call_command("synth_survey", "--objects", str(args.objects), "--seed", "42", "--workers", "2")
-    print(f"  done in {t.seconds:.0f} s", flush=True)
+    has_survey = reused and scalar("SELECT EXISTS (SELECT 1 FROM elasticc2_ppdbdiaobject)")
+    has_state = reused and scalar("SELECT EXISTS (SELECT 1 FROM elasticc2_alertsenderrun)")
+    if has_survey:
+        print(f"reusing the survey kept in {args.keep}", flush=True)
+    else:
+        print(f"building a synthetic survey of {args.objects:,} objects ...", flush=True)
+        with Timer() as t:
+            call_command("synth_survey", "--objects", str(args.objects), "--seed", "42", "--workers", "2")
+        print(f"  done in {t.seconds:.0f} s", flush=True)
     lo, hi = (scalar(f"SELECT {f}(midpointtai) FROM elasticc2_ppdbdiasource") for f in ("min", "max"))
     now = round((lo + hi) / 2) + 0.5
-    print(f"alert-cycle state at T = MJD {now}:", flush=True)
-    cycle_state(now)
+    if not has_state:
+        print(f"alert-cycle state at T = MJD {now}:", flush=True)
+        cycle_state(now)
+        record_sender_clock(now)
     password = f"lb-{random.SystemRandom().getrandbits(64):x}"
-    user = User.objects.create_user("loadbench", password=password)
+    user, _ = User.objects.get_or_create(username="loadbench")
+    user.set_password(password)
+    user.save()
     recent = column("SELECT DISTINCT diaobject_id FROM elasticc2_diasource WHERE midpointtai > %s",
                     [now - 14])
     from django.db import connection
@@ -229,7 +252,8 @@ def run(args, kafka, procs: list) -> int:
     with connection.cursor() as cur:  # an SRS asked for spectra of the last two weeks' objects
         cur.execute("INSERT INTO elasticc2_wantedspectra (wantspec_id, diaobject_id, user_id, wanttime, "
                     "requester, priority) SELECT o || ' ; RESSPECT', o, %s, now(), 'RESSPECT', 3 "
-                    "FROM unnest(%s::bigint[]) o", [user.id, recent])
+                    "FROM unnest(%s::bigint[]) o ON CONFLICT (wantspec_id) DO UPDATE SET wanttime = now()",
+                    [user.id, recent])
         cur.execute("VACUUM ANALYZE elasticc2_wantedspectra")
     ids = {"now": now,
            "objects": column("SELECT diaobject_id FROM elasticc2_diaobject ORDER BY random() LIMIT 20000"),

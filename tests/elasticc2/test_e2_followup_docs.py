@@ -2,10 +2,11 @@
 
 
 import pytest
+from django.utils import timezone
 from test_e2_api_data import PASSWORD, make_user, refill_taxonomy
 from test_e2_followup_data import O1, O2, load_followup_sample
 
-from desctom.elasticc2.models import PlannedSpectra, SpectrumInfo, WantedSpectra
+from desctom.elasticc2.models import AlertSenderRun, PlannedSpectra, SpectrumInfo, WantedSpectra
 from desctom.testing.manual import run_python_examples
 from desctom.testing.paths import REPO_ROOT
 
@@ -25,6 +26,9 @@ def taxonomy_back_afterwards(django_db_setup, django_db_blocker):
 
 def test_the_manual_examples_run(live_server, capsys):
     load_followup_sample()
+    # the sender's clock stands at MJD 60040: the manual reads "now" from /elasticc2/clock
+    AlertSenderRun.objects.create(started=timezone.now(), host="h", pid=1, through_day=60040.5, alerts_sent=1,
+                                  last_mjd=60040.0, status="done")
     make_user("doctester")
     namespace = run_python_examples(DOC, live_server.url, "doctester", PASSWORD)
     out = capsys.readouterr().out
