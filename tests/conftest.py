@@ -80,3 +80,13 @@ def stack_env():
     yield env
     subprocess.run([DESCTOM, "down"], env=env, capture_output=True, timeout=120)
     shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_answer_cache():
+    """Each test starts with an empty answer cache: a test's rolled-back rows take their data versions
+    back with them (as a rolled-back transaction does), but not the answers kept in this process."""
+    from django.core.cache import caches
+
+    caches["answers"].clear()
+    yield

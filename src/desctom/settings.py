@@ -161,7 +161,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "INFO"},
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # follow-up answers kept under their data version (desctom.elasticc2.queries.answercache):
+    # at most 64 answers of at most 4 MB per web process
+    "answers": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "answers",
+                "OPTIONS": {"MAX_ENTRIES": 64}},
+}
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 # TOM Toolkit configuration (reference §0: READ_ONLY strategy, target permissions only).

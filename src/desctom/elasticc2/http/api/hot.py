@@ -8,8 +8,8 @@ The answer is streamed by :func:`desctom.elasticc2.queries.hot.hot_answer_pieces
 from __future__ import annotations
 
 from desctom.core.jsonapi import ApiError, JsonApiView
-from desctom.core.jsonstream import streaming_json_response
 from desctom.core.permissions import ADMIN_GROUP, is_admin
+from desctom.elasticc2.http.api.cached import cached_or_streamed
 from desctom.elasticc2.http.api.followup_contract import HOT_DOC
 from desctom.elasticc2.queries.clock import campaign_now_mjd
 from desctom.elasticc2.queries.hot import hot_answer_pieces
@@ -30,7 +30,7 @@ class GetHotSNeView(JsonApiView):
             name = self.request.user.get_username()
             raise ApiError(f"Error, cheat_gentypes selects by simulation truth: only ELAsTiCC admins "
                            f"(group {ADMIN_GROUP!r}) may use it, not {name!r}", 403)
-        return streaming_json_response(hot_answer_pieces(**arguments), "gethottransients")
+        return cached_or_streamed("gethottransients", arguments, lambda: hot_answer_pieces(**arguments))
 
     def arguments(self, data: dict) -> dict:
         """The checked arguments of :func:`hot_answer_pieces`; ApiError for bad ones."""

@@ -13,6 +13,7 @@ import datetime as dt
 
 from desctom.core.jsonapi import JsonApiView
 from desctom.core.jsonstream import streaming_json_response
+from desctom.elasticc2.http.api.cached import cached_or_streamed
 from desctom.elasticc2.http.api.followup_contract import ASK_DOC, WANTED_DOC
 from desctom.elasticc2.queries import spectra
 from desctom.elasticc2.queries.clock import campaign_now_mjd
@@ -60,7 +61,8 @@ class SpectraWantedView(PostJsonView):
 
     def handle(self, data: dict):
         values = self.api_doc.request.parse(data, self.error_prefix)
-        now = dt.datetime.now(dt.UTC)
+        # "now" to the whole second: requests in the same second share one answer (answer cache)
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         mjd_now = values["mjd_now"]
         anchor = mjd_now if mjd_now is not None else campaign_now_mjd()  # the campaign's clock
         since = values["requested_since"] or now - dt.timedelta(days=14)
@@ -70,12 +72,14 @@ class SpectraWantedView(PostJsonView):
         detected = values["detected_since_mjd"]
         if detected is None:
             detected = anchor - _or(values["detected_in_last_days"], 14.0)
-        return streaming_json_response(wanted_spectra_pieces(
+        arguments = dict(
             since=since, detected=detected, mjd_now=mjd_now,
             claim_cut=now - dt.timedelta(days=not_claimed) if not_claimed > 0 else None,
             spectrum_cut=anchor - no_spectra if no_spectra > 0 else None,
-            lim_mag=values["lim_mag"], band=values["lim_mag_band"], include_user=values["include_user"]),
-            "spectrawanted")
+            lim_mag=values["lim_mag"], band=values["lim_mag_band"], include_user=values["include_user"])
+        if arguments["include_user"]:  # user names are not versioned: never from the cache
+            return streaming_json_response(wanted_spectra_pieces(**arguments), "spectrawanted")
+        return cached_or_streamed("spectrawanted", arguments, lambda: wanted_spectra_pieces(**arguments))
 
 
 def _or(value, default):

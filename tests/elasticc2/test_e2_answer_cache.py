@@ -1,0 +1,80 @@
+"""The answer cache of ``gethottransients`` and ``spectrawanted`` (issue 19): an unchanged question
+on unchanged data is answered from memory; any committed write to a table the answer reads — by the
+ORM, raw SQL, COPY or TRUNCATE — gives the next request a new answer."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from test_e2_api_data import post_json, strict_json
+from test_e2_followup_data import O1, O2, O3, load_followup_sample
+
+from desctom.elasticc2.queries import answercache
+
+pytestmark = pytest.mark.django_db
+HOT = "/elasticc2/gethottransients"
+WANTED = "/elasticc2/spectrawanted"
+
+
+def answer(api, url, body):
+    res = post_json(api, url, body)
+    assert res.status_code == 200, res.content
+    return strict_json(res), getattr(res, "streaming", False)
+
+
+def versions() -> dict:
+    with connection.cursor() as cur:
+        cur.execute("SELECT table_name, version FROM elasticc2_dataversion")
+        return dict(cur.fetchall())
+
+
+def test_every_writing_statement_bumps_its_tables_version(db):
+    before = versions()
+    assert set(answercache.FOLLOWUP_TABLES) <= set(before)
+    with connection.cursor() as cur:
+        cur.execute("UPDATE elasticc2_diaobject SET ra = ra WHERE false")  # even one that changed nothing
+        cur.execute("DELETE FROM elasticc2_wantedspectra")
+        cur.execute("TRUNCATE elasticc2_plannedspectra")
+    after = versions()
+    changed = {t for t in before if after[t] != before[t]}
+    assert changed == {"elasticc2_diaobject", "elasticc2_wantedspectra", "elasticc2_plannedspectra"}
+
+
+def test_hot_transients_come_from_the_cache_until_the_data_changes(api, django_assert_max_num_queries):
+    load_followup_sample()
+    body = {"mjd_now": 60034, "detected_in_last_days": 5}
+    first, streamed = answer(api, HOT, body)
+    assert streamed and [o["objectid"] for o in first["diaobject"]] == [O1, O2]
+    with django_assert_max_num_queries(3):  # session, user, data version: no data read
+        again, streamed = answer(api, HOT, body)
+    assert not streamed and again == first
+    other, streamed = answer(api, HOT, {**body, "detected_in_last_days": 1})  # another question
+    assert streamed and [o["objectid"] for o in other["diaobject"]] == [O2]
+    # a detection of O3 inside the window, written with raw SQL (its forced point too)
+    with connection.cursor() as cur:
+        cur.execute("INSERT INTO elasticc2_diasource (diasource_id, diaobject_id, midpointtai, filtername, ra, "
+                    "decl, psflux, psfluxerr, snr) VALUES (%s, %s, 60033, 'r', 30, -7, 500, 10, 50)",
+                    [O3 * 100000 + 99, O3])
+    changed, streamed = answer(api, HOT, body)
+    assert streamed and [o["objectid"] for o in changed["diaobject"]] == [O1, O2, O3]
+
+
+def test_spectrawanted_sees_a_request_at_once(api):
+    load_followup_sample()
+    assert answer(api, WANTED, {"mjd_now": 60034})[0]["wantedspectra"] == []
+    assert answer(api, WANTED, {"mjd_now": 60034})[0]["wantedspectra"] == []
+    ask = {"requester": "RESSPECT", "objectids": [O1], "priorities": [3]}
+    assert post_json(api, "/elasticc2/askforspectrum", ask).status_code == 200
+    assert [w["oid"] for w in answer(api, WANTED, {"mjd_now": 60034})[0]["wantedspectra"]] == [O1]
+    plan = {"objectid": O1, "facility": "Gemini"}
+    assert post_json(api, "/elasticc2/planspectrum", plan).status_code == 200
+    assert answer(api, WANTED, {"mjd_now": 60034})[0]["wantedspectra"] == []  # claimed now
+
+
+def test_a_big_answer_streams_and_is_not_kept(api, monkeypatch):
+    load_followup_sample()
+    monkeypatch.setattr(answercache, "MAX_CACHED_BYTES", 100)
+    body = {"mjd_now": 60034, "detected_in_last_days": 5}
+    first, streamed = answer(api, HOT, body)
+    again, streamed_again = answer(api, HOT, body)
+    assert streamed and streamed_again and again == first
