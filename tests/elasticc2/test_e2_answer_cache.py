@@ -50,10 +50,10 @@ def test_hot_transients_come_from_the_cache_until_the_data_changes(api, django_a
     assert not streamed and again == first
     other, streamed = answer(api, HOT, {**body, "detected_in_last_days": 1})  # another question
     assert streamed and [o["objectid"] for o in other["diaobject"]] == [O2]
-    # a detection of O3 inside the window, written with raw SQL (its forced point too)
+    # a detection of O3 inside the window, written with raw SQL
     with connection.cursor() as cur:
-        cur.execute("INSERT INTO elasticc2_diasource (diasource_id, diaobject_id, midpointtai, filtername, ra, "
-                    "decl, psflux, psfluxerr, snr) VALUES (%s, %s, 60033, 'r', 30, -7, 500, 10, 50)",
+        cur.execute("INSERT INTO elasticc2_diasource (diasource_id, diaobject_id, midpointtai, filtername, "
+                    "ra, decl, psflux, psfluxerr, snr) VALUES (%s, %s, 60033, 'r', 30, -7, 500, 10, 50)",
                     [O3 * 100000 + 99, O3])
     changed, streamed = answer(api, HOT, body)
     assert streamed and [o["objectid"] for o in changed["diaobject"]] == [O1, O2, O3]
