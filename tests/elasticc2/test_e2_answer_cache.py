@@ -4,6 +4,9 @@ ORM, raw SQL, COPY or TRUNCATE — gives the next request a new answer."""
 
 from __future__ import annotations
 
+import gzip
+import json
+
 import pytest
 from django.db import connection
 from test_e2_api_data import post_json, strict_json
@@ -69,6 +72,17 @@ def test_spectrawanted_sees_a_request_at_once(api):
     plan = {"objectid": O1, "facility": "Gemini"}
     assert post_json(api, "/elasticc2/planspectrum", plan).status_code == 200
     assert answer(api, WANTED, {"mjd_now": 60034})[0]["wantedspectra"] == []  # claimed now
+
+
+def test_a_kept_answer_goes_out_gzipped_when_accepted(api):
+    load_followup_sample()
+    body = {"mjd_now": 60034, "detected_in_last_days": 5}
+    first, _ = answer(api, HOT, body)
+    res = post_json(api, HOT, body, HTTP_ACCEPT_ENCODING="gzip, deflate")
+    assert not res.streaming and res["Content-Encoding"] == "gzip" and "Accept-Encoding" in res["Vary"]
+    assert json.loads(gzip.decompress(res.content)) == first
+    plain = post_json(api, HOT, body)
+    assert not plain.has_header("Content-Encoding") and json.loads(plain.content) == first
 
 
 def test_a_big_answer_streams_and_is_not_kept(api, monkeypatch):

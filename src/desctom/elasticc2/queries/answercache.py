@@ -54,14 +54,14 @@ def answer_key(endpoint: str, arguments: dict, tables: Iterable[str] = FOLLOWUP_
     return f"{endpoint}:{hashlib.sha256(raw.encode()).hexdigest()}"
 
 
-def cached_answer(key: str) -> bytes | None:
-    """The kept answer of ``key``, or ``None``."""
+def cached_answer(key: str):
+    """What was kept under ``key``, or ``None``."""
     return caches[CACHE_ALIAS].get(key)
 
 
-def keeping(key: str, pieces: Iterable[bytes]) -> Iterator[bytes]:
+def keeping(key: str, pieces: Iterable[bytes], stored=lambda body: body) -> Iterator[bytes]:
     """``pieces`` passed through; once they all went out (and weigh at most :data:`MAX_CACHED_BYTES`),
-    the whole answer is kept under ``key``."""
+    ``stored(answer)`` is kept under ``key``."""
     kept: list[bytes] | None = []
     size = 0
     for piece in pieces:
@@ -73,4 +73,4 @@ def keeping(key: str, pieces: Iterable[bytes]) -> Iterator[bytes]:
                 kept.append(piece)
         yield piece
     if kept is not None:
-        caches[CACHE_ALIAS].set(key, b"".join(kept), CACHE_SECONDS)
+        caches[CACHE_ALIAS].set(key, stored(b"".join(kept)), CACHE_SECONDS)

@@ -30,7 +30,8 @@ class GetHotSNeView(JsonApiView):
             name = self.request.user.get_username()
             raise ApiError(f"Error, cheat_gentypes selects by simulation truth: only ELAsTiCC admins "
                            f"(group {ADMIN_GROUP!r}) may use it, not {name!r}", 403)
-        return cached_or_streamed("gethottransients", arguments, lambda: hot_answer_pieces(**arguments))
+        return cached_or_streamed(self.request, "gethottransients", arguments,
+                                  lambda: hot_answer_pieces(**arguments))
 
     def arguments(self, data: dict) -> dict:
         """The checked arguments of :func:`hot_answer_pieces`; ApiError for bad ones."""

@@ -79,7 +79,8 @@ class SpectraWantedView(PostJsonView):
             lim_mag=values["lim_mag"], band=values["lim_mag_band"], include_user=values["include_user"])
         if arguments["include_user"]:  # user names are not versioned: never from the cache
             return streaming_json_response(wanted_spectra_pieces(**arguments), "spectrawanted")
-        return cached_or_streamed("spectrawanted", arguments, lambda: wanted_spectra_pieces(**arguments))
+        return cached_or_streamed(self.request, "spectrawanted", arguments,
+                                  lambda: wanted_spectra_pieces(**arguments))
 
 
 def _or(value, default):
