@@ -137,9 +137,8 @@ def fast_plans(cur) -> None:
     millisecond queries gain), enough memory that their sorts stay in memory, and index probes
     priced as what they are on a database that fits in memory (so a few thousand objects are
     looked up by key rather than by a scan of a whole table)."""
-    cur.execute("SET LOCAL jit = off")
-    cur.execute("SET LOCAL random_page_cost = 1.1")
-    cur.execute("SET LOCAL work_mem = '64MB'")
+    cur.execute("SELECT set_config('jit', 'off', true), set_config('random_page_cost', '1.1', true), "
+                "set_config('work_mem', '64MB', true)")  # one round trip
 
 
 def best_knowledge(object_ids, mjd_now: float | None = None) -> dict[int, tuple[float, int]]:
