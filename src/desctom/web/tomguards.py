@@ -166,6 +166,8 @@ urlpatterns = [
     path("observations/template/<int:pk>/update/",
          guarded(obs_views.ObservationTemplateUpdateView, by_template)),
     path("observations/template/<int:pk>/", guarded(obs_views.ObservationTemplateUpdateView, by_template)),
+    # the TOM Toolkit lists this before its <str:facility>/create/, which would take "groups" for a facility
+    path("observations/groups/create/", obs_views.ObservationGroupCreateView.as_view()),
     path("observations/<str:facility>/create/", guarded(obs_views.ObservationCreateView, by_facility)),
     path("observations/<str:facility>/redirect/", guarded(obs_views.ObservationRedirectView, by_facility)),
     path("observations/<int:pk>/cancel/", guarded(obs_views.ObservationRecordCancelView, by_record)),
