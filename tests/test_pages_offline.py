@@ -62,10 +62,10 @@ def test_login_page_shows_error_for_wrong_password(live_server, browser, transac
 # ---------------------------------------------------------------------------------------------
 # Every page type, with every request to another host blocked and recorded.
 
-#: Matrix rows that are no page to look at: a file download, a script, plain text.
-NOT_PAGES = {"targets/export/", "admin/jsi18n/", "robots.txt"}
+#: Matrix rows that are no page to look at: downloads, a script, plain text.
+NOT_PAGES = {"targets/export/", "api/schema/", "admin/jsi18n/", "robots.txt"}
 #: Pages the URL table does not name one by one (its rules cover them), and a refusal page.
-EXTRA_PAGES = ["/admin/tom_targets/target/", "/admin/tom_targets/target/{target}/change/", "/api/targets/",
+EXTRA_PAGES = ["/admin/auth/user/", "/admin/auth/user/{user_pk}/change/", "/api/targets/",
                "/elasticc2/objects/?ra=10&dec=-5&radius=3600", "/db/schema/", "/observations/LCO/create/"]
 TARGET_TABS = ["observe", "observations", "manage-data", "manage-groups", "photometry", "spectroscopy"]
 
