@@ -1,5 +1,6 @@
 """TOM Toolkit pages in a real browser: styled, working, and never reaching past this server."""
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -85,21 +86,23 @@ def page_urls(ids: dict) -> list[str]:
     return urls + [fill(url, ids) for url in EXTRA_PAGES]
 
 
+#: Any URL on a host other than the live server's (interception of local requests would slow every page).
+OUTSIDE = re.compile(r"^(?!(https?://(localhost|127\.0\.0\.1)[:/])|data:|blob:|about:)")
+
+
 @pytest.fixture
 def guarded_page(live_server, browser):
-    """A page whose requests to any host but the live server are aborted and recorded."""
+    """A page whose requests to any host but the live server are recorded and aborted."""
     context = browser.new_context()
     page = context.new_page()
     page.outside, page.errors = [], []
 
-    def route(route):
-        if urlsplit(route.request.url).hostname in LOCAL:
-            route.continue_()
-        else:
-            page.outside.append(f"{route.request.url} (from {page.url})")
-            route.abort()
+    def record(request):
+        if OUTSIDE.match(request.url):
+            page.outside.append(f"{request.url} (from {page.url})")
 
-    context.route("**/*", route)
+    page.on("request", record)
+    context.route(OUTSIDE, lambda route: route.abort())
     page.on("pageerror", lambda exc: page.errors.append(f"{page.url}: {exc}"))
     yield page
     context.close()
@@ -125,6 +128,8 @@ def test_every_page_type_loads_nothing_from_outside(live_server, guarded_page, t
         expected = 404 if url.startswith("/observations/LCO/") else 200
         if response is None or response.status != expected:
             failed.append(f"{url}: {response and response.status}")
+        if expected == 404:  # a feature DESC TOM does not configure: said so, in the site's layout
+            assert "TOM_FACILITY_CLASSES is empty" in page.inner_text("#desctom-unavailable")
 
     # the target page made from an object page: its sky position is drawn here, every tab opens
     page.goto(f"{base}/targets/{ids['target']}/")
