@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from desctom.accounts.http.views import WhoAmIView
+from desctom.web import tomguards
 from desctom.web import views as web_views
 
 #: Unknown paths: JSON ``{"error": ...}`` for programs, the HTML page for browsers.
@@ -22,5 +23,6 @@ urlpatterns = [
     path("db/", include("desctom.db.urls")),
     path("metrics/", include("desctom.metrics.urls")),
     path("api/", include("desctom.apidocs.urls")),  # OpenAPI: /api/schema/, /api/docs/
+    *tomguards.urlpatterns,  # 4xx instead of 500 where the TOM Toolkit meets an unconfigured feature
     path("", include("tom_common.urls")),
 ]

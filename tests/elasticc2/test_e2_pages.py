@@ -62,14 +62,11 @@ class Browser:
         self.page.goto(self.base + path)
         return self.settle(shot)
 
-    def settle(self, shot: str | None = None, offline: bool = True):
+    def settle(self, shot: str | None = None):
         self.page.wait_for_load_state("networkidle")
         if shot:
             SHOTS.mkdir(parents=True, exist_ok=True)
             self.page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
-        if not offline:  # a TOM Toolkit page that loads from CDNs: only this server's requests must work
-            assert [u for u in self.failed if urlsplit(u.split()[-1]).hostname in LOCAL] == []
-            self.errors, self.failed, self.hosts = [], [], set()
         assert self.failed == [], self.failed
         assert self.errors == [], self.errors
         assert self.hosts <= LOCAL, self.hosts
@@ -160,7 +157,7 @@ def test_pages_over_alert_cycle(cycle_data, live_server, browser, client):
 
     page.click("#create-target")
     page.wait_for_url(f"{live_server.url}/targets/**")
-    b.settle("target", offline=False)  # the TOM Toolkit's target page loads Aladin and JS9 from CDNs
+    b.settle("target")  # the TOM Toolkit's target page, with nothing from outside (docs/ui.md)
     target = Target.objects.get(name=f"ELAsTiCC2 {objectid}")
     assert DiaObjectOfTarget.objects.filter(diaobject_id=objectid, tomtarget=target).count() == 1
     assert (target.ra, target.dec) == (ra, dec)
