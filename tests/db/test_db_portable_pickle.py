@@ -75,7 +75,7 @@ def stream_globals(data: bytes) -> list[tuple[str, str]]:
 
 
 def test_the_stream_refers_only_to_dataframe_and_datetime():
-    utc = datetime.timezone.utc
+    utc = datetime.UTC
     table = pa.table({
         "n": pa.array([1, None, -(2**63), 2**40], pa.int64()), "t": ["a", None, "é" * 300, ""],
         "r": pa.array([0.1, None, float("nan"), 1e30], pa.float32()),

@@ -1,4 +1,4 @@
-"""Writing a query's rows to a result file (csv, portable pickled pandas DataFrame, parquet) in bounded memory.
+"""Writing a query's rows to a result file (csv, portable pickled DataFrame, parquet) in bounded memory.
 
 Fast path: when the last statement is a single row-returning statement whose columns are all of
 simple types, PostgreSQL itself formats the rows (``COPY (...) TO STDOUT (FORMAT csv)``) and
@@ -69,6 +69,7 @@ class Sink:
             table = _csv_ready(table)
         if self._writer is None:
             if self.fmt == "parquet":
+                _check_unique_names(table.column_names)
                 self._writer = pq.ParquetWriter(self.path, table.schema)
             elif self.fmt == "pandas":
                 self._fh = open(self.path, "wb")  # noqa: SIM115  (closed in close())
@@ -118,6 +119,14 @@ class Sink:
         self._writer.close()
         if self._fh is not None:
             self._fh.close()
+
+
+def _check_unique_names(names: list[str]) -> None:
+    """Parquet readers refuse repeated column names: say so before writing."""
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise SqlError(f"the column name {repeated[0]!r} appears more than once, which parquet files cannot "
+                       "hold: name the columns apart (SELECT a.id AS a_id, b.id AS b_id ...)")
 
 
 def _csv_ready(table: pa.Table) -> pa.Table:

@@ -28,7 +28,7 @@ PROTO, STOP, MARK, TUPLE, TUPLE1, REDUCE, POP = b"\x80", b".", b"(", b"t", b"\x8
 NONE, NEWTRUE, NEWFALSE, EMPTY_LIST, APPENDS = b"N", b"\x88", b"\x89", b"]", b"e"
 BINPUT, BINGET, STACK_GLOBAL = b"q", b"h", b"\x93"
 ROWS_PER_APPENDS = 1000
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 #: Memo slots of the objects built once at the start.
 DATETIME, DATE, UTC_SLOT = 0, 1, 2
 
@@ -85,7 +85,7 @@ def _global(module: str, name: str) -> bytes:
 
 
 def python_columns(table: pa.Table) -> list[list]:
-    """Each column as plain Python values; ``real`` (float32) by its shortest text, as PostgreSQL prints it."""
+    """Each column as plain Python values; ``real`` (float32) by its shortest text, as PostgreSQL shows it."""
     columns = []
     for column in table.columns:
         if pa.types.is_float32(column.type):
