@@ -18,6 +18,7 @@ import datetime
 import struct
 from typing import BinaryIO
 
+import numpy as np
 import pyarrow as pa
 
 #: (module, name) of every global the stream refers to.
@@ -84,14 +85,51 @@ def _global(module: str, name: str) -> bytes:
     return _str(module) + _str(name) + STACK_GLOBAL
 
 
-def python_columns(table: pa.Table) -> list[list]:
-    """Each column as plain Python values; ``real`` (float32) by its shortest text, as PostgreSQL shows it."""
+def _timestamps(column: pa.ChunkedArray) -> list[bytes]:
+    """Opcodes of each timestamp, ``datetime.datetime(year, ..., microsecond[, utc])``, made for the
+    whole column at once (fixed-width integer opcodes); years outside 1..9999 as text."""
+    micros = column.cast(pa.timestamp("us", tz=column.type.tz)).cast(pa.int64())
+    missing = micros.is_null().to_numpy(zero_copy_only=False)
+    when = micros.fill_null(0).to_numpy().view("datetime64[us]")
+    days = when.astype("datetime64[D]")
+    year = when.astype("datetime64[Y]").astype(np.int64) + 1970
+    of_day = (when - days).astype(np.int64)
+    fields = [year, when.astype("datetime64[M]").astype(np.int64) % 12 + 1,
+              (days - when.astype("datetime64[M]")).astype(np.int64) + 1, of_day // 3_600_000_000,
+              of_day // 60_000_000 % 60, of_day // 1_000_000 % 60, of_day % 1_000_000]
+    tz = BINGET + bytes((UTC_SLOT,)) if column.type.tz else b""
+    layout = [BINGET + bytes((DATETIME,)) + MARK, (b"M", 2), (b"K", 1), (b"K", 1), (b"K", 1), (b"K", 1),
+              (b"K", 1), (b"J", 4), tz + TUPLE + REDUCE]
+    width = sum(len(part) if isinstance(part, bytes) else 1 + part[1] for part in layout)
+    codes = np.zeros((len(when), width), np.uint8)
+    at, values = 0, iter(fields)
+    for part in layout:
+        if isinstance(part, bytes):
+            codes[:, at:at + len(part)] = np.frombuffer(part, np.uint8)
+            at += len(part)
+            continue
+        opcode, size = part
+        codes[:, at] = opcode[0]
+        codes[:, at + 1:at + 1 + size] = next(values).astype(f"<i{size}").view(np.uint8).reshape(-1, size)
+        at += 1 + size
+    encoded = codes.view(f"V{width}").ravel().tolist()
+    for i in np.flatnonzero(missing | (year < 1) | (year > 9999)):
+        encoded[i] = NONE if missing[i] else _str(str(when[i]))
+    return encoded
+
+
+def encoded_columns(table: pa.Table) -> list[list[bytes]]:
+    """Each column as the opcodes of its values; ``real`` (float32) by its shortest text, as PostgreSQL
+    shows it; timestamps made in bulk."""
     columns = []
     for column in table.columns:
-        if pa.types.is_float32(column.type):
-            columns.append([None if v is None else float(v) for v in column.cast(pa.string()).to_pylist()])
+        if pa.types.is_timestamp(column.type):
+            columns.append(_timestamps(column))
+        elif pa.types.is_float32(column.type):
+            columns.append([NONE if v is None else value(float(v))
+                            for v in column.cast(pa.string()).to_pylist()])
         else:
-            columns.append(column.to_pylist())
+            columns.append(list(map(value, column.to_pylist())))
     return columns
 
 
@@ -110,7 +148,7 @@ class DataFrameWriter:
 
     def write(self, table: pa.Table) -> None:
         """Append the rows of ``table`` (its columns in the order given at the start)."""
-        rows = zip(*[map(value, values) for values in python_columns(table)], strict=True)
+        rows = zip(*encoded_columns(table), strict=True)
         if not self.columns:
             rows = iter([()] * table.num_rows)
         chunk = []
