@@ -101,6 +101,16 @@ def test_the_stream_refers_only_to_dataframe_and_datetime():
     assert frame["l"][0] == [1, 2] and frame["l"][2] is None and frame["b"][2] is None
 
 
+def test_an_empty_result_keeps_its_columns_and_no_columns_is_a_frame_too():
+    for names in (["id", "id", "name"], []):
+        buf = io.BytesIO()
+        writer = DataFrameWriter(buf, names)
+        writer.write(pa.Table.from_arrays([pa.array([], pa.int64()) for _ in names], names=names))
+        writer.close()
+        frame = pd.read_pickle(io.BytesIO(buf.getvalue()))
+        assert list(frame.columns) == names and len(frame) == 0
+
+
 def old_pandas_python(pandas_version: str, numpy_version: str) -> Path:
     """The Python of a cached virtual environment with exactly these versions and no pyarrow."""
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "desctom-test-oldpandas"
