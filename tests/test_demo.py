@@ -8,6 +8,7 @@ two screenshots (docs/img/) are taken here.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -55,6 +56,26 @@ def campaign(tom: TomClient) -> dict:
                (SELECT count(DISTINCT (alert_id, classifier_id)) FROM elasticc2_brokermessage)
                    AS distinct_messages,
                (SELECT count(*) FROM elasticc2_diaobject) AS known""")[0]
+
+
+def metric_rows(env) -> dict[str, int]:
+    """Rows of each metric table of the running stack."""
+    code = ("import json; from desctom.metrics import models as m; "
+            "tables = (m.AlertsPerHour, m.DelayHistogram, m.CompletenessDay, m.ConfusionCell, m.ProbVsTime); "
+            "print(json.dumps({t.__name__: t.objects.count() for t in tables}))")
+    res = run(env, "shell", "-c", code)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def metrics_page_rows(tom: TomClient) -> dict[str, int]:
+    """Family -> the "Rows" column of /metrics/ (0 when not computed yet)."""
+    res = tom.get("metrics/")
+    assert res.status_code == 200
+    row = r'<tr data-family="(\w+)">.*?<td class="computed">.*?</td>\s*<td>(\d*)</td>'
+    cells = re.findall(row, res.text, re.S)
+    assert len(cells) == 5, res.text
+    return {family: int(rows or 0) for family, rows in cells}
 
 
 def count_on(page, selector: str) -> int:
@@ -111,6 +132,9 @@ def test_demo_campaign_lives_and_continues_after_a_restart(stack_env, browser):
         tom, "SELECT classifiername, classifierparams FROM elasticc2_brokerclassifier")}
     assert classifiers == {("NugentClassifier", "100%"), ("RandomSNType", "Perfect")}
     assert one(tom, "SELECT count(DISTINCT classifier_id) FROM elasticc2_brokermessage") == 2
+    # metrics follow the nights (not DESCTOM_METRICS_SECONDS, 10 minutes)
+    wait_until(lambda: all(metrics_page_rows(tom).values()), "metrics of the first nights", 30)
+    assert all(metric_rows(stack_env).values()), metric_rows(stack_env)
 
     hot = tom.post("elasticc2/gethottransients",
                    json={"mjd_now": first["clock"], "detected_in_last_days": 30})

@@ -331,3 +331,15 @@ def test_runner_copy_wrapping_cannot_be_escaped(alice, query):
     again = submit(alice, "SELECT 2 AS two", fmt="csv")  # the role still logs in: its password is unchanged
     run_once()
     assert post(alice, f"/db/getsqlqueryresults/{again}/").status_code == 200
+
+
+def test_repeated_column_names_kept_in_pandas_refused_in_parquet(alice):
+    query = "SELECT id, id, name FROM elasticc2_sqltest WHERE id < 3 ORDER BY id"
+    pickled = submit(alice, ARRAYS.replace("extra", "id"), fmt="pandas")  # the general path
+    parquet = submit(alice, query, fmt="parquet")
+    run_once(), run_once()
+    frame = pd.read_pickle(io.BytesIO(b"".join(post(alice, f"/db/getsqlqueryresults/{pickled}/")
+                                               .streaming_content)))
+    assert list(frame.columns) == ["id", "amount", "classid", "probability", "id"]
+    state = check(alice, parquet)
+    assert state["status"] == "error" and state["error"].startswith("the column name 'id' appears more")

@@ -110,7 +110,8 @@ def background_workers(cfg: Config, demo: DemoOptions | None = None) -> list[Ser
       (where the fake broker writes), plus the streams of ``DESCTOM_BROKER_CONFIG`` if set;
     * ``source-updater``: copies what brokers classified into the known tables every
       ``DESCTOM_SOURCE_UPDATE_SECONDS`` (with ``demo``: every simulated night);
-    * ``metrics``: recomputes the metric tables every ``DESCTOM_METRICS_SECONDS``;
+    * ``metrics``: recomputes the metric tables every ``DESCTOM_METRICS_SECONDS`` (with ``demo``: every
+      simulated night, so the metrics pages fill from the first nights; a round is incremental);
     * with ``demo``: ``fakebroker`` (classifies the alert topics into the classification topic)
       and ``demo`` (creates the campaign's data if needed, then sends one night per tick).
     """
@@ -118,6 +119,7 @@ def background_workers(cfg: Config, demo: DemoOptions | None = None) -> list[Ser
             "--test-server", cfg.kafka_bootstrap]
     if cfg.broker_config is not None:
         poll += ["--config", str(cfg.broker_config)]
+    metrics_every = min(demo.night_seconds, cfg.metrics_seconds) if demo else cfg.metrics_seconds
     workers = [
         Service("brokerpoll", desctom_command(*poll), cfg.log_dir / "brokerpoll.log"),
         Service("source-updater",
@@ -128,7 +130,7 @@ def background_workers(cfg: Config, demo: DemoOptions | None = None) -> list[Ser
         *[Service(name, desctom_command("long_query_runner", "--loop"), cfg.log_dir / f"{name}.log")
           for name in ["long-query-runner"]
           + [f"long-query-runner-{n}" for n in range(2, cfg.sql_runners + 1)]],
-        Service("metrics", desctom_command("update_metrics", "--loop", str(cfg.metrics_seconds)),
+        Service("metrics", desctom_command("update_metrics", "--loop", f"{metrics_every:g}"),
                 cfg.log_dir / "metrics.log"),
     ]
     if demo is not None:

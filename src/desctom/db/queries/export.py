@@ -1,10 +1,10 @@
-"""Writing a query's rows to a result file (csv, pickled pandas DataFrame, parquet) in bounded memory.
+"""Writing a query's rows to a result file (csv, portable pickled DataFrame, parquet) in bounded memory.
 
 Fast path: when the last statement is a single row-returning statement whose columns are all of
 simple types, PostgreSQL itself formats the rows (``COPY (...) TO STDOUT (FORMAT csv)``) and
 pyarrow's multi-threaded CSV reader turns them into typed record batches. Otherwise the rows are
 streamed through psycopg in chunks and converted column by column. Either way only one batch is
-in memory at a time (except for ``pandas``: a pickled DataFrame is one object).
+in memory at a time (``pandas``: see :mod:`desctom.db.queries.portable_pickle`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from psycopg import pq as libpq
 from psycopg.types.string import TextLoader
 
 from desctom.db.queries import sqlexec
+from desctom.db.queries.portable_pickle import DataFrameWriter
 from desctom.db.queries.sqlexec import SqlError, check_still_in_transaction
 
 CHUNK_ROWS = 50_000
@@ -58,37 +59,36 @@ class Sink:
     def __init__(self, path: Path, fmt: str, progress=None, max_bytes: int | None = None):
         self.path, self.fmt = Path(path), fmt
         self.max_bytes = max_bytes
-        self._memory = 0
         self.rows = 0
         self._progress = progress
         self._writer = None
         self._fh = None
-        self._tables: list[pa.Table] = []
 
     def write(self, table: pa.Table) -> None:
         if self.fmt == "csv":
             table = _csv_ready(table)
-        if self.fmt == "pandas":
-            self._tables.append(table)
-        elif self._writer is None:
+        if self._writer is None:
             if self.fmt == "parquet":
+                _check_unique_names(table.column_names)
                 self._writer = pq.ParquetWriter(self.path, table.schema)
+            elif self.fmt == "pandas":
+                self._fh = open(self.path, "wb")  # noqa: SIM115  (closed in close())
+                self._writer = DataFrameWriter(self._fh, table.column_names)
             else:
                 self._fh = open(self.path, "wb")  # noqa: SIM115  (closed in close())
                 options = pacsv.WriteOptions(quoting_style="needed")
                 self._writer = pacsv.CSVWriter(self._fh, table.schema, write_options=options)
-            self._writer.write_table(table)
+        if self.fmt == "pandas":
+            self._writer.write(table)
         else:
             self._writer.write_table(table.cast(self._writer.schema) if self.fmt == "parquet" else table)
         before, self.rows = self.rows, self.rows + table.num_rows
-        self._check_size(table)
+        self._check_size()
         if self._progress and before // self.PROGRESS_EVERY != self.rows // self.PROGRESS_EVERY:
             self._progress(self.rows)
 
     def size(self) -> int:
-        """Bytes written so far (``pandas``: the Arrow size of the rows held for the pickle)."""
-        if self.fmt == "pandas":
-            return self._memory
+        """Bytes written so far."""
         if self._fh is not None:
             return self._fh.tell()
         try:
@@ -96,8 +96,7 @@ class Sink:
         except FileNotFoundError:
             return 0
 
-    def _check_size(self, table: pa.Table) -> None:
-        self._memory += table.nbytes if self.fmt == "pandas" else 0
+    def _check_size(self) -> None:
         if self.max_bytes is None or self.size() <= self.max_bytes:
             return
         self.abort()
@@ -105,9 +104,8 @@ class Sink:
                        "(DESCTOM_SQL_RESULT_MAX_BYTES): select fewer rows or columns, or split the query")
 
     def abort(self) -> None:
-        """Drop what is held and close the file (the caller deletes it)."""
-        self._tables = []
-        for closer in (self._writer, self._fh):
+        """Close the file (the caller deletes it)."""
+        for closer in (None if self.fmt == "pandas" else self._writer, self._fh):
             try:
                 if closer is not None:
                     closer.close()
@@ -116,14 +114,19 @@ class Sink:
         self._writer = self._fh = None
 
     def close(self) -> None:
-        if self.fmt == "pandas":
-            frame = pa.concat_tables(self._tables).to_pandas() if self._tables else None
-            self._tables = []
-            frame.to_pickle(self.path)
-            return
+        if self._writer is None:  # no batch at all: an empty frame without columns
+            self.write(pa.table({}))
         self._writer.close()
         if self._fh is not None:
             self._fh.close()
+
+
+def _check_unique_names(names: list[str]) -> None:
+    """Parquet readers refuse repeated column names: say so before writing."""
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise SqlError(f"the column name {repeated[0]!r} appears more than once, which parquet files cannot "
+                       "hold: name the columns apart (SELECT a.id AS a_id, b.id AS b_id ...)")
 
 
 def _csv_ready(table: pa.Table) -> pa.Table:
@@ -267,13 +270,13 @@ def _stream_path(cur: psycopg.Cursor, text: str, sink: Sink, columns) -> int:
 
 def _rows_table(columns: list[tuple[str, int]], rows: list[tuple]) -> pa.Table:
     values_by_column = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
-    arrays = {}
-    for (name, oid), values in zip(columns, values_by_column, strict=True):
+    arrays = []
+    for (_, oid), values in zip(columns, values_by_column, strict=True):
         typ = arrow_type(oid)
         if oid == 1700:
             values = [None if v is None else float(v) for v in values]
         try:
-            arrays[name] = pa.array(values, type=typ, from_pandas=False)
+            arrays.append(pa.array(values, type=typ, from_pandas=False))
         except (pa.ArrowException, TypeError, ValueError):
-            arrays[name] = pa.array([None if v is None else str(v) for v in values], type=pa.string())
-    return pa.table(arrays)
+            arrays.append(pa.array([None if v is None else str(v) for v in values], type=pa.string()))
+    return pa.Table.from_arrays(arrays, names=[name for name, _ in columns])  # names may repeat
