@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "desctom.web.context.desctom_flags",  # desctom_is_admin, lazily
             ],
         },
     },
