@@ -119,16 +119,25 @@ def status_after(web, queryid: str, seconds: float, wanted=("started", "finished
     return now
 
 
-def test_a_submitted_query_starts_at_once_although_the_runner_sleeps_60_s(start_runner, web):
+def test_a_submitted_query_starts_at_once_although_the_runner_sleeps_60_s(start_runner, web, tmp_path):
     proc = start_runner(60)
     queryid = submit(web, "SELECT 42 AS answer")
     assert status_after(web, queryid, STARTS_WITHIN) in ("started", "finished")
     assert status_after(web, queryid, 60, ("finished", "error")) == "finished"
     res = web.post(f"{web.base}/db/getsqlqueryresults/{queryid}/", timeout=30)
     assert res.status_code == 200 and list(csv.reader(io.StringIO(res.text))) == [["answer"], ["42"]]
-    wait_until_idle(proc)  # and it waits again: the next one starts at once too
+
+    # a lost listening connection is made again: the next query starts at once too
+    first = wait_until_idle(proc)
+    with owner_connection() as conn:
+        assert conn.execute("SELECT pg_terminate_backend(%s)", (first,)).fetchone()[0]
+    wait_until_idle(proc, not_listener=first)  # listening on a new connection, not polling for 60 s
     again = submit(web, "SELECT 43 AS answer")
     assert status_after(web, again, STARTS_WITHIN) in ("started", "finished")
+    assert status_after(web, again, 60, ("finished", "error")) == "finished"
+    assert proc.poll() is None
+    log = (tmp_path / "runner-0.log").read_text()
+    assert "cannot listen for queued queries" in log and "Traceback" not in log
 
 
 def test_a_query_queued_without_notification_is_found_by_polling(start_runner, web):
@@ -142,20 +151,6 @@ def test_a_query_queued_without_notification_is_found_by_polling(start_runner, w
             "attempts) VALUES (gen_random_uuid(), %s, now(), ARRAY['SELECT 7 AS seven'], "
             "ARRAY['{}'::jsonb], 'csv', false, 0) RETURNING queryid", (owner,)).fetchone()[0])
     assert status_after(web, queryid, 60, ("finished", "error")) == "finished"
-
-
-def test_a_lost_listening_connection_is_made_again(start_runner, web, tmp_path):
-    proc = start_runner(60)
-    first = backends()[LISTENER_NAME][0]
-    with owner_connection() as conn:
-        assert conn.execute("SELECT pg_terminate_backend(%s)", (first,)).fetchone()[0]
-    wait_until_idle(proc, not_listener=first)  # listening on a new connection, not polling for 60 s
-    queryid = submit(web, "SELECT 1 AS one")
-    assert status_after(web, queryid, STARTS_WITHIN) in ("started", "finished")
-    assert status_after(web, queryid, 60, ("finished", "error")) == "finished"
-    assert proc.poll() is None
-    log = (tmp_path / "runner-0.log").read_text()
-    assert "cannot listen for queued queries" in log and "Traceback" not in log
 
 
 def test_a_query_put_back_in_the_queue_wakes_the_runners(results_dir, science_tables, web):
