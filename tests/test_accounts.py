@@ -195,6 +195,7 @@ def test_user_add_without_password_is_token_only_and_superuser_flag(tmp_path):
     (["add", "heidi", "--password-file", "/nonexistent/pw"], "cannot read the password file"),
     (["add", "heidi", "--password-file", "EMPTY"], "is empty"),
     (["add", "ivan"], "an account named 'ivan' exists already"),
+    (["add", "heidi smith"], "'heidi smith' is not a valid user name"),
     (["passwd", "nobody", "--password-file", "EMPTY"], "is empty"),
     (["token", "nobody"], "no account named 'nobody'"),
 ])

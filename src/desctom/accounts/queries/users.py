@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 
@@ -64,6 +65,11 @@ def add_user(username: str, password: str | None, groups: Iterable[str] = (),
     username = username.strip()
     if not username or len(username) > 150:
         raise AccountError("a user name must be 1 to 150 characters long")
+    try:
+        User.username_validator(username)
+    except ValidationError:
+        raise AccountError(f"{username!r} is not a valid user name: "
+                           "letters, digits and @ . + - _ only") from None
     if User.objects.filter(username=username).exists():
         raise AccountError(f"an account named {username!r} exists already")
     chosen = groups_named(groups)
