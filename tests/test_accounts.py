@@ -133,3 +133,85 @@ def test_session_post_without_csrf_token_is_403_json():
     strict.get("/accounts/login/")  # sets the csrftoken cookie
     token = strict.cookies["csrftoken"].value
     assert strict.post("/accounts/whoami/", HTTP_X_CSRFTOKEN=token).status_code == 200
+
+
+# -- `desctom user` (issue 19 item 4): plain accounts without the admin pages -----------------------------
+
+def _token(out: str) -> str:
+    return out.split("API token: ")[1].split()[0]
+
+
+def test_user_add_prints_a_token_that_authenticates_over_http(live_server, transactional_db, tmp_path):
+    import io
+
+    import requests
+
+    from desctom.accounts.workers.setup import ensure_groups
+
+    ensure_groups()
+    (tmp_path / "pw").write_text("a-long-passphrase-19\nsecond line is ignored\n")
+    out = io.StringIO()
+    call_command("user", "add", "frank", "--password-file", str(tmp_path / "pw"), "--group", "elasticc_admin",
+                 stdout=out)
+    token = _token(out.getvalue())
+    res = requests.get(f"{live_server.url}/accounts/whoami/", headers={"Authorization": f"Token {token}"},
+                       timeout=30)
+    assert res.status_code == 200
+    assert res.json() == {"username": "frank", "groups": ["Public", "elasticc_admin"], "is_staff": False,
+                          "is_superuser": False}
+    basic = requests.get(f"{live_server.url}/accounts/whoami/", auth=("frank", "a-long-passphrase-19"),
+                         timeout=30)
+    assert basic.status_code == 200 and basic.json()["username"] == "frank"
+    out = io.StringIO()
+    call_command("user", "token", "frank", stdout=out)
+    assert _token(out.getvalue()) == token  # the same key on asking again
+    call_command("user", "token", "frank", "--renew", stdout=out)
+    renewed = _token(out.getvalue().split("\n", 1)[1])
+    assert renewed != token
+    old = requests.get(f"{live_server.url}/accounts/whoami/", headers={"Authorization": f"Token {token}"},
+                       timeout=30)
+    assert old.status_code == 401
+
+
+def test_user_add_without_password_is_token_only_and_superuser_flag(tmp_path):
+    import io
+
+    out = io.StringIO()
+    call_command("user", "add", "grace", "--superuser", stdout=out)
+    grace = User.objects.get(username="grace")
+    assert not grace.has_usable_password() and grace.is_superuser and grace.is_staff
+    assert Token.objects.get(user=grace).key == _token(out.getvalue())
+    assert "token only" in out.getvalue()
+    (tmp_path / "pw").write_text("another-passphrase-19\n")
+    call_command("user", "passwd", "grace", "--password-file", str(tmp_path / "pw"), stdout=io.StringIO())
+    assert User.objects.get(username="grace").check_password("another-passphrase-19")
+    out = io.StringIO()
+    call_command("user", "list", stdout=out)
+    assert "grace\tPublic\tsuperuser,staff\n" in out.getvalue()
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["add", "heidi", "--group", "no-such-group"], "no group named 'no-such-group'"),
+    (["add", "heidi", "--password-file", "/nonexistent/pw"], "cannot read the password file"),
+    (["add", "heidi", "--password-file", "EMPTY"], "is empty"),
+    (["add", "ivan"], "an account named 'ivan' exists already"),
+    (["add", "heidi smith"], "'heidi smith' is not a valid user name"),
+    (["passwd", "nobody", "--password-file", "EMPTY"], "is empty"),
+    (["token", "nobody"], "no account named 'nobody'"),
+])
+def test_user_command_errors_are_one_line_without_traceback(argv, message, tmp_path, capsys, monkeypatch):
+    from django.db import connections
+
+    from desctom import cli
+
+    monkeypatch.setattr(connections, "close_all", lambda: None)  # the CLI closes them; the test's must stay
+    User.objects.create_user("ivan", password="a-long-passphrase")
+    (tmp_path / "empty").write_text("\n")
+    argv = [str(tmp_path / "empty") if a == "EMPTY" else a for a in argv]
+    capsys.readouterr()  # drop what making the account logged
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["user", *argv])
+    err = capsys.readouterr().err
+    assert exited.value.code == 1 and "Traceback" not in err
+    assert err.splitlines() == [f"CommandError: {err.split(': ', 1)[1].strip()}"] and message in err
+    assert not User.objects.filter(username="heidi").exists()

@@ -274,6 +274,7 @@ def test_runner_waits_with_back_off_and_requeues_the_interrupted_query(monkeypat
     monkeypatch.setattr(runner_mod.time, "sleep", sleeps.append)
     monkeypatch.setattr(runner_mod.Runner, "run_once", run_once)
     monkeypatch.setattr(runner_mod.Runner, "_requeue", lambda self, qid: events.append(f"requeue {qid}"))
+    monkeypatch.setattr(runner_mod.QueueListener, "ready", lambda self: True)  # no LISTEN connection here
     runner = runner_mod.Runner(cfg=object(), connect=False)
     with pytest.raises(KeyboardInterrupt):
         runner.serve(idle_sleep=60)

@@ -7,7 +7,12 @@
     desctom status [--json]   each component: running or not, address, health
     desctom backup PATH       consistent backup (database dump, query results, manifest); works while up
     desctom restore PATH      restore a backup into an empty data dir (DESCTOM_HOME), verified
-    desctom broker-account ...  broker accounts and the broker names they may post as (= broker_account)
+    desctom broker-account add NAME [--password-file F] [--broker NAME ...]
+                              a broker account (group elasticc_broker) and the broker names it may post
+                              as; prints its API token (also bind|unbind|list; = broker_account)
+    desctom user add NAME [--password-file F] [--group G ...] [--superuser]
+                              a plain account without the admin pages; prints its API token
+                              (also passwd|token|list)
     desctom <command> ...     any management command (migrate, createsuperuser, shell, ...)
 """
 

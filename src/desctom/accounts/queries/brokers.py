@@ -9,13 +9,13 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
 from desctom.accounts.models import BrokerBinding
+from desctom.accounts.queries import users
 
 BROKER_GROUP = "elasticc_broker"
 
@@ -76,17 +76,7 @@ def unbind(user, names: Iterable[str] | None = None) -> int:
 def add_broker_account(username: str, password: str | None, names: Iterable[str] = ()) -> tuple[User, str]:
     """Create ``username`` in ``elasticc_broker`` (password given or none usable), bind ``names``,
     and return ``(user, API token)``."""
-    from rest_framework.authtoken.models import Token
-
-    user = User.objects.create_user(username, "", password or None)
-    if not password:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    user.groups.add(Group.objects.get_or_create(name=BROKER_GROUP)[0])
+    Group.objects.get_or_create(name=BROKER_GROUP)
+    user, token = users.add_user(username, password, [BROKER_GROUP])
     bind(user, names)
-    token, _ = Token.objects.get_or_create(user=user)
-    return user, token.key
-
-
-def generate_password() -> str:
-    return secrets.token_urlsafe(16)
+    return user, token

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import uuid
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from desctom.db.models import QueryQueue
 from desctom.db.workers.long_query_runner import queue_position
+from desctom.db.workers.queue_wakeup import notify_queued
 
 #: Most queries :func:`listed` returns.
 LIST_LIMIT = 1000
@@ -23,9 +24,14 @@ def is_admin(user) -> bool:
 
 
 def submit(owner, queries: list[str], subdicts: list[dict], fmt: str) -> QueryQueue:
-    """Queue ``queries`` (one ``subdict`` each) for ``owner``; the new row."""
-    return QueryQueue.objects.create(owner=owner, submitted=timezone.now(), queries=queries,
-                                     subdicts=subdicts, format=fmt)
+    """Queue ``queries`` (one ``subdict`` each) for ``owner``; the new row. The runners are woken
+    when the row is committed."""
+    with transaction.atomic():
+        row = QueryQueue.objects.create(owner=owner, submitted=timezone.now(), queries=queries,
+                                        subdicts=subdicts, format=fmt)
+        with connection.cursor() as cur:
+            notify_queued(cur)
+    return row
 
 
 def visible_query(user, queryid: str) -> QueryQueue | None:

@@ -14,6 +14,9 @@ interrupted (at most ``MAX_OUTAGE_RETRIES`` times) and carries on. A query whose
 is terminated while the runner's bookkeeping connection still answers (it killed its own backend,
 or an admin terminated it) is marked as errored at once: that is not an outage.
 
+With ``--loop`` the runner waits for work on PostgreSQL ``LISTEN`` (:mod:`queue_wakeup`): a
+submitted query starts at once, and the idle sleep only bounds the wait (the polling fallback).
+
 With a read replica (``DESCTOM_SQL_DATABASE_URL``, :mod:`desctom.db.queries.replica`) the queries
 run there while the queue stays on the primary; while the replica is down or lags too far behind,
 the runner claims nothing and queued queries stay queued (never errored, never run on the primary).
@@ -34,6 +37,7 @@ from desctom.core import config
 from desctom.core.bulkcopy import connect as app_connect
 from desctom.db.queries import replica, sqlexec
 from desctom.db.queries.export import Sink, export_last
+from desctom.db.workers.queue_wakeup import CHANNEL, QueueListener
 
 log = logging.getLogger("desctom.long_query_runner")
 
@@ -51,6 +55,12 @@ FAIR_ORDER = ("(SELECT count(*) FROM db_queryqueue r WHERE r.owner_id IS NOT DIS
 #: SQLSTATE prefixes meaning no usable connection: 08 connection exception, 57P server shutdown/crash,
 #: 53300 too many connections.
 _LOST_STATES = ("08", "57P", "53300")
+#: ``application_name`` of a runner's bookkeeping connection.
+RUNNER_NAME = "desctom-long-query-runner"
+
+
+def _connect():
+    return app_connect(autocommit=True, application_name=RUNNER_NAME)
 
 
 def database_lost(exc: BaseException) -> bool:
@@ -80,7 +90,8 @@ class Runner:
 
     def __init__(self, cfg: config.Config | None = None, connect: bool = True):
         self.cfg = cfg or config.load()
-        self.conn = app_connect(autocommit=True) if connect else None
+        self.conn = _connect() if connect else None
+        self.listener = QueueListener()  # used by serve()
         self.current: Claimed | None = None  # the query being run, if any
         self._interrupted: dict[str, int] = {}  # queries an outage interrupted -> how many times
         self._replica_problem: str | None = None  # why the read replica is unusable (logged once)
@@ -88,6 +99,7 @@ class Runner:
     def close(self) -> None:
         if self.conn is not None:
             self.conn.close()
+        self.listener.close()
 
     # -- queue bookkeeping ------------------------------------------------------------------
     def claim(self) -> Claimed | None:
@@ -113,8 +125,10 @@ class Runner:
                           "WHERE queryid = %s", (errortext is not None, errortext, queryid))
 
     def _requeue(self, queryid: str) -> None:
-        self.conn.execute("UPDATE db_queryqueue SET started = NULL WHERE queryid = %s AND finished IS NULL",
-                          (queryid,))
+        """Put a query back in the queue, and wake the runners (another one may take it at once)."""
+        self.conn.execute("WITH back AS (UPDATE db_queryqueue SET started = NULL WHERE queryid = %s "
+                          "AND finished IS NULL RETURNING 1) SELECT pg_notify(%s, '') FROM back",
+                          (queryid, CHANNEL))
 
     def _release(self, queryid: str) -> None:
         """Put a claimed query back in the queue as if never claimed (the replica was not usable)."""
@@ -194,7 +208,8 @@ class Runner:
         return job
 
     def serve(self, idle_sleep: float) -> None:
-        """Run queued queries forever; sleep ``idle_sleep`` s when the queue is empty.
+        """Run queued queries forever; when the queue is empty, wait until a query is queued
+        (``NOTIFY``), at most ``idle_sleep`` s.
 
         A lost or refused database connection is logged and retried with back-off (1 s doubling
         to 30 s); the query it interrupted goes back to the queue. Ctrl-C/SIGTERM ends the loop.
@@ -203,8 +218,9 @@ class Runner:
         while True:
             try:
                 if self.conn is None or self.conn.closed:
-                    self.conn = app_connect(autocommit=True)
+                    self.conn = _connect()
                     log.info("connected to the database")
+                self.listener.ready()  # before the claim: a query queued after it wakes the wait below
                 self._requeue_interrupted()
                 job = self.run_once()
                 delay = 1.0
@@ -223,7 +239,7 @@ class Runner:
                 delay = min(delay * 2, 30.0)
                 continue
             if job is None:
-                time.sleep(idle_sleep)
+                self.listener.wait(idle_sleep)
 
     def _requeue_interrupted(self) -> None:
         """Put back in the queue the queries an outage interrupted (errored after too many tries)."""

@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
 from desctom.accounts.models import BrokerBinding
-from desctom.accounts.queries import brokers
+from desctom.accounts.queries import brokers, users
 
 
 def _user(name: str) -> User:
@@ -50,18 +50,16 @@ class Command(BaseCommand):
         if User.objects.filter(username=user).exists():
             raise CommandError(f"an account named {user!r} exists already; "
                                "use `bind` to give it broker names")
-        password = None
-        if password_file is not None:
-            try:
-                lines = password_file.read_text().splitlines()
-            except OSError as exc:
-                raise CommandError(f"cannot read the password file: {exc}") from exc
-            password = lines[0].strip() if lines else ""
-            if not password:
-                raise CommandError(f"the password file {password_file} is empty")
+        try:
+            password = users.read_password_file(password_file) if password_file is not None else None
+        except users.AccountError as exc:
+            raise CommandError(str(exc)) from None
         for name in broker:
             self._check_name(name)
-        account, token = brokers.add_broker_account(user, password, broker)
+        try:
+            account, token = brokers.add_broker_account(user, password, broker)
+        except users.AccountError as exc:
+            raise CommandError(str(exc)) from None
         names = ", ".join(broker) if broker else "none yet (use `bind`)"
         self.stdout.write(f"created broker account {user!r} in group {brokers.BROKER_GROUP}; "
                           f"broker names: {names}")

@@ -24,7 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("-p", "--prune", type=float, metavar="DAYS",
                             help="first delete queries (and their files) finished more than DAYS days ago")
         parser.add_argument("--sleep", type=float, default=5, metavar="SECONDS",
-                            help="with --loop: seconds to wait when the queue is empty (default 5)")
+                            help="with --loop: longest wait when the queue is empty (default 5); a "
+                                 "submitted query wakes the runner at once (LISTEN/NOTIFY)")
 
     def handle(self, *args, once=False, loop=False, prune=None, sleep=5, **options):
         if prune is not None and prune < 0:
