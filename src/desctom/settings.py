@@ -165,9 +165,9 @@ LOGGING = {
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     # follow-up answers kept under their data version (desctom.elasticc2.queries.answercache):
-    # at most 64 answers of at most 4 MB per web process
+    # at most 24 answers of at most 16 MB (+ their gzip form) per web process
     "answers": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "answers",
-                "OPTIONS": {"MAX_ENTRIES": 64}},
+                "OPTIONS": {"MAX_ENTRIES": 24}},
 }
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
