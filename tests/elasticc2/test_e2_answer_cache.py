@@ -92,3 +92,28 @@ def test_a_big_answer_streams_and_is_not_kept(api, monkeypatch):
     first, streamed = answer(api, HOT, body)
     again, streamed_again = answer(api, HOT, body)
     assert streamed and streamed_again and again == first
+
+
+def test_a_kept_wanted_list_expires_when_a_request_leaves_the_14_day_window(api):
+    """Keyed without the wall clock, the answer is kept only until its oldest request leaves the window."""
+    import datetime as dt
+    import time
+
+    from desctom.elasticc2.queries.spectra import wanted_answer_expiry
+
+    load_followup_sample()
+    ask = {"requester": "RESSPECT", "objectids": [O1, O2], "priorities": [3, 5]}
+    assert post_json(api, "/elasticc2/askforspectrum", ask).status_code == 200
+    leaving = dt.datetime.now(dt.UTC) - dt.timedelta(days=14) + dt.timedelta(seconds=2)
+    with connection.cursor() as cur:  # O2's request was made 14 days less 2 s ago
+        cur.execute("UPDATE elasticc2_wantedspectra SET wanttime = %s WHERE diaobject_id = %s", [leaving, O2])
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=14)
+    assert wanted_answer_expiry(since, None, 14.0, None) == leaving + dt.timedelta(days=14)
+    assert wanted_answer_expiry(since, None, None, None) is None  # an absolute requested_since: no expiry
+    body = {"mjd_now": 60034}
+    assert [w["oid"] for w in answer(api, WANTED, body)[0]["wantedspectra"]] == [O2, O1]
+    again, streamed = answer(api, WANTED, body)
+    assert not streamed and [w["oid"] for w in again["wantedspectra"]] == [O2, O1]  # kept
+    time.sleep(max(0.0, (leaving + dt.timedelta(days=14) - dt.datetime.now(dt.UTC)).total_seconds()) + 0.2)
+    later, streamed = answer(api, WANTED, body)
+    assert streamed and [w["oid"] for w in later["wantedspectra"]] == [O1]  # O2's request left the window

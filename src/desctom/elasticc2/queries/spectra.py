@@ -255,3 +255,22 @@ def known_spectra_pieces(filters: dict, include_user: bool = False, chunk_size: 
         yield b'{"status":"ok","spectra":' + head + first
         yield from body
     yield b"}"
+
+
+def wanted_answer_expiry(since: dt.datetime | None, claim_cut: dt.datetime | None,
+                         since_days: float | None, claim_days: float | None) -> dt.datetime | None:
+    """Until when a ``spectrawanted`` answer computed with the wall-clock cuts ``since`` (= now -
+    ``since_days``; ``None``: an absolute ``requested_since``) and ``claim_cut`` (= now - ``claim_days``)
+    stays the answer a later "now" would give: until the oldest request inside the window leaves it,
+    or the oldest plan inside the claim window stops counting (``None``: neither will happen)."""
+    with connection.cursor() as cur:
+        cur.execute("""
+            SELECT least(
+                (SELECT min(wanttime) FROM elasticc2_wantedspectra WHERE wanttime >= %(since)s::timestamptz)
+                    + %(since_days)s::float8 * interval '1 day',
+                (SELECT min(created_at) FROM elasticc2_plannedspectra
+                  WHERE created_at > %(claim_cut)s::timestamptz)
+                    + %(claim_days)s::float8 * interval '1 day')""",
+                    {"since": since if since_days is not None else None, "since_days": since_days,
+                     "claim_cut": claim_cut, "claim_days": claim_days})
+        return cur.fetchone()[0]

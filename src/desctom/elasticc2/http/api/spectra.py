@@ -19,6 +19,8 @@ from desctom.elasticc2.queries import spectra
 from desctom.elasticc2.queries.clock import campaign_now_mjd
 from desctom.elasticc2.queries.wanted import wanted_spectra_pieces
 
+#: ``requested_since`` by default: requests of the last this many days.
+SINCE_DAYS = 14.0
 #: ``not_claimed_in_last_days`` above this many days (1000 years) counts as this many.
 MAX_DAYS = 365_000.0
 
@@ -61,11 +63,10 @@ class SpectraWantedView(PostJsonView):
 
     def handle(self, data: dict):
         values = self.api_doc.request.parse(data, self.error_prefix)
-        # "now" to the whole second: requests in the same second share one answer (answer cache)
-        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        now = dt.datetime.now(dt.UTC)
         mjd_now = values["mjd_now"]
         anchor = mjd_now if mjd_now is not None else campaign_now_mjd()  # the campaign's clock
-        since = values["requested_since"] or now - dt.timedelta(days=14)
+        since = values["requested_since"] or now - dt.timedelta(days=SINCE_DAYS)
         # More than MAX_DAYS days back means "ever" (and keeps the cut within what a datetime holds).
         not_claimed = min(_or(values["not_claimed_in_last_days"], 7.0), MAX_DAYS)
         no_spectra = _or(values["no_spectra_in_last_days"], 7.0)
@@ -79,8 +80,15 @@ class SpectraWantedView(PostJsonView):
             lim_mag=values["lim_mag"], band=values["lim_mag_band"], include_user=values["include_user"])
         if arguments["include_user"]:  # user names are not versioned: never from the cache
             return streaming_json_response(wanted_spectra_pieces(**arguments), "spectrawanted")
-        return cached_or_streamed(self.request, "spectrawanted", arguments,
-                                  lambda: wanted_spectra_pieces(**arguments))
+        # keyed without the wall clock; kept until a request or plan crosses a cut (wanted_answer_expiry)
+        since_days = None if values["requested_since"] else SINCE_DAYS
+        claim_days = not_claimed if not_claimed > 0 else None
+        key = {**arguments, "since": f"now-{since_days}d" if since_days else since,
+               "claim_cut": f"now-{claim_days}d" if claim_days else None}
+        return cached_or_streamed(
+            self.request, "spectrawanted", key, lambda: wanted_spectra_pieces(**arguments),
+            expires=lambda: spectra.wanted_answer_expiry(since, arguments["claim_cut"], since_days,
+                                                         claim_days))
 
 
 def _or(value, default):
