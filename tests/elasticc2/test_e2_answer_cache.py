@@ -12,6 +12,7 @@ from django.db import connection
 from test_e2_api_data import post_json, strict_json
 from test_e2_followup_data import O1, O2, O3, load_followup_sample
 
+from desctom.elasticc2.http.api import cached
 from desctom.elasticc2.queries import answercache
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +61,36 @@ def test_hot_transients_come_from_the_cache_until_the_data_changes(api, django_a
                     [O3 * 100000 + 99, O3])
     changed, streamed = answer(api, HOT, body)
     assert streamed and [o["objectid"] for o in changed["diaobject"]] == [O1, O2, O3]
+    assert cached._flights == {}  # every computation let go of its question
+
+
+def test_one_computation_per_question_the_others_wait_for_it(monkeypatch):
+    """While one thread computes an answer, a request for the same answer waits and is given it."""
+    import threading
+
+    from django.core.cache import caches
+    from django.test import RequestFactory
+
+    monkeypatch.setattr(cached, "answer_key", lambda endpoint, arguments: "the-question")
+    computed = []
+
+    def pieces():
+        computed.append(1)
+        yield b'{"computed": true}'
+
+    lock = cached._flight("the-question")
+    lock.acquire()  # as if another thread were computing this answer
+    results = []
+    request = RequestFactory().post("/elasticc2/gethottransients")
+    waiter = threading.Thread(
+        target=lambda: results.append(b"".join(cached.cached_or_streamed(request, "hot", {}, pieces))))
+    waiter.start()
+    waiter.join(1.0)
+    assert waiter.is_alive()  # it waits for the computation
+    caches["answers"].set("the-question", (b'{"kept": true}', b"", None))  # what that computation kept
+    lock.release()
+    waiter.join(30)
+    assert results == [b'{"kept": true}'] and computed == []
 
 
 def test_spectrawanted_sees_a_request_at_once(api):
