@@ -69,7 +69,7 @@ def client_process(url: str, password: str, threads: int, seconds: float, ids: d
                 status = res.status_code
             except Exception:  # noqa: BLE001 - a failed connection is an error sample
                 status = -1
-            mine.append((kind, time.perf_counter() - t0, status))
+            mine.append((kind, time.perf_counter() - t0, status, time.monotonic() - start_at))
         with lock:
             samples.extend(mine)
 
@@ -145,7 +145,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def report(samples: list[tuple[str, float, int]], seconds: float) -> int:
+def report(samples: list[tuple], seconds: float) -> int:
     errors = [s for s in samples if s[2] != 200]
     print(f"\n{len(samples):,} requests in {seconds:.0f} s: {len(samples) / seconds:,.1f} requests/s, "
           f"{len(errors)} errors")
@@ -154,8 +154,13 @@ def report(samples: list[tuple[str, float, int]], seconds: float) -> int:
         if mine:
             print(f"  {kind:17s} n={len(mine):6,}  p50 {statistics.median(mine):7.0f} ms  "
                   f"p99 {percentile(mine, 0.99):7.0f} ms  max {max(mine):7.0f} ms")
+    windows = [0] * (int(seconds) // 10 + 1)
+    for s in samples:
+        if s[1] > 2.0:
+            windows[min(len(windows) - 1, max(0, int(s[3] // 10)))] += 1
+    print("  requests over 2 s, per 10 s of the run:", " ".join(str(n) for n in windows))
     by_status: dict[int, int] = {}
-    for _, _, status in errors:
+    for _, _, status, _ in errors:
         by_status[status] = by_status.get(status, 0) + 1
     if by_status:
         print("  errors by status (-1: no answer):", by_status)
