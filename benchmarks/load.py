@@ -16,6 +16,7 @@ In one run:
    processes, each with its own session) send requests back to back for ``--seconds``: a mix of
    ``ltcv`` (5 objects), ``gethottransients`` (1-day window at the simulation clock),
    ``spectrawanted``, ``getalert`` and HTML page views (the ELAsTiCC2 front page and object pages);
+   the clients log in before the measured window starts;
 4. afterwards the poller must have stored every produced message exactly once.
 
 Prints requests/s, p50/p99 per kind and overall, the error count (any status other than 200, or a
@@ -46,20 +47,26 @@ MIX = [("ltcv", 30), ("gethottransients", 10), ("spectrawanted", 10), ("getalert
 
 # -- the clients ------------------------------------------------------------------------------------
 def client_process(url: str, password: str, threads: int, seconds: float, ids: dict, seed: int,
-                   queue) -> None:
-    """``threads`` logged-in clients sending requests back to back; puts their samples on ``queue``."""
+                   queue, ready, go) -> None:
+    """``threads`` logged-in clients sending requests back to back; puts their samples on ``queue``.
+
+    The clients log in first (a login is a deliberately slow password hash, not part of the mix); the
+    process then says it is ``ready`` and the measured window starts when the main process sets ``go``.
+    """
     from desctom.client import TomClient
 
-    samples: list[tuple[str, float, int]] = []
+    samples: list[tuple[str, float, int, float]] = []
     lock = threading.Lock()
-    start_at = time.monotonic() + 1.0
     kinds, weights = zip(*MIX, strict=True)
+    toms = [TomClient(url, username="loadbench", password=password, retries=0, timeout=(10, 60))
+            for _ in range(threads)]
+    ready.put(threads)
+    go.wait()
+    start_at = time.monotonic()
 
     def one_client(k: int) -> None:
         rng = random.Random(seed * 1000 + k)
-        tom = TomClient(url, username="loadbench", password=password, retries=0, timeout=(10, 60))
-        while time.monotonic() < start_at:
-            time.sleep(0.01)
+        tom = toms[k]
         mine = []
         while time.monotonic() < start_at + seconds:
             kind = rng.choices(kinds, weights)[0]
@@ -283,19 +290,21 @@ def run(args, kafka, procs: list, reused: bool = False) -> int:
     wait_for(f"{cfg.web_url}/healthz")
 
     ctx = multiprocessing.get_context("spawn")
-    queue, done = ctx.Queue(), ctx.Queue()
+    queue, done, ready, go = ctx.Queue(), ctx.Queue(), ctx.Queue(), ctx.Event()
     per = [args.clients // args.client_processes + (1 if k < args.clients % args.client_processes else 0)
            for k in range(args.client_processes)]
     clients = [ctx.Process(target=client_process,
-                           args=(cfg.web_url, password, n, args.seconds, ids, k, queue))
+                           args=(cfg.web_url, password, n, args.seconds, ids, k, queue, ready, go))
                for k, n in enumerate(per) if n]
     producer = ctx.Process(target=producer_process,
                            args=(kafka.bootstrap, produce_for, args.ingest_rate, args.seconds + 1, done))
-    print(f"{args.clients} clients for {args.seconds:.0f} s, producing {args.ingest_rate:,.0f} "
-          "messages/s ...", flush=True)
-    producer.start()
     for c in clients:
         c.start()
+    logged_in = sum(ready.get(timeout=600) for _ in clients)  # every client logs in before the window
+    print(f"{logged_in} logged-in clients for {args.seconds:.0f} s, producing {args.ingest_rate:,.0f} "
+          "messages/s ...", flush=True)
+    producer.start()
+    go.set()
     samples = []
     for _ in clients:
         samples.extend(queue.get())
