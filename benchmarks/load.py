@@ -160,7 +160,8 @@ def report(samples: list[tuple], seconds: float) -> int:
         mine = [s[1] * 1000 for s in samples if kind in ("all", s[0])]
         if mine:
             print(f"  {kind:17s} n={len(mine):6,}  p50 {statistics.median(mine):7.0f} ms  "
-                  f"p99 {percentile(mine, 0.99):7.0f} ms  max {max(mine):7.0f} ms")
+                  f"p95 {percentile(mine, 0.95):7.0f} ms  p99 {percentile(mine, 0.99):7.0f} ms  "
+                  f"max {max(mine):7.0f} ms")
     windows = [0] * (int(seconds) // 10 + 1)
     for s in samples:
         if s[1] > 2.0:
