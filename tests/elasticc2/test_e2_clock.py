@@ -89,3 +89,20 @@ def test_spectrawanted_defaults_to_the_campaign_clock(api, clock_setting):
     assert [w["oid"] for w in wanted] == [O2, O1]
     clock_setting("wall")
     assert strict_json(post_json(api, "/elasticc2/spectrawanted", {}))["wantedspectra"] == []
+
+
+def test_desctom_status_reads_the_same_clock(api, clock_setting):
+    """``desctom status --json`` has the clock under ``campaign.clock``, read as the endpoint reads it."""
+    from django.db import connection
+
+    from desctom.elasticc2.queries.campaign_status import campaign_state
+    from desctom.localstack.campaign import format_campaign
+
+    load_followup_sample()
+    sender_run(60040.25)
+    state = campaign_state(connection, "auto")
+    endpoint = clock(api)
+    assert state["clock"] | {"wall_mjd": 0} == endpoint | {"wall_mjd": 0}
+    assert state["clock"]["mode"] == "simulation" and state["clock_mjd"] == 60040.25
+    assert campaign_state(connection, "wall")["clock"]["mode"] == "wall"
+    assert "simulated MJD 60040.25" in format_campaign(state)[0]
