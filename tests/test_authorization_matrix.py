@@ -87,6 +87,7 @@ ROWS = [
       post=(L, RD, RD, RD, RD)),
     R(E2 + "followup/", get=PAGE),
     # --- ELAsTiCC2 JSON ---
+    R(E2 + "clock", get=JSON, post=JSON),
     R(E2 + "classids", get=JSON, post=JSON),
     R(E2 + "classifiers_json", get=JSON, post=JSON),
     R(E2 + "getalert", get=JSON400, post=JSON, body={"alertid": "{e2_source}"}),

@@ -117,6 +117,9 @@ def test_other_methods_are_405_json(api, url):
     assert res.json()["error"].startswith("Method PUT not allowed here")
 
 
-def test_slashed_url_is_not_the_endpoint(api):
-    """Paths are the original's: no trailing slash (the slashed form is unknown, as there)."""
-    assert api.post("/elasticc2/classids/").status_code == 404
+def test_the_slashed_url_answers_like_the_endpoint(api):
+    """Paths are the original's (no trailing slash); the slashed form is served too (issue 19: the
+    original answered it with an HTML 404), and a misspelt one is a JSON 404."""
+    assert api.post("/elasticc2/classids/").json() == api.post("/elasticc2/classids").json()
+    res = api.post("/elasticc2/classid/")
+    assert res.status_code == 404 and res.json()["error"] == "no such endpoint: POST /elasticc2/classid/"
