@@ -6,14 +6,15 @@ the counter changes exactly when a transaction that wrote the table commits, who
 source updater, the follow-up endpoints, SQL by hand). Answers cached under the versions read
 *before* the answer's snapshot are therefore never older than the data a new snapshot would see
 (:mod:`desctom.elasticc2.queries.answercache`). One row per table: writers of different tables never
-wait for each other.
+wait for each other. The truth table is left out: parallel loaders write it at once, and would
+queue on its row (answers that read the truth, ``cheat_gentypes``, are not kept).
 """
 
 from django.db import migrations
 
 TABLES = (
     "elasticc2_diaobject", "elasticc2_diasource", "elasticc2_diaforcedsource",
-    "elasticc2_diaobjectpackedphotometry", "elasticc2_diaobjecttruth", "elasticc2_spectruminfo",
+    "elasticc2_diaobjectpackedphotometry", "elasticc2_spectruminfo",
     "elasticc2_wantedspectra", "elasticc2_plannedspectra", "elasticc2_diaobjectconsensus",
     "elasticc2_diaobjectconsensusasof", "elasticc2_diaobjectlatestclassification",
     "elasticc2_diasourcelatestclassification", "elasticc2_diaobjectinfo", "elasticc2_diaobjectclassification",

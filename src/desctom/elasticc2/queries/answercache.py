@@ -26,7 +26,7 @@ from django.db import connection
 #: The tables the follow-up answers read (each has a version row; see the migration).
 FOLLOWUP_TABLES = (
     "elasticc2_diaobject", "elasticc2_diasource", "elasticc2_diaforcedsource",
-    "elasticc2_diaobjectpackedphotometry", "elasticc2_diaobjecttruth", "elasticc2_spectruminfo",
+    "elasticc2_diaobjectpackedphotometry", "elasticc2_spectruminfo",
     "elasticc2_wantedspectra", "elasticc2_plannedspectra", "elasticc2_diaobjectconsensus",
     "elasticc2_diaobjectconsensusasof", "elasticc2_diaobjectlatestclassification",
     "elasticc2_diasourcelatestclassification", "elasticc2_diaobjectinfo", "elasticc2_diaobjectclassification",

@@ -8,6 +8,7 @@ The answer is streamed by :func:`desctom.elasticc2.queries.hot.hot_answer_pieces
 from __future__ import annotations
 
 from desctom.core.jsonapi import ApiError, JsonApiView
+from desctom.core.jsonstream import streaming_json_response
 from desctom.core.permissions import ADMIN_GROUP, is_admin
 from desctom.elasticc2.http.api.cached import cached_or_streamed
 from desctom.elasticc2.http.api.followup_contract import HOT_DOC
@@ -30,6 +31,8 @@ class GetHotSNeView(JsonApiView):
             name = self.request.user.get_username()
             raise ApiError(f"Error, cheat_gentypes selects by simulation truth: only ELAsTiCC admins "
                            f"(group {ADMIN_GROUP!r}) may use it, not {name!r}", 403)
+        if arguments["gentypes"] is not None:  # reads the truth, which has no data version: never kept
+            return streaming_json_response(hot_answer_pieces(**arguments), "gethottransients")
         return cached_or_streamed(self.request, "gethottransients", arguments,
                                   lambda: hot_answer_pieces(**arguments))
 
