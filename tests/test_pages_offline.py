@@ -74,7 +74,7 @@ TARGET_TABS = ["observe", "observations", "manage-data", "manage-groups", "photo
 def page_urls(ids: dict) -> list[str]:
     """Every HTML page of the URL table the superuser may open (JSON endpoints left out), then extras."""
     from desctom.testing.urlmatrix import ADMIN_LOGIN, LOGIN, fill
-    from tests.test_authorization_matrix import TABLE
+    from test_authorization_matrix import TABLE  # tests/ is on sys.path (rootdir-relative imports)
 
     urls = []
     for row in TABLE:
