@@ -73,8 +73,9 @@ TARGET_TABS = ["observe", "observations", "manage-data", "manage-groups", "photo
 
 def page_urls(ids: dict) -> list[str]:
     """Every HTML page of the URL table the superuser may open (JSON endpoints left out), then extras."""
-    from desctom.testing.urlmatrix import ADMIN_LOGIN, LOGIN, fill
     from test_authorization_matrix import TABLE  # tests/ is on sys.path (rootdir-relative imports)
+
+    from desctom.testing.urlmatrix import ADMIN_LOGIN, LOGIN, fill
 
     urls = []
     for row in TABLE:
