@@ -26,24 +26,11 @@ from django.db import connection, transaction
 
 from desctom.elasticc2.queries.consensus import LEAF_CLASSES
 
-__all__ = ["LEAF_CLASSES", "best_knowledge", "fast_plans", "knowledge_ctes", "knowledge_sql", "mjd_of",
-           "now_mjd", "parse_utc"]
+__all__ = ["LEAF_CLASSES", "best_knowledge", "fast_plans", "knowledge_ctes", "knowledge_sql", "parse_utc"]
 
 UNKNOWN = -99
 #: classid of "the spectrum could not tell" (reference README).
 NOT_CLASSIFIED = 300
-#: Unix epoch as MJD.
-MJD_UNIX_EPOCH = 40587.0
-
-
-def mjd_of(when: dt.datetime) -> float:
-    """MJD of an aware datetime."""
-    return when.timestamp() / 86400.0 + MJD_UNIX_EPOCH
-
-
-def now_mjd() -> float:
-    return mjd_of(dt.datetime.now(dt.UTC))
-
 
 _DATETIME = re.compile(r"\s*(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?))?"
                        r"\s*(Z|[+-]\d{2}:?\d{2})?\s*")
