@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "desctom.elasticc2",
     "desctom.elasticc",
     "desctom.db",  # SQL API and long-query queue (label "db": table db_queryqueue)
+    "desctom.live",  # the live Rubin stream (FASTDB table names: root_diaobject, diasource, ...)
     "desctom.metrics",  # campaign metrics computed by update_metrics (tables metrics_*)
     "bootstrap",  # django-bootstrap-static: Bootstrap served from the installed package
     "drf_spectacular",  # OpenAPI description at /api/schema/ (desctom.apidocs)

@@ -1,0 +1,1 @@
+"""The live Rubin survey: real LSST alerts and DESC's broker messages (docs/live_survey.md)."""
