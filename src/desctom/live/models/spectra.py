@@ -11,7 +11,9 @@ from desctom.live.models.photometry import RootDiaObject
 
 
 class WantedSpectra(models.Model):
-    """A request for a spectrum of a root object; one per (object, requester): ``"<rootid> ; <requester>"``."""
+    """A request for a spectrum of a root object; one per (object, requester).
+
+    ``wantspec_id`` is ``"<rootid> ; <requester>"``."""
 
     wantspec_id = models.TextField(primary_key=True)
     root_diaobject = models.ForeignKey(RootDiaObject, db_column="root_diaobject_id", on_delete=models.CASCADE)
