@@ -11,6 +11,14 @@ File format (TOML shown; YAML has the same structure under a top-level ``brokers
     group = "elasticc-lbnl"                          # consumer group (default "desctom-<name>")
     processes = 2                                    # members of that group (1..64; default
                                                      # $DESCTOM_POLL_PROCESSES, else 1)
+    format = "elasticc2"                             # elasticc2 (default), lsst-alert or
+                                                     # desc-brokermessage (the live Rubin stream)
+    wire = "auto"                                    # live streams: auto, schemaless or confluent
+    schema = "lsst.v11_1"                            # live streams: the alert schema of schemaless
+                                                     # messages (default: lsst.v11_1)
+    schema_registry = "https://registry.example"     # live streams: schema ids looked up there
+                                                     # (default: Rubin's numbering, lsst-alert-packet)
+    adapter = "mypackage.adapters:MyBroker"          # live streams: a broker whose format differs
     [brokers.kafka]                                  # any librdkafka setting
     "security.protocol" = "SASL_SSL"
     "sasl.mechanism" = "SCRAM-SHA-512"
@@ -31,7 +39,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 _KEYS = {"name", "servers", "topics", "topic_regex", "topic_dates", "exclude_topics", "group", "kafka",
-         "secrets", "processes"}
+         "secrets", "processes", "format", "wire", "schema", "schema_registry", "adapter"}
+#: Stream formats: the ELAsTiCC2 classifications, or the live Rubin stream's messages.
+FORMATS = ("elasticc2", "lsst-alert", "desc-brokermessage")
+#: The consumer class of each format (imported when a poller process starts).
+CONSUMERS = {"elasticc2": "desctom.elasticc2.workers.brokerpoll.consumer:BrokerStreamConsumer",
+             "lsst-alert": "desctom.live.workers.poller:LiveStreamConsumer",
+             "desc-brokermessage": "desctom.live.workers.poller:LiveStreamConsumer"}
 #: Most poller processes (consumer-group members) one stream may run.
 MAX_PROCESSES = 64
 
@@ -55,6 +69,24 @@ class BrokerStream:
     secrets: dict = field(default_factory=dict)
     #: Poller processes (members of the one consumer group); None: ``DESCTOM_POLL_PROCESSES``.
     processes: int | None = None
+    #: What the messages are (:data:`FORMATS`); the live formats read the keys below.
+    format: str = "elasticc2"
+    wire: str = "auto"
+    schema: str | None = None
+    schema_registry: str | None = None
+    adapter: str | None = None
+
+    @property
+    def is_live(self) -> bool:
+        """Whether this stream feeds the live survey (LSST alerts or DESC BrokerMessages)."""
+        return self.format != "elasticc2"
+
+    def consumer_class(self):
+        """The class that consumes this stream (:data:`CONSUMERS`)."""
+        import importlib
+
+        module, name = CONSUMERS[self.format].split(":")
+        return getattr(importlib.import_module(module), name)
 
     @property
     def group_id(self) -> str:
@@ -142,13 +174,34 @@ def _stream_from_dict(entry: dict, where: str) -> BrokerStream:
     processes = entry.get("processes")
     if processes is not None:
         check_processes(processes, where)
-    for key in ("servers", "group"):
+    for key in ("servers", "group", "schema", "schema_registry", "adapter"):
         if entry.get(key) is not None and not isinstance(entry[key], str):
             raise StreamConfigError(f"{where}: '{key}' must be a string")
+    fmt = entry.get("format", "elasticc2")
+    if fmt not in FORMATS:
+        raise StreamConfigError(f"{where}: unknown 'format' {fmt!r} (allowed: {', '.join(FORMATS)})")
+    wire = entry.get("wire", "auto")
+    if wire not in ("auto", "schemaless", "confluent"):
+        raise StreamConfigError(f"{where}: unknown 'wire' {wire!r} (allowed: auto, schemaless, confluent)")
+    live_only = [k for k in ("wire", "schema", "schema_registry", "adapter") if k in entry]
+    if fmt == "elasticc2" and live_only:
+        raise StreamConfigError(f"{where}: {', '.join(live_only)} only apply to the live formats "
+                                "(format = \"lsst-alert\" or \"desc-brokermessage\")")
+    if entry.get("schema") is not None:
+        from desctom.survey.lsst_schemas import SchemaError, parse_version
+
+        try:
+            parse_version(entry["schema"])
+        except SchemaError as exc:
+            raise StreamConfigError(f"{where}: {exc}") from None
+    if entry.get("adapter") is not None and not re.fullmatch(r"[\w.]+:\w+", entry["adapter"]):
+        raise StreamConfigError(f"{where}: 'adapter' must be 'package.module:ClassName'")
     return BrokerStream(name=name, servers=entry.get("servers"), topics=list(topics), topic_regex=regex,
                         topic_dates=dates, exclude_topics=list(entry.get("exclude_topics", [])),
                         group=entry.get("group"), kafka={k: v for k, v in entry.get("kafka", {}).items()},
-                        secrets=secrets, processes=processes)
+                        secrets=secrets, processes=processes, format=fmt, wire=wire,
+                        schema=entry.get("schema"), schema_registry=entry.get("schema_registry"),
+                        adapter=entry.get("adapter"))
 
 
 def check_processes(value, where: str) -> int:

@@ -47,8 +47,6 @@ def _child_main(stream: BrokerStream, options: dict, pipe, stop_event, parent_pi
     import django
 
     django.setup()
-    from desctom.elasticc2.workers.brokerpoll.consumer import BrokerStreamConsumer
-
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1):
         signal.signal(sig, signal.SIG_IGN)  # the supervisor decides when to stop
     label = stream.name if (stream.processes or 1) == 1 else f"{stream.name}#{options.get('member', 0)}"
@@ -64,7 +62,7 @@ def _child_main(stream: BrokerStream, options: dict, pipe, stop_event, parent_pi
     def should_stop() -> bool:
         return stop_event.is_set() or os.getppid() != parent_pid
 
-    consumer = BrokerStreamConsumer(stream, heartbeat=beat, should_stop=should_stop, **options)
+    consumer = stream.consumer_class()(stream, heartbeat=beat, should_stop=should_stop, **options)
     # ``options`` carries ``member``: which of the stream's processes this is
     counts = consumer.run()
     pipe.send({"message": "done", "nconsumed": counts.consumed, "stored": counts.stored,
