@@ -31,6 +31,8 @@ from desctom.elasticc2.workers.brokerstore import ClassifierRegistry
 from desctom.live.workers.association import associate
 from desctom.survey.lsst_decode import FORCED_COLUMNS, SOURCE_COLUMNS, DecodedBatch
 
+#: More unknown ids than this in a batch: look them up before staging them (see ``_insert_photometry``).
+PROBE_ABOVE = 2000
 _COPY_TYPES = {pl.Int64: "int8", pl.Int32: "int4", pl.Float64: "float8", pl.Float32: "float4",
                pl.Utf8: "text", pl.Boolean: "bool"}
 
@@ -154,6 +156,14 @@ class LiveStore:
         if not mask.any():
             return [], 0
         frame = frame.filter(pl.Series(mask))
+        if frame.height > PROBE_ABOVE:  # a cold memory (a new process): ask the database what it has
+            with conn.cursor() as cur:
+                cur.execute(f"SELECT {key} FROM {table} WHERE {key} = ANY(%s)", (frame[key].to_list(),))
+                stored = [r[0] for r in cur.fetchall()]
+            seen.add(stored)  # committed rows (a query sees no other transaction's uncommitted ones)
+            frame = frame.filter(~pl.col(key).is_in(stored))
+            if frame.is_empty():
+                return [], 0
         columns = list(names.values())
         stage = f"_live_stage_{table}"
         _stage(conn, stage, table, columns)
@@ -167,7 +177,7 @@ class LiveStore:
                     WITH ins AS (
                         INSERT INTO {table} ({cols}, rootid, ingested_at)
                         SELECT {scols}, o.rootid, now() FROM {stage} s
-                        LEFT JOIN diaobject o ON o.diaobjectid = s.diaobjectid
+                        LEFT JOIN diaobject o ON o.diaobjectid = s.diaobjectid ORDER BY s.{key}
                         ON CONFLICT ({key}) DO NOTHING
                         RETURNING rootid, midpointmjdtai),
                     agg AS (SELECT rootid, min(midpointmjdtai) AS first, max(midpointmjdtai) AS last,
@@ -182,7 +192,7 @@ class LiveStore:
                     WITH ins AS (
                         INSERT INTO {table} ({cols}, rootid, ingested_at)
                         SELECT {scols}, o.rootid, now() FROM {stage} s
-                        LEFT JOIN diaobject o ON o.diaobjectid = s.diaobjectid
+                        LEFT JOIN diaobject o ON o.diaobjectid = s.diaobjectid ORDER BY s.{key}
                         ON CONFLICT ({key}) DO NOTHING RETURNING 1)
                     SELECT count(*), 0 FROM ins""")
             inserted = cur.fetchone()[0]
