@@ -51,7 +51,7 @@ class DiaSource(models.Model):
     """A detection (one per alert). ``diaobjectid`` is null for solar-system sources."""
 
     diasourceid = models.BigIntegerField(primary_key=True)
-    diaobjectid = models.BigIntegerField(null=True, db_index=True)
+    diaobjectid = models.BigIntegerField(null=True)
     rootid = models.UUIDField(null=True)
     visit = models.BigIntegerField()
     detector = models.IntegerField()
@@ -73,7 +73,9 @@ class DiaSource(models.Model):
 
     class Meta:
         db_table = "diasource"
+        # (diaobjectid, midpointmjdtai): the ingest asks which of an alert's history is stored already
         indexes = [models.Index(fields=["rootid", "midpointmjdtai"], name="diasource_root_mjd"),
+                   models.Index(fields=["diaobjectid", "midpointmjdtai"], name="diasource_object_mjd"),
                    models.Index(fields=["midpointmjdtai"], name="diasource_mjd")]
 
 
@@ -81,7 +83,7 @@ class DiaForcedSource(models.Model):
     """Forced photometry at a diaObject's position in one visit."""
 
     diaforcedsourceid = models.BigIntegerField(primary_key=True)
-    diaobjectid = models.BigIntegerField(db_index=True)
+    diaobjectid = models.BigIntegerField()
     rootid = models.UUIDField(null=True)
     visit = models.BigIntegerField()
     detector = models.IntegerField()
@@ -99,4 +101,5 @@ class DiaForcedSource(models.Model):
 
     class Meta:
         db_table = "diaforcedsource"
-        indexes = [models.Index(fields=["rootid", "midpointmjdtai"], name="diaforcedsource_root_mjd")]
+        indexes = [models.Index(fields=["rootid", "midpointmjdtai"], name="diaforcedsource_root_mjd"),
+                   models.Index(fields=["diaobjectid", "midpointmjdtai"], name="diaforcedsource_object_mjd")]
