@@ -99,7 +99,8 @@ def connect(database: dict | None = None, **kwargs) -> psycopg.Connection:
 
 # -- numpy columns ------------------------------------------------------------------------------------
 #: Binary COPY type name -> big-endian numpy type of its wire format.
-_WIRE_DTYPES = {"int8": ">i8", "int4": ">i4", "int2": ">i2", "float8": ">f8", "float4": ">f4", "bool": "?"}
+_WIRE_DTYPES = {"int8": ">i8", "int4": ">i4", "int2": ">i2", "float8": ">f8", "float4": ">f4", "bool": "?",
+                "uuid": "S16"}  # uuid: numpy S16 arrays of the 16 bytes (uuid.UUID.bytes)
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension length
 _COPY_TRAILER = b"\xff\xff"
 #: Rows per structured array: bounds the memory of one batch to a few tens of MB.

@@ -120,17 +120,25 @@ class LiveStore:
         """Associate the batch's survey objects (commits on ``conn``); ``{diaobjectid: rootid}``."""
         return associate(conn, _positions(batch))
 
-    def store(self, conn: psycopg.Connection, batch: DecodedBatch, meta: MessageMeta) -> LiveStoreResult:
-        """Write ``batch`` in the caller's transaction (call :meth:`associate` first)."""
+    def store(self, conn: psycopg.Connection, batch: DecodedBatch, meta: MessageMeta,
+              roots: dict | None = None) -> LiveStoreResult:
+        """Write ``batch`` in the caller's transaction. ``roots`` is what :meth:`associate` returned
+        for it (associated now if not given)."""
         result = LiveStoreResult()
         if not len(batch):
             return result
+        if roots is None:
+            roots = self.associate(conn, batch)
+        root_of = _root_lookup(roots)
         new_src, result.sources = self._insert_photometry(conn, batch.sources, "diasource", "diasourceid",
-                                                          SOURCE_COLUMNS, self.seen_sources, roots=True)
+                                                          SOURCE_COLUMNS, self.seen_sources, root_of,
+                                                          stats=True)
         new_fs, result.forced = self._insert_photometry(conn, batch.forced, "diaforcedsource",
-                                                        "diaforcedsourceid", FORCED_COLUMNS, self.seen_forced)
-        self._pending = (new_src, new_fs)
-        result.messages, result.classified = self._insert_provenance(conn, batch, meta)
+                                                        "diaforcedsourceid", FORCED_COLUMNS, self.seen_forced,
+                                                        root_of)
+        self._pending[0].extend(new_src)
+        self._pending[1].extend(new_fs)
+        result.messages, result.classified = self._insert_provenance(conn, batch, meta, root_of)
         result.duplicates = len(batch) - result.messages
         return result
 
@@ -147,7 +155,8 @@ class LiveStore:
 
     # -- steps ---------------------------------------------------------------------------------------
     def _insert_photometry(self, conn, frame: pl.DataFrame, table: str, key: str, names: dict,
-                           seen: SeenIds, roots: bool = False) -> tuple[list[int], int]:
+                           seen: SeenIds, root_of: pl.DataFrame,
+                           stats: bool = False) -> tuple[list[int], int]:
         """Insert the unknown rows of ``frame``; (ids now known to be stored, rows inserted)."""
         if frame.is_empty():
             return [], 0
@@ -166,20 +175,19 @@ class LiveStore:
             frame = frame.filter(~pl.col(key).is_in(stored))
             if frame.is_empty():
                 return [], 0
+        frame = frame.join(root_of, on="diaobjectid", how="left")
         columns = list(names.values())
         stage = f"_live_stage_{table}"
-        _stage(conn, stage, table, columns)
-        copy_arrays(conn, stage, columns, [_column(frame[c]) for c in columns],
-                    types=[_COPY_TYPES[frame[c].dtype] for c in columns])
-        cols = ", ".join(columns)
-        scols = ", ".join(f"s.{c}" for c in columns)
+        _stage(conn, stage, table, [*columns, "rootid"])
+        copy_arrays(conn, stage, [*columns, "rootid"], [_column(frame[c]) for c in columns] + [_uuids(frame)],
+                    types=[_COPY_TYPES[frame[c].dtype] for c in columns] + ["uuid"])
+        cols = ", ".join([*columns, "rootid"])
         with conn.cursor() as cur:
-            if roots:
+            if stats:
                 cur.execute(f"""
                     WITH ins AS (
-                        INSERT INTO {table} ({cols}, rootid, ingested_at)
-                        SELECT {scols}, o.rootid, now() FROM {stage} s
-                        LEFT JOIN diaobject o ON o.diaobjectid = s.diaobjectid ORDER BY s.{key}
+                        INSERT INTO {table} ({cols}, ingested_at)
+                        SELECT {cols}, now() FROM {stage} ORDER BY {key}
                         ON CONFLICT ({key}) DO NOTHING
                         RETURNING rootid, midpointmjdtai),
                     agg AS (SELECT rootid, min(midpointmjdtai) AS first, max(midpointmjdtai) AS last,
@@ -192,17 +200,17 @@ class LiveStore:
             else:
                 cur.execute(f"""
                     WITH ins AS (
-                        INSERT INTO {table} ({cols}, rootid, ingested_at)
-                        SELECT {scols}, o.rootid, now() FROM {stage} s
-                        LEFT JOIN diaobject o ON o.diaobjectid = s.diaobjectid ORDER BY s.{key}
+                        INSERT INTO {table} ({cols}, ingested_at)
+                        SELECT {cols}, now() FROM {stage} ORDER BY {key}
                         ON CONFLICT ({key}) DO NOTHING RETURNING 1)
                     SELECT count(*), 0 FROM ins""")
             inserted = cur.fetchone()[0]
             cur.execute(f"TRUNCATE {stage}")
         return frame[key].to_list(), inserted
 
-    def _insert_provenance(self, conn, batch: DecodedBatch, meta: MessageMeta) -> tuple[int, int]:
-        msgs = batch.messages
+    def _insert_provenance(self, conn, batch: DecodedBatch, meta: MessageMeta,
+                           root_of: pl.DataFrame) -> tuple[int, int]:
+        msgs = batch.messages.join(root_of, on="diaobjectid", how="left", maintain_order="left")
         idx = msgs["index"].to_numpy()
         n = len(idx)
         topic = np.array([meta.topic[i] for i in idx], dtype=object)
@@ -223,13 +231,14 @@ class LiveStore:
             probability = msgs["probability"].to_list()
         stage = "_live_stage_brokerinfo"
         columns = ["brokername", "topic", "kafkapartition", "kafkaoffset", "diasourceid", "diaobjectid",
-                   "schemaversion", "schemaid", "msgtime", "receivedtime", "classifier_id", "classid",
-                   "probability"]
+                   "rootid", "schemaversion", "schemaid", "msgtime", "receivedtime", "classifier_id",
+                   "classid", "probability"]
         _stage(conn, stage, "diasource_brokerinfo", columns)
-        types = ["text", "text", "int4", "int8", "int8", "int8", "text", "int4", "timestamptz",
+        types = ["text", "text", "int4", "int8", "int8", "int8", "uuid", "text", "int4", "timestamptz",
                  "timestamptz", "int8", "int2[]", "float4[]"]
         base = [np.full(n, self.broker, dtype=object), topic, partition, offset,
-                msgs["diasourceid"].to_numpy(), _column(msgs["diaobjectid"]), _column(msgs["schemaversion"]),
+                msgs["diasourceid"].to_numpy(), _column(msgs["diaobjectid"]), _uuids(msgs),
+                _column(msgs["schemaversion"]),
                 _column(msgs["schemaid"]), msgtime, received]
         lengths = (np.array([len(c) for c in classid], dtype=np.int64) if classid is not None
                    else np.zeros(n, np.int64))
@@ -244,19 +253,30 @@ class LiveStore:
                          np.array([probability[r] for r in rows], dtype=np.float32).reshape(len(rows), k)]
             copy_arrays(conn, stage, columns, part, types=types)
         cols = ", ".join(columns)
-        scols = ", ".join(f"s.{c}" for c in columns)
         with conn.cursor() as cur:
             cur.execute(f"""
                 WITH ins AS (
-                    INSERT INTO diasource_brokerinfo ({cols}, rootid)
-                    SELECT {scols}, o.rootid FROM {stage} s
-                    LEFT JOIN diaobject o ON o.diaobjectid = s.diaobjectid
+                    INSERT INTO diasource_brokerinfo ({cols})
+                    SELECT {cols} FROM {stage}
                     ON CONFLICT (brokername, topic, kafkapartition, kafkaoffset) DO NOTHING
                     RETURNING classifier_id)
                 SELECT count(*), count(classifier_id) FROM ins""")
             inserted, classified = cur.fetchone()
             cur.execute(f"TRUNCATE {stage}")
         return inserted, classified
+
+
+def _root_lookup(roots: dict) -> pl.DataFrame:
+    """``(diaobjectid, rootid)`` with the root ids as their 16 bytes (what the binary COPY writes)."""
+    return pl.DataFrame({"diaobjectid": list(roots), "rootid": [r.bytes for r in roots.values()]},
+                        schema={"diaobjectid": pl.Int64, "rootid": pl.Binary})
+
+
+def _uuids(frame: pl.DataFrame):
+    """The ``rootid`` column of ``frame`` (joined with :func:`_root_lookup`) for :func:`copy_arrays`."""
+    col = frame["rootid"]
+    values = np.array(col.fill_null(bytes(16)).to_list(), dtype="S16")
+    return np.ma.MaskedArray(values, mask=col.is_null().to_numpy()) if col.null_count() else values
 
 
 def _positions(batch: DecodedBatch) -> pl.DataFrame:
