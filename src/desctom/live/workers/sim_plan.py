@@ -8,16 +8,13 @@ light curves are the synthetic survey's (:mod:`desctom.elasticc2.loaders.synth`)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from desctom.elasticc2.loaders.synth.spec import ID_MULTIPLIER
+from desctom.live.workers.sim_types import FakeClassifier, SimulatorError, Truth
 from desctom.survey.lsst import BANDS
 from desctom.survey.taxonomy import GENTYPES_OF_LEAF, SIMULATED_LEAF_CLASSES, leaf_of_gentype
-
-if TYPE_CHECKING:  # pragma: no cover
-    from desctom.live.workers.simulator import FakeClassifier, LiveSurveySimulator, Truth
 
 #: Chunks of the synthetic survey tried before giving up on finding enough live objects.
 MAX_CHUNKS = 10_000
@@ -104,9 +101,7 @@ class Plan:
         pairs.append((RESIDUAL, float(np.float32(1.0 - sum(p for _, p in pairs)))))
         return pairs
 
-    def truth(self, sim: LiveSurveySimulator) -> Truth:
-        from desctom.live.workers.simulator import Truth
-
+    def truth(self, sim) -> Truth:
         by_classifier = {c.key: [] for c in sim.classifiers}
         alerts_sent, late, out_of_order = [], [], 0
         per_source: dict[int, set] = {}
@@ -143,7 +138,7 @@ class Plan:
             counts=counts)
 
 
-def _pick_objects(sim: LiveSurveySimulator, generator) -> tuple[dict, dict, dict]:
+def _pick_objects(sim, generator) -> tuple[dict, dict, dict]:
     """Sources, forced sources and truth of the first ``sim.objects`` objects with a live detection."""
     lo, hi = sim.live_start_mjd, sim.live_start_mjd + sim.nights
     parts: list[tuple[dict, dict, dict]] = []
@@ -165,14 +160,12 @@ def _pick_objects(sim: LiveSurveySimulator, generator) -> tuple[dict, dict, dict
         if need <= 0:
             break
     else:
-        from desctom.live.workers.simulator import SimulatorError
-
         raise SimulatorError(f"only {sim.objects - need} objects have a detection in {sim.nights} nights "
                              f"from MJD {lo}: ask for fewer objects or more nights")
     return tuple({k: np.concatenate([p[n][k] for p in parts]) for k in parts[0][n]} for n in range(3))
 
 
-def make_plan(sim: LiveSurveySimulator, generator) -> Plan:
+def make_plan(sim, generator) -> Plan:
     """Choose objects, twins, alerts, brokers and the emission order for ``sim``."""
     src, forced, truth = _pick_objects(sim, generator)
     rng = np.random.default_rng([sim.seed, 20])
@@ -271,7 +264,7 @@ def make_plan(sim: LiveSurveySimulator, generator) -> Plan:
     return plan
 
 
-def _history(plan: Plan, sim: LiveSurveySimulator) -> None:
+def _history(plan: Plan, sim) -> None:
     """Row ranges of each alert's object, previous detections and previous forced photometry."""
     n_a = len(plan.a_src)
     plan.a_seg_lo = np.zeros(n_a, np.int64)
@@ -307,7 +300,7 @@ def _visits(t: np.ndarray) -> np.ndarray:
     return (year * 10000 + month * 100 + dom).astype(np.int64) * 100000 + seq
 
 
-def _schedule(plan: Plan, sim: LiveSurveySimulator, rng: np.random.Generator) -> None:
+def _schedule(plan: Plan, sim, rng: np.random.Generator) -> None:
     """Which classifiers answer each alert and in which night and order every message is sent."""
     cases, n_c, n_a = sim.hard_cases, len(sim.classifiers), len(plan.a_src)
     multi = rng.random(n_a) < cases.multi_broker if n_c > 1 else np.zeros(n_a, bool)
