@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import io
 import math
+import os
+import signal
+import subprocess
+import sys
 import uuid
 from collections import Counter, defaultdict
 
@@ -253,6 +257,20 @@ def _read_all(bootstrap: str, topic: str, want: int) -> list:
     return got
 
 
+def _count(bootstrap: str, topic: str) -> int:
+    """Messages in ``topic``, read until it stays quiet (tansu's high watermark can lag)."""
+    consumer = make_consumer(bootstrap, f"count-{uuid.uuid4().hex[:8]}")
+    consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
+    n = 0
+    try:
+        while batch := consumer.consume(500, timeout=3.0):
+            assert all(m.error() is None for m in batch)
+            n += len(batch)
+    finally:
+        consumer.close()
+    return n
+
+
 def test_publish_to_kafka_and_read_back(kafka_server):
     prefix = f"t{uuid.uuid4().hex[:8]}-"
     sim = LiveSurveySimulator(30, 3, seed=2, topic_prefix=prefix)
@@ -324,3 +342,28 @@ def test_command_exits_130_on_ctrl_c(monkeypatch):
         call_command("live_simulate", "--objects", "5", "--nights", "2", "--bootstrap", "localhost:1",
                      stdout=io.StringIO())
     assert caught.value.returncode == 130
+
+
+def test_ctrl_c_on_the_real_command(kafka_server):
+    """SIGINT while publishing: what was handed to Kafka is flushed, exit status 130, a message."""
+    prefix = f"i{uuid.uuid4().hex[:8]}-"
+    cmd = [sys.executable, "-m", "desctom.cli", "live_simulate", "--objects", "300", "--nights", "60",
+           "--seed", "1", "--bootstrap", kafka_server.bootstrap, "--topic-prefix", prefix]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ)
+    try:
+        for line in proc.stdout:
+            if line.startswith("night 1:"):
+                break
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, stderr
+    assert "interrupted: sent and flushed" in stderr and "Traceback" not in stderr
+    sent = int(stderr.split("flushed ")[1].split(" messages")[0].replace(",", ""))
+    topics = [f"{prefix}{t}" for t in ("alerts", "FakeBrokerA", "FakeBrokerB")]
+    total = sum(_count(kafka_server.bootstrap, topic) for topic in topics)
+    assert total == sent, stderr + stdout
+    assert 0 < sent < LiveSurveySimulator(300, 60, seed=1).truth().counts["messages"]
