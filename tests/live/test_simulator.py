@@ -184,7 +184,9 @@ def test_truth_matches_the_messages(hard_stream):
     assert {m.diaobject_id for m in alerts} == truth.diaobject_ids
     assert len({o for o in truth.diaobject_ids if o < 10**10}) == sim.objects
     prv, forced = set(), set()
-    for _, _, rec in _decoded(alerts):
+    for m, _, rec in _decoded(alerts):
+        assert truth.source_object[m.diasource_id] == m.diaobject_id
+        assert all(truth.source_object[p["diaSourceId"]] == m.diaobject_id for p in rec["prvDiaSources"])
         prv.update(p["diaSourceId"] for p in rec["prvDiaSources"])
         forced.update(f["diaForcedSourceId"] for f in rec["prvDiaForcedSources"])
     assert prv == truth.prv_diasource_ids and forced == truth.forced_source_ids
@@ -196,6 +198,10 @@ def test_truth_matches_the_messages(hard_stream):
     assert truth.counts == {"alerts": len(alerts), "brokermessages": len(messages) - len(alerts),
                             "messages": len(messages)}
     assert set(truth.true_class) == truth.diaobject_ids
+    assert set(truth.source_object) == truth.diasource_ids | truth.prv_diasource_ids
+    twins = {twin: first for first, twin in truth.same_source}
+    moved = {o: source for o, source in truth.physical_source.items() if source != o}
+    assert moved == twins and set(truth.physical_source) == truth.diaobject_ids
 
 
 def test_no_hard_cases():

@@ -125,6 +125,8 @@ class Plan:
             prv.update(self.s_id[self.a_prv_lo[a]:self.a_src[a]].tolist())
             forced.update(self.f_id[self.a_forced_lo[a]:self.a_forced_hi[a]].tolist())
         objects = {int(self.s_obj[self.a_src[a]]) for a in every}
+        rows = np.isin(self.s_id, np.fromiter(prv | {int(self.s_id[i]) for i in self.a_src}, np.int64))
+        source_object = dict(zip(self.s_id[rows].tolist(), self.s_obj[rows].tolist(), strict=True))
         counts = {"alerts": len(alerts_sent), "brokermessages": sum(len(v) for v in by_classifier.values())}
         counts["messages"] = counts["alerts"] + counts["brokermessages"]
         return Truth(
@@ -133,7 +135,8 @@ class Plan:
             prv_diasource_ids=prv, forced_source_ids=forced, messages_by_classifier=by_classifier,
             multi_broker_sources={s for s, cs in per_source.items() if len(cs) > 1}, late=late,
             out_of_order=int(out_of_order), versions={n: sim.version_of_night(n) for n in range(sim.nights)},
-            true_class={o: self.true_class[o] for o in objects},
+            physical_source={o: o % TWIN_OFFSET if o >= TWIN_OFFSET else o for o in objects},
+            source_object=source_object, true_class={o: self.true_class[o] for o in objects},
             gentype={o: self.gentype[o] for o in objects},
             counts=counts)
 

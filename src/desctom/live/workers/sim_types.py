@@ -13,7 +13,8 @@ class SimulatorError(ValueError):
 
 @dataclass(frozen=True)
 class FakeClassifier:
-    """One classifier on one broker: its names, its topic suffix and how often it is right."""
+    """One classifier on one broker: its names and how often its top class is the true one. Its
+    messages go to the topic ``{topic_prefix}{broker}``."""
 
     broker: str
     classifier: str
@@ -92,7 +93,9 @@ class Truth:
     multi_broker_sources: set[int]                     # diaSources with messages from >= 2 classifiers
     late: list[tuple[int, str | None]]                 # (diaSourceId, broker or None for the alert)
     out_of_order: int                                  # messages sent after a message of a later detection
-    versions: dict[int, str]                           # night -> alert schema version
+    versions: dict[int, str]                           # detection night -> its alerts' schema version
+    physical_source: dict[int, int]                    # diaObjectId -> the diaObjectId of its source
+    source_object: dict[int, int]                      # diaSourceId (alert or prv) -> diaObjectId
     true_class: dict[int, int]                         # diaObjectId -> ELAsTiCC2 leaf classId
     gentype: dict[int, int]                            # diaObjectId -> SNANA gentype
     counts: dict[str, int] = field(default_factory=dict)
