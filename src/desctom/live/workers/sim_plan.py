@@ -37,7 +37,14 @@ class Emission:
 
 
 class Plan:
-    """Columns of every detection and forced source involved, the alerts and the emission order."""
+    """Columns of every detection and forced source involved, the alerts and the emission order.
+
+    ``s_*``: detections (history and live), ordered by (diaObjectId, time), ``s_seg[oid]`` their row
+    range per object; ``f_*``: forced photometry, likewise with ``f_seg``; ``a_*``: the alerts (live
+    detections in time order): ``a_src`` the detection row, ``a_night`` its night, ``a_prv_lo`` /
+    ``a_forced_lo..a_forced_hi`` the rows of the history it carries; ``emission[night]``: the
+    :class:`Emission` s of that night in sending order; ``twins``: (diaObjectId, twin id) pairs.
+    """
 
     band_names = ("u", "g", "r", "i", "z", "y")
 
