@@ -74,7 +74,8 @@ def broker_message(version, alert_record, broker="B1", classifier="C1", cversion
             "classifications": [{"classId": c, "probability": p} for c, p in classes]}
 
 
-def encode(record: dict, version: str = "lsst.v11_1", kind: str = "brokermessage", framed: bool = False) -> bytes:
+def encode(record: dict, version: str = "lsst.v11_1", kind: str = "brokermessage",
+           framed: bool = False) -> bytes:
     schema = broker_message_schema(version) if kind == "brokermessage" else alert_schema(version)
     buf = io.BytesIO()
     fastavro.schemaless_writer(buf, fastavro.parse_schema(schema), record)

@@ -77,7 +77,8 @@ def test_two_brokers_and_an_alert_stream_stored_as_computed(kafka_server, tmp_pa
     produce(kafka_server.bootstrap, t2, b2)
     produce(kafka_server.bootstrap, t3, [encode(a, kind="alert") for a in alerts[:10]])
     cfg = config(tmp_path, kafka_server.bootstrap, [("B1", t1, "desc-brokermessage"),
-                                                    ("B2", t2, "desc-brokermessage"), ("rubin", t3, "lsst-alert")])
+                                                    ("B2", t2, "desc-brokermessage"),
+                                                    ("rubin", t3, "lsst-alert")])
     call_command("brokerpoll2", "--config", str(cfg), "--idle-exit", "4", "--batch-timeout", "0.5",
                  "--batch-size", "17")
     # the independent computation, from the records themselves
@@ -91,7 +92,8 @@ def test_two_brokers_and_an_alert_stream_stored_as_computed(kafka_server, tmp_pa
                  "FROM diasource_brokerinfo GROUP BY 1 ORDER BY 1") == [("B1", n, n, n), ("B2", n, n, n),
                                                                         ("rubin", 10, 10, 0)]
     per_classifier = query("SELECT c.brokername, c.classifiername, c.classifierparams, count(*) "
-                           "FROM diasource_brokerinfo i JOIN elasticc2_brokerclassifier c USING (classifier_id) "
+                           "FROM diasource_brokerinfo i "
+                           "JOIN elasticc2_brokerclassifier c USING (classifier_id) "
                            "GROUP BY 1, 2, 3 ORDER BY 1")
     assert per_classifier == [("B1", "RF", "1.0", n), ("B2", "NN", "2", n)]
     roots = dict(query("SELECT diaobjectid, rootid FROM diaobject"))

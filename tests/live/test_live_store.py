@@ -41,7 +41,8 @@ def history(oid, ra, dec, n_src=3, n_forced=4, first_sid=1000):
     """An object's alerts: the k-th carries the k-1 previous detections and forced sources."""
     srcs = [source(V, first_sid + k, oid, 61000.0 + k, ra, dec) for k in range(n_src)]
     fs = [forced(V, 10 * first_sid + k, oid, 60990.0 + k, ra, dec) for k in range(n_forced)]
-    return [alert(V, srcs[k], prv=srcs[:k], prv_forced=fs, obj=dia_object(V, oid, ra, dec)) for k in range(n_src)]
+    return [alert(V, srcs[k], prv=srcs[:k], prv_forced=fs, obj=dia_object(V, oid, ra, dec))
+            for k in range(n_src)]
 
 
 def test_the_same_alert_from_two_brokers_is_one_source_with_two_provenance_rows():
@@ -95,8 +96,8 @@ def test_late_and_out_of_order_alerts_keep_the_root_object_right():
 
 def test_garbage_unknown_schema_and_schema_change_in_one_batch():
     a = history(12, 5.0, 5.0, n_src=1)[0]
-    old = alert("lsst.v11_0", {k: v for k, v in a["diaSource"].items()
-                               if k not in ("trailAlgorithm", "exposureTime", "trail_flag", "reliabilityVersion")},
+    added_in_11_1 = ("trailAlgorithm", "exposureTime", "trail_flag", "reliabilityVersion")
+    old = alert("lsst.v11_0", {k: v for k, v in a["diaSource"].items() if k not in added_in_11_1},
                 obj=a["diaObject"])
     old["diaSource"]["diaSourceId"] = old["diaSourceId"] = 777
     payloads = [encode(a, kind="alert", framed=True), b"\x00\x00\x00\x03\xe7garbage",
@@ -106,4 +107,5 @@ def test_garbage_unknown_schema_and_schema_change_in_one_batch():
     assert "unknown schema id 999" in batch.bad[1]
     assert sorted(batch.messages["schemaversion"].to_list()) == ["lsst.v11_0", "lsst.v11_1"]
     assert result.messages == 2
-    assert rows("SELECT diasourceid, schemaid FROM diasource_brokerinfo ORDER BY 1") == [(777, 1100), (1000, 1101)]
+    assert rows("SELECT diasourceid, schemaid FROM diasource_brokerinfo ORDER BY 1") == [(777, 1100),
+                                                                                           (1000, 1101)]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 
@@ -32,6 +33,9 @@ from desctom.survey.lsst_decode import AlertDecoder, DecodedBatch
 from desctom.survey.lsst_schemas import DEFAULT_VERSION
 
 log = logging.getLogger("desctom.brokerpoll")
+#: A batch is decoded and stored in CHUNKS chunks (of CHUNK_MIN messages at least), pipelined.
+CHUNKS = 4
+CHUNK_MIN = 250
 
 
 def make_decoder(stream, database: dict | None = None) -> tuple[AlertDecoder, object | None]:
@@ -57,6 +61,8 @@ class LiveStreamConsumer(BrokerStreamConsumer):
         super().__init__(stream, **options)
         self.decoder, self.adapter = make_decoder(stream, self.database)
         self.live = LiveStore(stream.name, self.registry)
+        self._assoc_conn: psycopg.Connection | None = None
+        self._decoder_pool = ThreadPoolExecutor(1, thread_name_prefix="live-decode")
 
     def _process(self, messages: list) -> None:
         self._last_message = time.monotonic()
@@ -71,9 +77,7 @@ class LiveStreamConsumer(BrokerStreamConsumer):
         delay = 1.0
         while True:
             try:
-                batch = self.decoder.decode(values)
-                batch.bad.update(adapter_bad)
-                self._store_batch(batch, values, meta, messages)
+                self._store_batch(values, meta, messages, adapter_bad)
                 break
             except (psycopg.Error, RegistryUnavailable) as exc:
                 self.live.rolled_back()
@@ -94,45 +98,81 @@ class LiveStreamConsumer(BrokerStreamConsumer):
             offsets[key] = max(offsets.get(key, -1), m.offset() + 1)
         self.link.commit(offsets)
 
-    def _store_batch(self, batch: DecodedBatch, values: list[bytes], meta: MessageMeta, messages) -> None:
+    def _assoc_db(self) -> psycopg.Connection:
+        """The association's own autocommit connection (its transactions commit at once)."""
+        if self._assoc_conn is None or self._assoc_conn.closed:
+            self._assoc_conn = connect(self.database, autocommit=True)
+        return self._assoc_conn
+
+    def _close_db(self) -> None:
+        super()._close_db()
+        if self._assoc_conn is not None:
+            try:
+                self._assoc_conn.close()
+            except psycopg.Error:
+                pass
+            self._assoc_conn = None
+
+    def _chunks(self, n: int) -> list[range]:
+        size = max(CHUNK_MIN, -(-n // CHUNKS))
+        return [range(i, min(i + size, n)) for i in range(0, n, size)]
+
+    def _store_batch(self, values: list[bytes], meta: MessageMeta, messages, adapter_bad: dict) -> None:
+        """Decode and store the batch chunk by chunk (decoding the next chunk in a thread meanwhile:
+        polars decodes outside the GIL while PostgreSQL works), then quarantine, status, commit."""
         conn = self._db()
-        self.live.associate(conn, batch)
-        conn.commit()
-        try:
-            inserted, failed = self.live.store(conn, batch, meta).messages, {}
-        except DATA_ERRORS:
-            if conn.broken:
-                raise
-            conn.rollback()
-            self.live.rolled_back()
-            inserted, failed = self._one_by_one(conn, batch, values, meta)
-        bad = dict(batch.bad)
-        bad.update(failed)
-        rejected = [Rejected(topic=meta.topic[i], partition=meta.partition[i], offset=meta.offset[i],
-                             header_ms=meta.msgtime_ms[i], error=err, payload=messages[i].value() or b"")
-                    for i, err in sorted(bad.items())]
-        quarantine(conn, self.stream.name, rejected)
-        stored = inserted
-        after = PollCounts(consumed=self.counts.consumed + len(messages), stored=self.counts.stored + stored,
-                           duplicates=self.counts.duplicates + len(batch) - stored - len(failed),
-                           skipped=self.counts.skipped + len(rejected), batches=self.counts.batches + 1,
-                           quarantined=self.counts.quarantined + len(rejected))
-        if rejected:
-            self._error(rejected[0].error)
-        self._last_progress = time.monotonic()
-        self.health.last_progress = time.time()
-        latest = max((s for s in meta.msgtime_ms if s is not None), default=None)
-        self._write_status(conn, after, latest_ms=latest)
-        conn.commit()
+        chunks = self._chunks(len(values))
+        bad: dict[int, str] = dict(adapter_bad)
+        inserted = duplicates = 0
+        with conn.transaction():
+            future = self._decoder_pool.submit(self.decoder.decode, [values[i] for i in chunks[0]])
+            for n, chunk in enumerate(chunks):
+                batch = future.result()
+                if n + 1 < len(chunks):
+                    following = [values[i] for i in chunks[n + 1]]
+                    future = self._decoder_pool.submit(self.decoder.decode, following)
+                base = chunk.start
+                bad.update({base + i: err for i, err in batch.bad.items() if base + i not in bad})
+                cut = slice(base, chunk.stop)
+                part = MessageMeta(topic=meta.topic[cut], partition=meta.partition[cut],
+                                   offset=meta.offset[cut], msgtime_ms=meta.msgtime_ms[cut])
+                roots = self.live.associate(self._assoc_db(), batch)
+                try:
+                    with conn.transaction():
+                        stored = self.live.store(conn, batch, part, roots).messages
+                except DATA_ERRORS:
+                    if conn.broken:
+                        raise
+                    self.live.rolled_back()
+                    stored, failed = self._one_by_one(conn, batch, [values[i] for i in chunk], part, roots)
+                    bad.update({base + i: err for i, err in failed.items()})
+                inserted += stored
+                duplicates += len(batch) - stored
+            rejected = [Rejected(topic=meta.topic[i], partition=meta.partition[i], offset=meta.offset[i],
+                                 header_ms=meta.msgtime_ms[i], error=err, payload=messages[i].value() or b"")
+                        for i, err in sorted(bad.items())]
+            quarantine(conn, self.stream.name, rejected)
+            after = PollCounts(consumed=self.counts.consumed + len(messages),
+                               stored=self.counts.stored + inserted,
+                               duplicates=self.counts.duplicates + duplicates,
+                               skipped=self.counts.skipped + len(rejected), batches=self.counts.batches + 1,
+                               quarantined=self.counts.quarantined + len(rejected))
+            if rejected:
+                self._error(rejected[0].error)
+            self._last_progress = time.monotonic()
+            self.health.last_progress = time.time()
+            latest = max((s for s in meta.msgtime_ms if s is not None), default=None)
+            self._write_status(conn, after, latest_ms=latest)
+        conn.commit()  # a no-op unless a transaction was open before (the block was then a savepoint)
         self.live.committed()
         self.counts = after
         for r in rejected:
             log.warning("%s: quarantined message %s[%d]@%d: %s", self.stream.name, r.topic, r.partition,
                         r.offset, r.error)
 
-    def _one_by_one(self, conn, batch: DecodedBatch, values: list[bytes],
-                    meta: MessageMeta) -> tuple[int, dict[int, str]]:
-        """Store each decoded message alone (each its own transaction); ``(stored, {index: error})``."""
+    def _one_by_one(self, conn, batch: DecodedBatch, values: list[bytes], meta: MessageMeta,
+                    roots: dict) -> tuple[int, dict[int, str]]:
+        """Store each decoded message of a chunk alone (savepoints); ``(stored, {index: error})``."""
         stored, failed = 0, {}
         for i in batch.messages["index"].to_list():
             one = self.decoder.decode([values[i]])
@@ -140,7 +180,7 @@ class LiveStreamConsumer(BrokerStreamConsumer):
                                    offset=[meta.offset[i]], msgtime_ms=[meta.msgtime_ms[i]])
             try:
                 with conn.transaction():
-                    stored += self.live.store(conn, one, one_meta).messages
+                    stored += self.live.store(conn, one, one_meta, roots).messages
             except DATA_ERRORS as exc:
                 if conn.broken:
                     raise
