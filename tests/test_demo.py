@@ -146,6 +146,12 @@ def test_demo_campaign_lives_and_continues_after_a_restart(stack_env, browser):
 
     # known objects grow night after night
     wait_until(lambda: campaign(tom)["known"] > first["known"], "more known objects", 120)
+    # beside the campaign, the live Rubin stream (desctom live_demo) fills the live tables
+    wait_until(lambda: one(tom, "SELECT count(DISTINCT brokername) FROM diasource_brokerinfo") == 3,
+               "the live stream's alerts and two brokers", 120)
+    assert one(tom, "SELECT count(*) FROM root_diaobject") > 0
+    assert one(tom, "SELECT count(*) FROM elasticc2_brokermessagequarantine") == 0
+    live_before = one(tom, "SELECT count(*) FROM diasource_brokerinfo")
     password = (home / "secrets" / "admin_password").read_text().strip()
     browse_campaign(browser, web, password, tom, Path(__file__).resolve().parents[1] / "docs" / "img")
 
@@ -163,3 +169,10 @@ def test_demo_campaign_lives_and_continues_after_a_restart(stack_env, browser):
     assert one(tom, "SELECT count(*) FROM elasticc2_ppdbdiaobject") == 400  # no second survey
     log = (home / "log" / "demo.log").read_text()
     assert log.count("campaign data ready") == 1
+    # the live stream went on where it was (its state file), it did not start over
+    wait_until(lambda: one(tom, "SELECT count(*) FROM diasource_brokerinfo") > live_before,
+               "more live messages", 120)
+    live_log = (home / "log" / "live-demo.log").read_text()
+    assert "nights sent before: 0" in live_log and live_log.count("nights sent before: 0") == 1
+    assert one(tom, "SELECT count(*) - count(DISTINCT (brokername, diasourceid)) FROM diasource_brokerinfo "
+                    "WHERE brokername = 'live-alerts'") == 0

@@ -103,6 +103,22 @@ def web_service(cfg: Config) -> Service:
     return Service("web", argv, log, ready_url=f"{cfg.web_url}/healthz?scope=web")
 
 
+#: Topic prefix of the demo's live stream.
+LIVE_DEMO_PREFIX = "live-"
+
+
+def _live_demo_config(cfg: Config) -> Path:
+    """Write the broker streams of the demo's live stream (LSST alerts and two fake brokers)."""
+    from desctom.live.management.commands.live_demo import live_demo_topics
+
+    path = cfg.home / "live-demo-brokers.toml"
+    text = "".join(f'[[brokers]]\nname = "{name}"\nservers = "{cfg.kafka_bootstrap}"\n'
+                   f'topics = ["{topic}"]\nformat = "{fmt}"\n\n'
+                   for name, topic, fmt in live_demo_topics(LIVE_DEMO_PREFIX))
+    path.write_text(text)
+    return path
+
+
 def background_workers(cfg: Config, demo: DemoOptions | None = None) -> list[Service]:
     """Workers started with the system (each restarted with back-off if it dies).
 
@@ -119,6 +135,8 @@ def background_workers(cfg: Config, demo: DemoOptions | None = None) -> list[Ser
             "--test-server", cfg.kafka_bootstrap]
     if cfg.broker_config is not None:
         poll += ["--config", str(cfg.broker_config)]
+    if demo is not None:  # the demo's live Rubin stream (desctom live_demo) is polled too
+        poll += ["--config", str(_live_demo_config(cfg))]
     metrics_every = min(demo.night_seconds, cfg.metrics_seconds) if demo else cfg.metrics_seconds
     workers = [
         Service("brokerpoll", desctom_command(*poll), cfg.log_dir / "brokerpoll.log"),
@@ -139,5 +157,9 @@ def background_workers(cfg: Config, demo: DemoOptions | None = None) -> list[Ser
                 "fakebroker", "--alert-topics", "alerts-wfd", "alerts-ddf-full", "--dest-topic",
                 cfg.classification_topic, "--seed", str(demo.seed)), cfg.log_dir / "fakebroker.log"),
             Service("demo", desctom_command(*demo.service_argv()), cfg.log_dir / "demo.log"),
+            Service("live-demo", desctom_command("live_demo", "--night-seconds", f"{demo.night_seconds:g}",
+                                                 "--seed", str(demo.seed),
+                                                 "--topic-prefix", LIVE_DEMO_PREFIX),
+                    cfg.log_dir / "live-demo.log"),
         ]
     return workers

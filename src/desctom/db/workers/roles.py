@@ -5,7 +5,8 @@ Safety comes from PostgreSQL, not from inspecting SQL:
 * a separate LOGIN role (not ``SET ROLE``, which ``RESET ROLE`` undoes) with no superuser,
   CREATEDB, CREATEROLE, replication or RLS bypass, member of no other role, so ``SET ROLE``
   and ``SET SESSION AUTHORIZATION`` fail;
-* SELECT on the science tables (``elasticc2_*``, ``elasticc_*``) only, re-granted after every
+* SELECT on the science tables (``elasticc2_*``, ``elasticc_*`` and the live survey's
+  :data:`LIVE_TABLES`) only, re-granted after every
   migrate; every other table (users, sessions, tokens, the admin log, the query queue) is revoked,
   and so are the simulation-truth tables (:data:`TRUTH_MARK` in the name): the SQL API serves every
   logged-in user, and truth reaches ELAsTiCC admins only (pages and admin endpoints);
@@ -33,6 +34,9 @@ from desctom.core import config
 log = logging.getLogger(__name__)
 
 SCIENCE_PREFIXES = ("elasticc2\\_%", "elasticc\\_%")
+#: The live survey's science tables (FASTDB's names; its schema cache and login keys are not science).
+LIVE_TABLES = ["root_diaobject", "diaobject", "diasource", "diaforcedsource", "diasource_brokerinfo",
+               "wantedspectra", "plannedspectra", "spectruminfo"]
 #: Tables whose name holds this are simulation truth: never readable by the SQL role.
 TRUTH_MARK = "truth"
 GUARD_TABLE = "db_commit_guard"
@@ -76,8 +80,9 @@ def science_tables(cursor) -> list[str]:
     """Tables, views and materialized views of the science apps, in schema public, truth excluded."""
     cursor.execute("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                    "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
-                   "AND (c.relname LIKE %s OR c.relname LIKE %s) AND strpos(c.relname, %s) = 0 ORDER BY 1",
-                   [*SCIENCE_PREFIXES, TRUTH_MARK])
+                   "AND (c.relname LIKE %s OR c.relname LIKE %s OR c.relname = ANY(%s)) "
+                   "AND strpos(c.relname, %s) = 0 ORDER BY 1",
+                   [*SCIENCE_PREFIXES, LIVE_TABLES, TRUTH_MARK])
     return [r[0] for r in cursor.fetchall()]
 
 

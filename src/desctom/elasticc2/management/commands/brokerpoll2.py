@@ -24,8 +24,9 @@ class Command(BaseCommand):
     help = "Consume broker classification streams (one supervised process per broker) into the database."
 
     def add_arguments(self, parser):
-        parser.add_argument("--config", default=os.environ.get("DESCTOM_BROKER_CONFIG") or None,
-                            help="broker streams file (TOML or YAML); default $DESCTOM_BROKER_CONFIG")
+        parser.add_argument("--config", action="append", default=None,
+                            help="broker streams file (TOML or YAML; may be given more than once); "
+                                 "default $DESCTOM_BROKER_CONFIG")
         parser.add_argument("--do-test", action="store_true",
                             help="consume --test-topic on the system's Kafka")
         parser.add_argument("--test-topic", default="classifications")
@@ -60,8 +61,9 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         streams = []
         try:
-            if opts["config"]:
-                streams += load_streams(opts["config"])
+            env_config = os.environ.get("DESCTOM_BROKER_CONFIG")
+            for path in opts["config"] or ([env_config] if env_config else []):
+                streams += load_streams(path)
             streams += preset_streams(opts)
             for stream in streams:
                 stream.client_config()  # secrets readable now, not after the first reconnect
