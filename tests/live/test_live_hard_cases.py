@@ -60,7 +60,7 @@ def test_hard_cases_stored_as_the_simulator_says(kafka_server, tmp_path):
     assert sum(per_stream.values()) == truth.counts["brokermessages"]
     # classifications per classifier, schema versions seen
     for (broker, name, version), sources in truth.messages_by_classifier.items():
-        got = query("SELECT i.diasourceid FROM diasource_brokerinfo i JOIN elasticc2_brokerclassifier c "
+        got = query("SELECT i.diasourceid FROM diasource_brokerinfo i JOIN live_brokerclassifier c "
                     "USING (classifier_id) WHERE c.brokername = %s AND c.classifiername = %s "
                     "AND c.classifierparams = %s", [broker, name, version])
         assert sorted(r[0] for r in got) == sorted(sources)

@@ -93,7 +93,7 @@ def test_two_brokers_and_an_alert_stream_stored_as_computed(kafka_server, tmp_pa
                                                                         ("rubin", 10, 10, 0)]
     per_classifier = query("SELECT c.brokername, c.classifiername, c.classifierparams, count(*) "
                            "FROM diasource_brokerinfo i "
-                           "JOIN elasticc2_brokerclassifier c USING (classifier_id) "
+                           "JOIN live_brokerclassifier c USING (classifier_id) "
                            "GROUP BY 1, 2, 3 ORDER BY 1")
     assert per_classifier == [("B1", "RF", "1.0", n), ("B2", "NN", "2", n)]
     roots = dict(query("SELECT diaobjectid, rootid FROM diaobject"))

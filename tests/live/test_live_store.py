@@ -55,7 +55,7 @@ def test_the_same_alert_from_two_brokers_is_one_source_with_two_provenance_rows(
     assert rows("SELECT count(*) FROM diasource") == [(3,)]
     assert rows("SELECT count(*) FROM diaforcedsource") == [(4,)]
     prov = rows("SELECT i.brokername, c.classifiername, c.classifierparams, i.classid, i.schemaversion "
-                "FROM diasource_brokerinfo i JOIN elasticc2_brokerclassifier c USING (classifier_id) "
+                "FROM diasource_brokerinfo i JOIN live_brokerclassifier c USING (classifier_id) "
                 "WHERE i.diasourceid = 1002 ORDER BY 1")
     assert prov == [("B1", "C1", "1.0", [111, 200], V), ("B2", "C2", "1.0", [2222], V)]
     root = rows("SELECT ndetections, first_mjd, last_mjd FROM root_diaobject")

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 SCIENCE_PREFIXES = ("elasticc2\\_%", "elasticc\\_%")
 #: The live survey's science tables (FASTDB's names; its schema cache and login keys are not science).
 LIVE_TABLES = ["root_diaobject", "diaobject", "diasource", "diaforcedsource", "diasource_brokerinfo",
-               "wantedspectra", "plannedspectra", "spectruminfo"]
+               "live_brokerclassifier", "wantedspectra", "plannedspectra", "spectruminfo"]
 #: Tables whose name holds this are simulation truth: never readable by the SQL role.
 TRUTH_MARK = "truth"
 GUARD_TABLE = "db_commit_guard"

@@ -117,7 +117,8 @@ class ClassifierRegistry:
     (``desctom demo reset``), which a cached id would silently survive.
     """
 
-    def __init__(self):
+    def __init__(self, table: str = "elasticc2_brokerclassifier"):
+        self.table = table  # the live survey keeps its own registry of the same shape
         self.known: dict[ClassifierKey, int] = {}
 
     def ids_for(self, conn: psycopg.Connection,
@@ -127,17 +128,17 @@ class ClassifierRegistry:
             return {}, 0
         columns = [list(col) for col in zip(*keys, strict=True)]
         with conn.cursor() as cur:
-            cur.execute("""
-                INSERT INTO elasticc2_brokerclassifier
+            cur.execute(f"""
+                INSERT INTO {self.table}
                     (brokername, brokerversion, classifiername, classifierparams, modified)
                 SELECT b, v, c, p, now() FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[])
                     AS t(b, v, c, p)
                 ON CONFLICT DO NOTHING""", columns)
             created = cur.rowcount
-            cur.execute("""
+            cur.execute(f"""
                 SELECT k.b, k.v, k.c, k.p, bc.classifier_id
                 FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) AS k(b, v, c, p)
-                JOIN elasticc2_brokerclassifier bc
+                JOIN {self.table} bc
                   ON bc.brokername = k.b AND bc.brokerversion IS NOT DISTINCT FROM k.v
                  AND bc.classifiername = k.c AND bc.classifierparams IS NOT DISTINCT FROM k.p""",
                         columns)

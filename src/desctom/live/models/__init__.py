@@ -1,8 +1,8 @@
 """Tables of the live survey (table names follow FASTDB's, so its users' SQL reads them)."""
 
 from desctom.live.models.photometry import DiaForcedSource, DiaObject, DiaSource, RootDiaObject
-from desctom.live.models.provenance import BrokerInfo, StreamSchema
+from desctom.live.models.provenance import BrokerInfo, LiveClassifier, StreamSchema
 from desctom.live.models.spectra import PlannedSpectra, SpectrumInfo, WantedSpectra
 
-__all__ = ["RootDiaObject", "DiaObject", "DiaSource", "DiaForcedSource", "BrokerInfo", "StreamSchema",
-           "WantedSpectra", "PlannedSpectra", "SpectrumInfo"]
+__all__ = ["RootDiaObject", "DiaObject", "DiaSource", "DiaForcedSource", "BrokerInfo", "LiveClassifier",
+           "StreamSchema", "WantedSpectra", "PlannedSpectra", "SpectrumInfo"]

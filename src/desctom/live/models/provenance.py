@@ -2,17 +2,36 @@
 
 One row per message read (``diasource_brokerinfo``, FASTDB's name): broker stream, topic,
 partition, offset, the alert schema version, Kafka's timestamp and when DESC TOM stored it. A
-``BrokerMessage`` adds its classifier (registered in ``elasticc2_brokerclassifier`` like every
-ELAsTiCC2 classifier: broker name, classifier name, classifier version as its parameters) and its
-class ids and probabilities. The same alert from three brokers: one source, three rows.
+``BrokerMessage`` adds its classifier (registered in ``live_brokerclassifier``, a registry of the
+same shape as ``elasticc2_brokerclassifier`` filled by the same race-free code: broker name,
+classifier name, classifier version as its parameters; the campaign's pages and metrics keep to the
+campaign's classifiers) and its class ids and probabilities. The same alert from three brokers:
+one source, three rows.
 """
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 
-from desctom.elasticc2.models import BrokerClassifier
 from desctom.elasticc2.models.fields import Float32Field
+
+
+class LiveClassifier(models.Model):
+    """A classifier of the live stream: (brokername, brokerversion, classifiername, classifierparams)
+    unique (NULLs equal), as ``elasticc2_brokerclassifier``; ``classifierparams`` is the version."""
+
+    classifier_id = models.BigAutoField(primary_key=True)
+    brokername = models.CharField(max_length=100)
+    brokerversion = models.TextField(null=True)
+    classifiername = models.CharField(max_length=200)
+    classifierparams = models.TextField(null=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "live_brokerclassifier"
+        constraints = [models.UniqueConstraint(
+            fields=["brokername", "brokerversion", "classifiername", "classifierparams"],
+            name="live_brokerclassifier_unique", nulls_distinct=False)]
 
 
 class BrokerInfo(models.Model):
@@ -31,7 +50,7 @@ class BrokerInfo(models.Model):
     schemaid = models.IntegerField(null=True)
     msgtime = models.DateTimeField(null=True)
     receivedtime = models.DateTimeField(default=timezone.now)
-    classifier = models.ForeignKey(BrokerClassifier, null=True, on_delete=models.PROTECT,
+    classifier = models.ForeignKey(LiveClassifier, null=True, on_delete=models.PROTECT,
                                    db_constraint=False, related_name="+")
     classid = ArrayField(models.SmallIntegerField(), null=True)
     probability = ArrayField(Float32Field(), null=True)
@@ -42,6 +61,7 @@ class BrokerInfo(models.Model):
             fields=["brokername", "topic", "kafkapartition", "kafkaoffset"],
             name="diasource_brokerinfo_message")]
         indexes = [models.Index(fields=["diasourceid"], name="diasource_brokerinfo_source"),
+                   models.Index(fields=["classifier", "receivedtime"], name="brokerinfo_classifier_time"),
                    models.Index(fields=["rootid", "receivedtime"], name="diasource_brokerinfo_root"),
                    models.Index(fields=["brokername", "receivedtime"], name="diasource_brokerinfo_broker")]
 

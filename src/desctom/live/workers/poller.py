@@ -27,8 +27,9 @@ import psycopg
 from desctom.core.bulkcopy import connect
 from desctom.elasticc2.workers.brokerpoll.consumer import DATA_ERRORS, BrokerStreamConsumer, PollCounts
 from desctom.elasticc2.workers.brokerpoll.records import Rejected, quarantine
+from desctom.elasticc2.workers.brokerstore import ClassifierRegistry
 from desctom.live.workers.schemas import RegistrySchemas, RegistryUnavailable
-from desctom.live.workers.store import LiveStore, MessageMeta
+from desctom.live.workers.store import LIVE_CLASSIFIERS, LiveStore, MessageMeta
 from desctom.survey.lsst_decode import AlertDecoder, DecodedBatch
 from desctom.survey.lsst_schemas import DEFAULT_VERSION
 
@@ -60,6 +61,7 @@ class LiveStreamConsumer(BrokerStreamConsumer):
     def __init__(self, stream, **options):
         super().__init__(stream, **options)
         self.decoder, self.adapter = make_decoder(stream, self.database)
+        self.registry = ClassifierRegistry(LIVE_CLASSIFIERS)
         self.live = LiveStore(stream.name, self.registry)
         self._assoc_conn: psycopg.Connection | None = None
         self._decoder_pool = ThreadPoolExecutor(1, thread_name_prefix="live-decode")

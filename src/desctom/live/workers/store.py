@@ -31,6 +31,8 @@ from desctom.elasticc2.workers.brokerstore import ClassifierRegistry
 from desctom.live.workers.association import associate
 from desctom.survey.lsst_decode import FORCED_COLUMNS, SOURCE_COLUMNS, DecodedBatch
 
+#: The live stream's classifier registry (same shape and registration as the campaign's).
+LIVE_CLASSIFIERS = "live_brokerclassifier"
 #: More unknown ids than this in a batch: look them up before staging them (see ``_insert_photometry``).
 PROBE_ABOVE = 2000
 _COPY_TYPES = {pl.Int64: "int8", pl.Int32: "int4", pl.Float64: "float8", pl.Float32: "float4",
@@ -110,7 +112,7 @@ class LiveStore:
 
     def __init__(self, broker: str, registry: ClassifierRegistry | None = None):
         self.broker = broker
-        self.registry = registry or ClassifierRegistry()
+        self.registry = registry or ClassifierRegistry(LIVE_CLASSIFIERS)
         self.seen_sources = SeenIds()
         self.seen_forced = SeenIds()
         self._pending: tuple[list[int], list[int]] = ([], [])
