@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404
-from django.shortcuts import redirect
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
 from django.views.generic import TemplateView
+
+from desctom.core.jsonapi import wants_json
 
 from desctom.live.queries import objects as object_queries
 from desctom.live.queries import overview
@@ -58,6 +60,13 @@ class LiveSurveyView(LivePage):
                 "cap": f"{overview.RECENT_CAP:,}", "window": f"{overview.WINDOW:,}"}
 
 
+def not_found(request, message: str):
+    """A 404 naming the problem: the site's page for browsers, ``{"error": ...}`` for programs."""
+    if wants_json(request):
+        return JsonResponse({"error": message, "path": request.path}, status=404)
+    return render(request, "live/not_found.html", {"message": message}, status=404)
+
+
 class LiveObjectView(LivePage):
     """``/live/object/<rootid>/``: a root object's position, survey ids, light curve and classifications.
 
@@ -70,14 +79,14 @@ class LiveObjectView(LivePage):
         if rootid.isdigit():
             root = object_queries.root_of_survey_object(int(rootid)) if int(rootid) < 2**63 else None
             if root is None:
-                raise Http404(f"No live survey object with diaObjectId {rootid}")
+                return not_found(request, f"No live survey object with diaObjectId {rootid}")
             return redirect(f"{NAMESPACE}:object", rootid=str(root))
         parsed = object_queries.parse_rootid(rootid)
         if parsed is None:
-            raise Http404(f"Not a root object id (a UUID): {rootid[:80]!r}")
+            return not_found(request, f"Not a root object id (a UUID): {rootid[:80]!r}")
         obj = object_queries.root_object(parsed)
         if obj is None:
-            raise Http404(f"No live root object {parsed}")
+            return not_found(request, f"No live root object {parsed}")
         if str(parsed) != rootid:  # one URL per object
             return redirect(f"{NAMESPACE}:object", rootid=str(parsed))
         return super().get(request, *args, obj=obj, **kwargs)
