@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.views.generic import TemplateView
 
 from desctom.core.jsonapi import wants_json
-
 from desctom.live.queries import objects as object_queries
 from desctom.live.queries import overview
 
