@@ -9,6 +9,7 @@ import html
 import json
 import re
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,6 +21,7 @@ from desctom.testing.liverows import make_object
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "live pages test password"
 LOCAL = {"127.0.0.1", "localhost"}
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
 def session(base: str, username: str | None = "watcher") -> requests.Session:
@@ -222,6 +224,8 @@ def test_object_page_plots_in_a_browser_offline(live, browser):
     page.wait_for_url(f"{live}/")
     page.click("#nav-live")
     page.wait_for_url(f"{live}/live/")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "live.png"), full_page=True)
     page.click(f'#last-night-list a[href="/live/object/{made["rootid"]}/"] >> nth=0')
     page.wait_for_url(f"{live}/live/object/{made['rootid']}/")
     page.wait_for_load_state("networkidle")
@@ -233,6 +237,7 @@ def test_object_page_plots_in_a_browser_offline(live, browser):
     assert plots == [["2232 KN", "2224 II", "2222 Ia"], ["2222 Ia", "2224 II", "2232 KN"],
                      ["2222 Ia", "2224 II", "2232 KN"]]
     assert page.evaluate("() => document.getElementById('prob-plot-2').layout.xaxis.type") == "date"
+    page.screenshot(path=str(SHOTS / "live_object.png"), full_page=True)
     page.click("label[for=x-mjd]")
     page.wait_for_function("() => document.getElementById('prob-plot-2').layout.xaxis.type !== 'date'")
     first_x = page.evaluate("() => document.getElementById('prob-plot-2').data[0].x[0]")

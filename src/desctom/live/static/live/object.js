@@ -31,11 +31,20 @@
   }, config);
 
   var probs = JSON.parse(document.getElementById('prob-data').textContent);
+  // one colour per class on every classifier's plot
+  var PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f',
+                 '#bcbd22', '#17becf'];
+  var classColor = {};
+  probs.forEach(function (plot) {
+    plot.traces.forEach(function (t) { classColor[t.name] = null; });
+  });
+  Object.keys(classColor).sort().forEach(function (name, k) { classColor[name] = PALETTE[k % PALETTE.length]; });
   function drawProbabilities(axis) {
     probs.forEach(function (plot, index) {
       var data = plot.traces.map(function (t) {
         return {type: 'scatter', mode: 'lines+markers', x: axis === 'mjd' ? t.mjd : t.received, y: t.prob,
-                name: t.name, connectgaps: true};
+                name: t.name, connectgaps: true, line: {color: classColor[t.name]},
+                marker: {color: classColor[t.name]}};
       });
       Plotly.react('prob-plot-' + index, data, {
         margin: {t: 10, r: 10},
