@@ -201,6 +201,7 @@ def test_pages_need_a_login_and_are_read_only(live):
         assert user.post(live + path, data={}, timeout=30).status_code == 405
     assert user.get(f"{live}/live/object/{made['rootid']}/", timeout=30).status_code == 200
     assert 'id="nav-live"' not in anonymous.get(f"{live}/", timeout=30).text
+    assert 'id="home-live"' in user.get(f"{live}/", timeout=30).text
 
 
 @pytest.mark.browser
