@@ -118,6 +118,9 @@ ROWS = [
          "/elasticc2/ppdbdiaobjectwithsources/{e2_object}/"),
     REST(E2 + "^ppdbdiaobjectofsource/$", "/elasticc2/ppdbdiaobjectofsource/", get=JSON400),
     REST(E2 + "^ppdbdiaobjectofsource/(?P<pk>[^/.]+)/$", "/elasticc2/ppdbdiaobjectofsource/{e2_source}/"),
+    # --- the live Rubin survey's pages (GET only) ---
+    R("live/", get=PAGE, post=(L, 405, 405, 405, 405)),
+    R("live/object/<str:rootid>/", "/live/object/{live_object}/", get=PAGE, post=(L, 405, 405, 405, 405)),
     # --- ELAsTiCC 1 ---
     R(E1, get=PAGE, post=PAGE),
     R(E1 + "summary", get=PAGE, post=PAGE),

@@ -21,7 +21,7 @@ LAYER_RULES = [
     (r"^desctom\.(settings|urls|wsgi|cli|client)$", "top"),
     (r"^desctom\.(localstack|testing|apidocs)(\.|$)", "top"),
     (r"^desctom\.web(\.|$)", "http"),
-    (r"\.(http|management|urls|apps|admin)(\.|$)", "http"),
+    (r"\.(http|management|urls|urls_\w+|apps|admin)(\.|$)", "http"),
     (r"\.(queries|workers|loaders)(\.|$)", "logic"),
     (r"^desctom\.loaders(\.|$)", "logic"),
     (r"\.models(\.|$)", "models"),

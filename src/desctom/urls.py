@@ -20,6 +20,7 @@ urlpatterns = [
     path("", web_views.HomeView.as_view(), name="home"),  # live counts; shadows the TOM Toolkit's home
     path("elasticc2/", include("desctom.elasticc2.urls")),
     path("elasticc/", include("desctom.elasticc.urls")),
+    path("live/", include("desctom.live.urls_pages")),
     path("db/", include("desctom.db.urls")),
     path("metrics/", include("desctom.metrics.urls")),
     path("api/", include("desctom.apidocs.urls")),  # OpenAPI: /api/schema/, /api/docs/

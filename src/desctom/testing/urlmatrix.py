@@ -332,6 +332,13 @@ def tom_data(users, target_pk: int) -> dict:
             "group_pk": Group.objects.get(name="Public").pk}
 
 
+def live_data() -> dict:
+    """One root object of the live survey with its photometry and classifications."""
+    from desctom.testing.liverows import make_object
+
+    return {"live_object": make_object()["rootid"]}
+
+
 def build() -> dict:
     """Everything; returns the ids the URL table's placeholders name."""
     users = make_users()
@@ -339,4 +346,5 @@ def build() -> dict:
     ids.update(elasticc2_data(users))
     ids.update(elasticc1_data())
     ids.update(tom_data(users, ids["target"]))
+    ids.update(live_data())
     return ids
