@@ -11,11 +11,11 @@ CLASSES = (2222, 2224, 2232)
 
 
 def classifier(brokername: str, name: str, version: str):
-    """The ``elasticc2_brokerclassifier`` row of a live classifier (made once)."""
-    from desctom.elasticc2.models import BrokerClassifier
+    """The ``live_brokerclassifier`` row of a live classifier (made once)."""
+    from desctom.live.models import LiveClassifier
 
-    found, _ = BrokerClassifier.objects.get_or_create(brokername=brokername, brokerversion=None,
-                                                      classifiername=name, classifierparams=version)
+    found, _ = LiveClassifier.objects.get_or_create(brokername=brokername, brokerversion=None,
+                                                    classifiername=name, classifierparams=version)
     return found
 
 

@@ -90,7 +90,7 @@ def classification_messages(rootid: uuid.UUID, connection=None) -> list[dict]:
                c.brokerversion, c.classifiername, c.classifierparams
         FROM diasource_brokerinfo m
         LEFT JOIN diasource s ON s.diasourceid = m.diasourceid
-        LEFT JOIN elasticc2_brokerclassifier c ON c.classifier_id = m.classifier_id
+        LEFT JOIN live_brokerclassifier c ON c.classifier_id = m.classifier_id
         WHERE m.rootid = %s AND m.classifier_id IS NOT NULL
         ORDER BY m.receivedtime, m.id LIMIT %s""", [rootid, MAX_MESSAGES], connection)
 

@@ -94,7 +94,7 @@ def recent_windows(names: list[str], connection=None) -> list[dict]:
         classifiers = dict_rows(f"""
             SELECT w.classifier_id, c.brokername, c.brokerversion, c.classifiername, c.classifierparams,
                    count(*) AS messages, max(w.receivedtime) AS latest
-            FROM {window} LEFT JOIN elasticc2_brokerclassifier c ON c.classifier_id = w.classifier_id
+            FROM {window} LEFT JOIN live_brokerclassifier c ON c.classifier_id = w.classifier_id
             WHERE w.classifier_id IS NOT NULL
             GROUP BY w.classifier_id, c.brokername, c.brokerversion, c.classifiername, c.classifierparams
             ORDER BY c.classifiername, c.classifierparams, w.classifier_id""", params, connection)
