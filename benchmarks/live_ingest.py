@@ -171,8 +171,14 @@ def baseline(servers: str, n: int) -> float:
     import fastavro
     from django.db import transaction
 
-    from desctom.elasticc2.models import BrokerClassifier
-    from desctom.live.models import BrokerInfo, DiaForcedSource, DiaObject, DiaSource, RootDiaObject
+    from desctom.live.models import (
+        BrokerInfo,
+        DiaForcedSource,
+        DiaObject,
+        DiaSource,
+        LiveClassifier,
+        RootDiaObject,
+    )
     from desctom.survey.kafka import make_consumer
     from desctom.survey.lsst_schemas import broker_message_schema, split_confluent
 
@@ -212,7 +218,7 @@ def baseline(servers: str, n: int) -> float:
                     psffluxerr=d["psfFluxErr"],
                     timeprocessedmjdtai=d["timeProcessedMjdTai"])
                     for d in rec["prvDiaForcedSources"] or []], ignore_conflicts=True)
-                classifier, _ = BrokerClassifier.objects.get_or_create(
+                classifier, _ = LiveClassifier.objects.get_or_create(
                     brokername=rec["brokerName"], brokerversion=None, classifiername=rec["classifierName"],
                     classifierparams=rec["classifierVersion"])
                 BrokerInfo.objects.create(
