@@ -267,9 +267,11 @@ def _count(bootstrap: str, topic: str) -> int:
     """Messages in ``topic``, read until it stays quiet (tansu's high watermark can lag)."""
     consumer = make_consumer(bootstrap, f"count-{uuid.uuid4().hex[:8]}")
     consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
-    n = 0
+    n, quiet = 0, 0
     try:
-        while batch := consumer.consume(500, timeout=3.0):
+        while quiet < 3:  # three quiet polls in a row (the first may come before the connection)
+            batch = consumer.consume(500, timeout=2.0)
+            quiet = 0 if batch else quiet + 1
             assert all(m.error() is None for m in batch)
             n += len(batch)
     finally:
