@@ -49,8 +49,8 @@ def brokers(connection=None) -> list[str]:
 
 
 def survey_counts(windows: list[dict], connection=None) -> dict[str, Count]:
-    """Rows of the live tables (planner estimates on big tables) and the classifiers seen in the
-    brokers' latest messages (``windows``: :func:`recent_windows`)."""
+    """Rows of the live tables (planner estimates on big tables) and the registered classifiers
+    (``live_brokerclassifier``). ``windows`` (:func:`recent_windows`) is kept for the callers."""
     counts = {
         "roots": count("root_diaobject", connection=connection),
         "objects": count("diaobject", connection=connection),
@@ -58,7 +58,7 @@ def survey_counts(windows: list[dict], connection=None) -> dict[str, Count]:
         "forced": count("diaforcedsource", connection=connection),
         "messages": count("diasource_brokerinfo", connection=connection),
     }
-    counts["classifiers"] = Count(len({c["classifier_id"] for b in windows for c in b["classifiers"]}))
+    counts["classifiers"] = count("live_brokerclassifier", connection=connection)
     return counts
 
 
