@@ -8,3 +8,7 @@ class LiveConfig(AppConfig):
     name = "desctom.live"
     label = "live"
     verbose_name = "Live Rubin survey"
+
+    def ready(self):
+        # FASTDB login keys (models/auth.py, migration 0002): registered here until models/__init__ lists it.
+        from desctom.live.models import auth  # noqa: F401
