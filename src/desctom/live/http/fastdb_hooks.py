@@ -29,7 +29,7 @@ class FastdbKeysOnPasswordChange:
             fastdb_keys.store_keys(user, password)
 
     def get_help_text(self):
-        return ""
+        return "The same password logs FASTDB's Python client in."
 
 
 class FastdbKeysBackend(AuthenticationBackend):
