@@ -119,6 +119,8 @@ def test_getprocvers_and_count(api):
 
 
 BAD = [
+    ("ltcv/getmanyltcvs", {"objids": [1], "mjd_now": 10**400}, "mjd_now must be a finite number"),
+    ("ltcv/gethottransients", {"detected_in_last_days": 1e300}, "detected_in_last_days must be a finite"),
     ("ltcv/getmanyltcvs", {}, "no objids requested"),
     ("ltcv/getmanyltcvs", {"objids": []}, "no objids requested"),
     (

@@ -101,6 +101,18 @@ def test_getknownspectruminfo(api):
 
 
 BAD = [
+    ("spectrum/spectrawanted", {"mjd_now": 10**400}, "mjd_now must be a finite number"),
+    ("spectrum/spectrawanted", {"mjd_now": -5}, "mjd_now must not be negative"),
+    (
+        "spectrum/spectrawanted",
+        {"not_claimed_in_last_days": 1e300},
+        "not_claimed_in_last_days must be a finite",
+    ),
+    (
+        "spectrum/reportspectruminfo",
+        {"oid": str(ROOT_A), "facility": "X", "mjd": 1, "z": 1e300, "classid": 1},
+        "z must be a finite number",
+    ),
     (
         "spectrum/askforspectrum",
         {"requester": "desc", "objectids": [str(ROOT_A)], "priorities": []},

@@ -19,14 +19,20 @@ HOT_KEYS = ("position_processing_version", "include_object_positions", "include_
             "detected_since_mjd", "detected_in_last_days", "mjd_now", "source_patch", "processing_version")
 WHICH = ("detections", "forced", "patch")
 INT64 = 2**63
+#: Largest MJD or number of days taken (well past any date PostgreSQL or Python can hold as a time).
+LIMIT = 1e6
 
 
 def number(data: dict, key: str, default=None) -> float | None:
     value = data.get(key, default)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise FastdbError(f"{key} must be a finite number, not {value!r:.80}")
+    try:
+        ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    except OverflowError:  # an integer beyond float's range
+        ok = False
+    if not ok or abs(value) > LIMIT:
+        raise FastdbError(f"{key} must be a finite number (at most {LIMIT:g} in size), not {str(value)[:80]}")
     return float(value)
 
 

@@ -17,6 +17,8 @@ from desctom.live.http.fastdb_base import FastdbError, FastdbView, check_procver
 from desctom.live.queries import fastdb_spectra as q
 
 TEXT_MAX = 1000
+#: Largest size of a number taken (MJDs, days, redshifts, magnitudes): past it, times and real columns fail.
+LIMIT = 1e6
 
 
 def text_of(data: dict, key: str, required: bool = True, maximum: int = TEXT_MAX) -> str | None:
@@ -51,8 +53,13 @@ def number_of(data: dict, key: str, required: bool = True, integer: bool = False
     if value is None and not required:
         return None
     ok = isinstance(value, int) if integer else isinstance(value, (int, float))
-    if isinstance(value, bool) or not ok or (not integer and not math.isfinite(value)):
-        kind = "an integer" if integer else "a finite number"
+    try:
+        ok = ok and not isinstance(value, bool) and (
+            integer or (math.isfinite(value) and abs(value) <= LIMIT))
+    except OverflowError:  # an integer beyond float's range
+        ok = False
+    if not ok:
+        kind = "an integer" if integer else f"a finite number (at most {LIMIT:g} in size)"
         raise FastdbError(f"{key} must be {kind}, not {value!r:.80}")
     if integer and not -2**31 <= value < 2**31:
         raise FastdbError(f"{key} is out of range")
@@ -99,6 +106,8 @@ class SpectraWanted(FastdbView):
     def answer(self, request, data):
         check_procver(data.get("processing_version") or "realtime")
         mjd_now = number_of(data, "mjd_now", required=False)
+        if mjd_now is not None and mjd_now < 0:
+            raise FastdbError("mjd_now must not be negative")
         now = q.mjd_to_datetime(mjd_now) if mjd_now is not None else dt.datetime.now(dt.UTC)
         since = data.get("requested_since")
         detsince = number_of(data, "detected_since_mjd", required=False)
