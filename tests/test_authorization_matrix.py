@@ -50,6 +50,7 @@ ADMIN_JSON = (401, 403, 403, 200, 200)
 ADMIN_JSON400 = (401, 403, 403, 400, 400)
 ALL405 = (405,) * 5
 ALL404 = (404,) * 5
+FASTDB422 = (401, 422, 422, 422, 422)
 FORMAT_SUFFIX = r".*\\\.\(\?P<format>\[a-z0-9\]\+\)/\?\$"
 ADMIN_MODEL_PAGES = r"admin/\w+/\w+/(add/|<path:object_id>/((history|delete|change)/)?)?"
 
@@ -149,6 +150,26 @@ ROWS = [
       post=(401, 409, 404, 404, 409)),
     R("db/listsqlqueries/", get=JSON405, post=JSON, body={}),
     R("db/schema/", get=JSON, post=JSON),
+    # --- FASTDB's routes (desctom.live.urls; text errors: 401 "Not logged in", 422 bad input) ---
+    R("^auth/getchallenge/?$", "/auth/getchallenge", get=ALL405, post=(422,) * 5, body={}),
+    R("^auth/respondchallenge/?$", "/auth/respondchallenge", get=ALL405, post=(422,) * 5, body={}),
+    R("^auth/isauth/?$", "/auth/isauth", get=PUBLIC, post=PUBLIC),
+    # a browser's session is not ended here (403): only a FASTDB program's (or none)
+    R("^auth/logout/?$", "/auth/logout", get=(200, 403, 403, 403, 403), post=(200, 403, 403, 403, 403)),
+    R("^getprocvers/?$", "/getprocvers", get=JSON, post=JSON),
+    R("^count/(?P<which>[^/]+)(?:/(?P<procver>[^/]+))?/?$", "/count/object", get=JSON, post=JSON),
+    R("^ltcv/getltcv/(?P<first>[^/]+)(?:/(?P<objid>[^/]+))?/?$", "/ltcv/getltcv/1", get=JSON405,
+      post=FASTDB422),
+    R("^ltcv/getmanyltcvs(?:/(?P<procver>[^/]+))?/?$", "/ltcv/getmanyltcvs", get=JSON405, post=JSON,
+      body={"objids": [1]}),
+    R("^ltcv/getrandomltcv(?:/(?P<procver>[^/]+))?/?$", "/ltcv/getrandomltcv", get=JSON405,
+      post=FASTDB422, note="422: no live objects in the matrix's data"),
+    R("^ltcv/gethottransients(?:/(?P<procver>[^/]+))?/?$", "/ltcv/gethottransients", get=JSON405,
+      post=JSON, body={}),
+    *(R(f"^spectrum/{name}/?$", f"/spectrum/{name}", get=JSON405, post=FASTDB422, body={})
+      for name in ("askforspectrum", "planspectrum", "removespectrumplan", "reportspectruminfo")),
+    *(R(f"^spectrum/{name}/?$", f"/spectrum/{name}", get=JSON405, post=JSON, body={})
+      for name in ("spectrawanted", "getknownspectruminfo")),
     # --- metrics ---
     *(R("metrics/" + page, get=PAGE)
       for page in ("", "alertstream/", "delays/", "completeness/", "confusion/", "probvstime/")),

@@ -101,12 +101,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # not a check: stores the FASTDB login keys of every new password (desctom.live.http.fastdb_hooks)
+    {"NAME": "desctom.live.http.fastdb_hooks.FastdbKeysOnPasswordChange"},
 ]
 
 # Login throttling (django-axes, docs/authorization.md): failures counted per account and per
 # address on every password check; the lock-out lasts the cool-off, even for the right password.
+# (allauth's backend is replaced by a subclass that also makes FASTDB login keys for users without them.)
+FASTDB_KEYS_BACKEND = "desctom.live.http.fastdb_hooks.FastdbKeysBackend"
 AUTHENTICATION_BACKENDS = ["desctom.accounts.http.throttle.ThrottleBackend",
-                           *TOMTOOLKIT_AUTHENTICATION_BACKENDS]
+                           *(FASTDB_KEYS_BACKEND if b.startswith("allauth.account.") else b
+                             for b in TOMTOOLKIT_AUTHENTICATION_BACKENDS)]
 AXES_FAILURE_LIMIT = CFG.login_failure_limit
 AXES_COOLOFF_TIME = timedelta(minutes=CFG.login_cooloff_minutes)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]

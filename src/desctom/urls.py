@@ -24,6 +24,7 @@ urlpatterns = [
     path("db/", include("desctom.db.urls")),
     path("metrics/", include("desctom.metrics.urls")),
     path("api/", include("desctom.apidocs.urls")),  # OpenAPI: /api/schema/, /api/docs/
+    path("", include("desctom.live.urls")),  # FASTDB's routes: /auth/, /ltcv/, /spectrum/, /getprocvers
     *tomguards.urlpatterns,  # 4xx instead of 500 where the TOM Toolkit meets an unconfigured feature
     path("", include("tom_common.urls")),
 ]

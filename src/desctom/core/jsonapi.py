@@ -179,8 +179,10 @@ def unknown_keys_text(keys) -> str:
     return "{" + ", ".join(repr(k) for k in sorted(keys)) + "}"
 
 
+#: FASTDB's routes (desctom.live.urls): programs' endpoints with FASTDB's own rules.
+FASTDB_PREFIXES = ("/auth/", "/ltcv/", "/spectrum/", "/getprocvers", "/count/")
 #: Path prefixes whose pages are programs' endpoints: errors there are JSON unless HTML is asked for.
-JSON_PREFIXES = ("/api/", "/db/", "/elasticc2/", "/elasticc/", "/healthz", "/metrics/")
+JSON_PREFIXES = ("/api/", "/db/", "/elasticc2/", "/elasticc/", "/healthz", "/metrics/", *FASTDB_PREFIXES)
 
 
 def wants_json(request) -> bool:

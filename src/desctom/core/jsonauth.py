@@ -37,6 +37,20 @@ def authenticate_request(request):
     return None
 
 
+#: Session key set by FASTDB's challenge-response login (``/auth/respondchallenge``, desctom.live).
+FASTDB_SESSION_FLAG = "fastdb_handshake"
+
+
+def fastdb_json_request(request) -> bool:
+    """Whether a session request may skip the CSRF token: the session was opened by FASTDB's
+    challenge-response login (a program's session: FASTDB's client sends no CSRF token) and the body
+    is JSON or empty. A cross-site page cannot send ``Content-Type: application/json`` without a
+    CORS preflight (which this server never grants), and a request without a body changes nothing."""
+    if not request.session.get(FASTDB_SESSION_FLAG):
+        return False
+    return request.content_type == "application/json" or not request.body
+
+
 class _CsrfCheck(CsrfViewMiddleware):
     """Django's CSRF check, returning the reason of a failure instead of an HTML page."""
 
@@ -74,7 +88,8 @@ class JsonLoginRequiredMixin(View):
             response = json_error("Authentication credentials were not provided.", 401)
             response["WWW-Authenticate"] = 'Token realm="api"'
             return response
-        if session_user and request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+        if (session_user and request.method not in ("GET", "HEAD", "OPTIONS", "TRACE")
+                and not fastdb_json_request(request)):
             reason = _csrf_failure(request)
             if reason:
                 return json_error(f"CSRF check failed: {reason}. Send the csrftoken cookie's value in the "

@@ -21,11 +21,11 @@ from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from desctom.core.jsonapi import wants_json
+from desctom.core.jsonapi import FASTDB_PREFIXES, wants_json
 
 #: Paths of DESC TOM's own views and of Django's admin (their own rules apply).
 OWN_PREFIXES = ("/elasticc2/", "/elasticc/", "/db/", "/metrics/", "/accounts/", "/api/", "/api-auth/",
-                "/admin/", "/healthz", "/static/")
+                "/admin/", "/healthz", "/static/", *FASTDB_PREFIXES)
 #: TOM Toolkit pages anonymous callers may not even read (they answered 500 to them).
 LOGIN_PREFIXES = ("/users/", "/groups/")
 #: TOM Toolkit calendar views that change data whatever the method (a GET deleted an event).

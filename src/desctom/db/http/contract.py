@@ -140,6 +140,39 @@ class Format(ContractField, serializers.Field):
         return value
 
 
+@extend_schema_field({"type": "integer", "enum": [0, 1], "default": 0,
+                      "description": "FASTDB's client: 0 = `rows` (a list of {column: value}), 1 = `data` "
+                                     "({column: [values]})."})
+class RowsOrColumns(ContractField, serializers.Field):
+    """``return_format`` of ``runsqlquery`` (FASTDB's client sends it): 0 rows, 1 columns."""
+
+    def fail(self, key, **kwargs):
+        if key == "null":
+            self.refuse("return_format must be 0 (rows) or 1 (columns)")
+        super().fail(key, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int) or data not in (0, 1):
+            self.refuse("return_format must be 0 (rows) or 1 (columns)")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+@extend_schema_field({"oneOf": [{"type": "string", "enum": sorted(FORMATS)},
+                                {"type": "integer", "enum": [0]}],
+                      "description": "FASTDB's client's name for `format` (0 means csv); wins over "
+                                     "`format`."})
+class FastdbFormat(Format):
+    """``return_format`` of ``submitsqlquery`` (FASTDB's client): a format name, or 0 for csv."""
+
+    def to_internal_value(self, data):
+        if data == 0 and not isinstance(data, bool):
+            return "csv"
+        return super().to_internal_value(data)
+
+
 class StrictFlag(ContractField, serializers.BooleanField):
     """A JSON ``true`` or ``false``, nothing else."""
 
@@ -160,6 +193,7 @@ class QueryRequest(RequestContract):
     refuse_unknown = False  # the original ignored other keys
     query = Queries()
     subdict = Subdicts()
+    return_format = RowsOrColumns(required=False, default=0)
 
     def missing_message(self, missing: list[str]) -> str:
         return "POST data must include 'query'"
@@ -178,6 +212,7 @@ class SubmitRequest(QueryRequest):
 
     subdict = Subdicts(finite_only=True)
     format = Format(required=False, default="csv")
+    return_format = FastdbFormat(required=False, default=None)
 
 
 class ListRequest(RequestContract):
@@ -228,8 +263,10 @@ RUN = ApiDoc(TAG, (
         "post",
         "Run SQL now (read-only, time-limited)",
         {
-            **answer(obj({"status": OK, "rows": array(ANY_OBJECT)}, ["status", "rows"]),
-                     "The last query's rows"),
+            **answer({"oneOf": [obj({"status": OK, "rows": array(ANY_OBJECT)}, ["status", "rows"]),
+                                obj({"status": OK, "data": obj({}, additional=array({}))},
+                                    ["status", "data"])]},
+                     "The last query's rows (`return_format` 1: `data`, its columns)"),
             413: Response("The answer is over DESCTOM_SQL_MAX_BYTES (use the queue), or the request body is "
                           "over its limit.", {"oneOf": [SQL_ERROR, ERROR]}),
             429: Response("Too many fast queries running (yours, everyone's, or this worker's): "

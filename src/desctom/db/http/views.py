@@ -7,6 +7,7 @@ with the reference's texts. A user sees only their own queued queries; admins se
 
 from __future__ import annotations
 
+import json
 import logging
 
 from django.http import FileResponse, HttpResponse, JsonResponse
@@ -76,7 +77,14 @@ class RunSQLQuery(SqlView):
             res = error(str(exc), 503)
             res["Retry-After"] = str(replica.RETRY_AFTER)
             return res
+        if values["return_format"] == 1:  # FASTDB's client: {column: [values]} (no columns without rows)
+            return ok(data=columns(json.loads(rows)))
         return HttpResponse('{"status": "ok", "rows": ' + rows + "}", content_type="application/json")
+
+
+def columns(rows: list[dict]) -> dict[str, list]:
+    """Rows as ``{column: [values]}``."""
+    return {name: [row[name] for row in rows] for name in (rows[0] if rows else {})}
 
 
 class SubmitSQLQuery(SqlView):
@@ -84,7 +92,8 @@ class SubmitSQLQuery(SqlView):
 
     def answer(self, request):
         values = self.values(request)
-        row = queue.submit(request.user, values["query"], values["subdict"], values["format"])
+        fmt = values["return_format"] or values["format"]  # FASTDB's client says return_format
+        row = queue.submit(request.user, values["query"], values["subdict"], fmt)
         return ok(queryid=str(row.queryid))
 
 
