@@ -5,5 +5,5 @@ from desctom.live.models.photometry import DiaForcedSource, DiaObject, DiaSource
 from desctom.live.models.provenance import BrokerInfo, LiveClassifier, StreamSchema
 from desctom.live.models.spectra import PlannedSpectra, SpectrumInfo, WantedSpectra
 
-__all__ = ["FastdbUserKey", "RootDiaObject", "DiaObject", "DiaSource", "DiaForcedSource", "BrokerInfo", "LiveClassifier",
-           "StreamSchema", "WantedSpectra", "PlannedSpectra", "SpectrumInfo"]
+__all__ = ["FastdbUserKey", "RootDiaObject", "DiaObject", "DiaSource", "DiaForcedSource", "BrokerInfo",
+           "LiveClassifier", "StreamSchema", "WantedSpectra", "PlannedSpectra", "SpectrumInfo"]
