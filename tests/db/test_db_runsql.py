@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlhelpers import post, run_sql
 
+from desctom.db.workers.roles import LIVE_TABLES
+
 URL = "/db/runsqlquery/"
 
 
@@ -157,16 +159,25 @@ def test_schema_lists_readable_tables_with_keys(api):
     body = res.json()
     assert body["status"] == "ok"
     tables = body["tables"]
-    assert all(name.startswith(("elasticc2_", "elasticc_")) for name in tables)
+    assert all(name.startswith(("elasticc2_", "elasticc_")) or name in LIVE_TABLES for name in tables)
+    assert set(LIVE_TABLES) <= set(tables)  # the live survey's, under FASTDB's names
     sample = tables["elasticc2_sqltest"]
     assert sample["primary_key"] == ["id"]
     assert {"name": "classid", "type": "smallint[]", "nullable": True, "comment": None} in sample["columns"]
     child = tables["elasticc2_sqltestchild"]
     assert child["foreign_keys"][0]["columns"] == ["parent_id"]
     assert child["foreign_keys"][0]["references"] == {"table": "elasticc2_sqltest", "columns": ["id"]}
-    for secret in ("auth_user", "django_session", "authtoken_token", "db_queryqueue", "django_admin_log"):
+    for secret in ("auth_user", "django_session", "authtoken_token", "db_queryqueue", "django_admin_log",
+                   "live_fastdb_userkey", "live_streamschema"):
         assert secret not in tables
     assert post(api, "/db/schema/").json()["tables"] == tables
+
+
+def test_the_live_tables_are_read_by_name_and_the_login_keys_are_not(api):
+    assert run_sql(api, "SELECT count(*) AS n FROM root_diaobject JOIN diaobject ON rootid = id") == \
+        {"status": "ok", "rows": [{"n": 0}]}
+    res = run_sql(api, "SELECT * FROM live_fastdb_userkey")
+    assert res["status"] == "error" and "permission denied for table live_fastdb_userkey" in res["error"]
 
 
 def test_unavailable_role_is_a_clear_error(api, monkeypatch):
