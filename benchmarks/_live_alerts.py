@@ -11,17 +11,8 @@ from __future__ import annotations
 
 import struct
 
+from desctom.survey.avro_wire import zigzag_long as zigzag
 from desctom.survey.lsst_schemas import alert_schema
-
-
-def zigzag(n: int) -> bytes:
-    n = (n << 1) ^ (n >> 63)
-    out = bytearray()
-    while n & ~0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
 
 
 def _encoder(kind: str):

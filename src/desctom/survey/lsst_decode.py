@@ -22,6 +22,7 @@ from functools import cache
 import fastavro
 import polars as pl
 
+from desctom.survey.avro_wire import zigzag_long
 from desctom.survey.lsst_schemas import (
     DEFAULT_VERSION,
     SchemaError,
@@ -69,16 +70,6 @@ class DecodedBatch:
         return self.messages.height
 
 
-def _zigzag(n: int) -> bytes:
-    n = (n << 1) ^ (n >> 63)
-    out = bytearray()
-    while n & ~0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
 class _Container:
     """An Avro container header for one schema (made once) and its sync marker."""
 
@@ -91,7 +82,8 @@ class _Container:
 
     def wrap(self, bodies: list[bytes]) -> bytes:
         payload = b"".join(bodies)
-        return b"".join((self.header, _zigzag(len(bodies)), _zigzag(len(payload)), payload, self.sync))
+        count, size = zigzag_long(len(bodies)), zigzag_long(len(payload))
+        return b"".join((self.header, count, size, payload, self.sync))
 
 
 @cache

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, KafkaError, KafkaException, TopicPartition
 
+from desctom.survey.avro_wire import avro_string, zigzag_long
 from desctom.survey.kafka import default_servers, ensure_topics, make_consumer, make_producer
 
 BROKER_NAME = "FakeBroker"
@@ -46,22 +47,6 @@ UNASSIGNED_IDLE_S = 30.0
 
 class FakeBrokerError(RuntimeError):
     """The fake broker cannot go on (Kafka refused or lost its output)."""
-
-
-def zigzag_long(value: int) -> bytes:
-    """Avro encoding of a long: zigzag, then a little-endian base-128 varint."""
-    n = ((value << 1) ^ (value >> 63)) & 0xFFFFFFFFFFFFFFFF
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def _string(text: str) -> bytes:
-    raw = text.encode()
-    return zigzag_long(len(raw)) + raw
 
 
 def _varint_end(data: bytes, start: int) -> int:
@@ -145,11 +130,11 @@ class FakeBroker:
         self._stop: str | None = None
         self._delivery_errors: list[str] = []
         self.skipped = 0
-        tail = _string(BROKER_NAME) + _string(BROKER_VERSION)
+        tail = avro_string(BROKER_NAME) + avro_string(BROKER_VERSION)
         nugent = _classification_block([NUGENT_CLASS])
         nugent[-5:-1] = np.frombuffer(np.float32(1.0).astype("<f4").tobytes(), dtype=np.uint8)
-        self._nugent_tail = tail + _string(NUGENT[0]) + _string(NUGENT[1]) + nugent.tobytes()
-        self._random_tail = tail + _string(RANDOM[0]) + _string(RANDOM[1])
+        self._nugent_tail = tail + avro_string(NUGENT[0]) + avro_string(NUGENT[1]) + nugent.tobytes()
+        self._random_tail = tail + avro_string(RANDOM[0]) + avro_string(RANDOM[1])
         self._random_row = _classification_block(RANDOM_CLASSES)
         self._prob_width = len(zigzag_long(RANDOM_CLASSES[0])) + 4
 

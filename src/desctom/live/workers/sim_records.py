@@ -15,27 +15,13 @@ import struct
 
 import numpy as np
 
+from desctom.survey.avro_wire import avro_string
+from desctom.survey.avro_wire import zigzag_long as zigzag
 from desctom.survey.lsst_schemas import alert_schema
 
 #: LSST writes bands in lower case.
 LSST_BANDS = ("u", "g", "r", "i", "z", "y")
 RELIABILITY_VERSION = "sim-rb-1.0"
-
-
-def zigzag(value: int) -> bytes:
-    """Avro ``long``/``int``: zigzag, then a little-endian base-128 varint."""
-    n = ((value << 1) ^ (value >> 63)) & 0xFFFFFFFFFFFFFFFF
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def avro_string(text: str) -> bytes:
-    raw = text.encode()
-    return zigzag(len(raw)) + raw
 
 
 def avro_array(items: list[bytes]) -> bytes:
