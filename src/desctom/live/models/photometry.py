@@ -47,11 +47,9 @@ class DiaObject(models.Model):
         db_table = "diaobject"
 
 
-class DiaSource(models.Model):
-    """A detection (one per alert). ``diaobjectid`` is null for solar-system sources."""
+class _Measurement(models.Model):
+    """What detections and forced sources both carry: where, when, which visit, the fluxes (nJy)."""
 
-    diasourceid = models.BigIntegerField(primary_key=True)
-    diaobjectid = models.BigIntegerField(null=True)
     rootid = models.UUIDField(null=True)
     visit = models.BigIntegerField()
     detector = models.IntegerField()
@@ -63,13 +61,23 @@ class DiaSource(models.Model):
     psffluxerr = Float32Field(null=True)
     scienceflux = Float32Field(null=True)
     sciencefluxerr = Float32Field(null=True)
+    timeprocessedmjdtai = models.FloatField()
+    timewithdrawnmjdtai = models.FloatField(null=True)
+    ingested_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class DiaSource(_Measurement):
+    """A detection (one per alert). ``diaobjectid`` is null for solar-system sources."""
+
+    diasourceid = models.BigIntegerField(primary_key=True)
+    diaobjectid = models.BigIntegerField(null=True)
     snr = Float32Field(null=True)
     reliability = Float32Field(null=True)
     extendedness = Float32Field(null=True)
     isdipole = models.BooleanField(null=True)
-    timeprocessedmjdtai = models.FloatField()
-    timewithdrawnmjdtai = models.FloatField(null=True)
-    ingested_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         db_table = "diasource"
@@ -79,25 +87,11 @@ class DiaSource(models.Model):
                    models.Index(fields=["midpointmjdtai"], name="diasource_mjd")]
 
 
-class DiaForcedSource(models.Model):
+class DiaForcedSource(_Measurement):
     """Forced photometry at a diaObject's position in one visit."""
 
     diaforcedsourceid = models.BigIntegerField(primary_key=True)
     diaobjectid = models.BigIntegerField()
-    rootid = models.UUIDField(null=True)
-    visit = models.BigIntegerField()
-    detector = models.IntegerField()
-    midpointmjdtai = models.FloatField()
-    band = models.TextField(null=True)
-    ra = models.FloatField()
-    dec = models.FloatField()
-    psfflux = Float32Field(null=True)
-    psffluxerr = Float32Field(null=True)
-    scienceflux = Float32Field(null=True)
-    sciencefluxerr = Float32Field(null=True)
-    timeprocessedmjdtai = models.FloatField()
-    timewithdrawnmjdtai = models.FloatField(null=True)
-    ingested_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         db_table = "diaforcedsource"
