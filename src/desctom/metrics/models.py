@@ -48,6 +48,24 @@ class DelayHistogram(models.Model):
         indexes = [models.Index(fields=["classifier_id", "week"])]
 
 
+class DelayHistogramDay(models.Model):
+    """One UTC day of one classifier's delay histogram (as :class:`DelayHistogram`): what the weekly rows
+    are summed from, so that a run recounts the messages of one day, not of the whole current week."""
+
+    id = models.BigAutoField(primary_key=True)  # rows are deleted and re-inserted every run
+    brokername = models.CharField(max_length=100)
+    classifier_id = models.BigIntegerField()
+    day = models.DateField()
+    kind = models.CharField(max_length=16)
+    nmessages = models.BigIntegerField()
+    counts = ArrayField(models.BigIntegerField())
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["classifier_id", "day", "kind"],
+                                               name="metrics_delayhistogramday_unique")]
+        indexes = [models.Index(fields=["day"])]
+
+
 class CompletenessDay(models.Model):
     """Of the alerts sent on one UTC day, how many have at least one message from one classifier."""
 
