@@ -361,6 +361,28 @@ def test_training_tables():
     assert table_counts("ppdb", 8_200_000_000, 8_200_000_039)["objects"] == 0
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_parallel_first_load_rebuilds_the_indexes_packed_and_a_later_one_does_not():
+    table = "elasticc2_trainingdiaforcedsource"
+    listing = "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = %s::regclass"
+    indexes = query(f"{listing} ORDER BY 1", [table])
+    out = StringIO()
+    call_command("synth_survey", "--objects", 40, "--seed", 5, "--train", "--workers", 2, "--batch", 10,
+                 "--first-id", 8_300_000_000, stdout=out)
+    assert "indexes rebuilt packed after the parallel first load in 0:00:" in out.getvalue()
+    assert query(f"{listing} AND indisvalid ORDER BY 1", [table]) == indexes
+    with connection.cursor() as cur:  # the rebuilt index answers as the table does
+        cur.execute("SET enable_seqscan = off")
+        cur.execute(f"SELECT count(*) FROM {table} WHERE diaobject_id = 8300000007")
+        by_index = cur.fetchone()[0]
+        cur.execute("RESET enable_seqscan")
+    assert by_index == table_counts("train", 8_300_000_007, 8_300_000_007)["forced"] > 0
+    out = StringIO()
+    call_command("synth_survey", "--objects", 20, "--seed", 6, "--train", "--workers", 2, "--batch", 10,
+                 "--first-id", 8_400_000_000, stdout=out)
+    assert "wrote 20 objects" in out.getvalue() and "indexes rebuilt" not in out.getvalue()
+
+
 # -- bad arguments ----------------------------------------------------------------------------------------
 @pytest.mark.django_db
 @pytest.mark.parametrize("args, message", [

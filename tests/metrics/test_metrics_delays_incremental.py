@@ -119,7 +119,7 @@ def test_daily_runs_equal_full_recompute_and_the_definition():
         assert stored() == definition(sent, classifiers), f"day {day}"
     assert MetricRun.objects.get(family="delays").note.startswith("days from ")
     # the weeks are the sums of the stored days
-    for (broker, cid, week, kind), (n, counts) in stored().items():
+    for (_broker, cid, week, kind), (n, counts) in stored().items():
         if cid is None or week is None:
             continue
         days = DelayHistogramDay.objects.filter(classifier_id=cid, kind=kind, day__gte=week,

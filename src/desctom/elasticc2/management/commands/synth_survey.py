@@ -70,6 +70,9 @@ class Command(BaseCommand):
         self._say(f"wrote {result.objects_written:,} objects{resumed} to the {result.family} tables ({ids}): "
                   f"{rows} in {_duration(result.seconds)} "
                   f"({result.total_rows / max(result.seconds, 1e-9):,.0f} rows/s); simversion '{spec.tag}'")
+        if result.reindex_seconds is not None:
+            self._say("indexes rebuilt packed after the parallel first load in "
+                      f"{_duration(result.reindex_seconds)}")
 
     def _progress(self, result, todo: int) -> None:
         done, elapsed = result.objects_written, result.seconds
