@@ -92,6 +92,48 @@ def test_healthz_names_unhealthy_components(client, kafka_server, monkeypatch):
 
 
 @pytest.mark.django_db
+def test_healthz_says_when_metrics_do_not_consume_the_classification_changes(client, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from desctom.localstack.stack import format_status
+    from desctom.metrics.models import ObjectClassChange, SourceClassChange
+    from desctom.metrics.queries.health import judge_metrics
+
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{free_port()}")  # judged apart
+    monkeypatch.setenv("DESCTOM_METRICS_STALE_SECONDS", "1800")
+    with connection.cursor() as cur:
+        assert judge_metrics(cur, 1800) == {"healthy": True, "oldest_change_age": None, "stale_after": 1800,
+                                            "problems": []}  # nothing waits
+    fresh = SourceClassChange.objects.create(classifier_id=1, diasource_id=2, diaobject_id=3, midpointtai=1.0,
+                                             brokermessage_id=4, delta=1)
+    assert SourceClassChange.objects.get(pk=fresh.pk).logged_at is not None  # set by the database
+    metrics = client.get("/healthz").json()["components"]["metrics"]
+    assert metrics["healthy"] and 0 <= metrics["oldest_change_age"] < 60
+    ObjectClassChange.objects.create(classifier_id=1, diaobject_id=3, pred_classid=2222, delta=1,
+                                     logged_at=timezone.now() - datetime.timedelta(hours=1))
+    res = client.get("/healthz")
+    body = res.json()
+    assert res.status_code == 503 and "metrics" in body["unhealthy"]
+    metrics = body["components"]["metrics"]
+    assert not metrics["healthy"] and 3590 < metrics["oldest_change_age"] < 3700
+    problem = metrics["problems"][0]
+    assert re.match(r"a classification change has waited 3[56]\d\d s for update_metrics", problem)
+    assert "(more than 1800 s): no metrics run finished since" in metrics["problems"][0]
+    component = {"running": True, "healthy": False, "pid": 7, "problems": metrics["problems"]}
+    status = {"running": True, "home": "/x", "components": {"metrics": component}, "unhealthy": ["metrics"]}
+    assert f"  metrics            {metrics['problems'][0]}" in format_status(status).splitlines()
+
+    call_command("update_metrics", "--only", "confusion", "probvstime", stdout=StringIO())  # consumes both
+    metrics = client.get("/healthz").json()["components"]["metrics"]
+    assert metrics["healthy"] and metrics["oldest_change_age"] is None
+    assert not ObjectClassChange.objects.exists() and not SourceClassChange.objects.exists()
+
+
+@pytest.mark.django_db
 def test_campaign_page_shows_each_stream(client, monkeypatch):
     from django.utils import timezone
 

@@ -118,6 +118,8 @@ class Config:
     classification_topic: str = "classifications"
     source_update_seconds: int = 60
     metrics_seconds: int = 600
+    # issue 17: a classification change waiting longer than this for update_metrics is unhealthy
+    metrics_stale_seconds: int = 1800
     sql_role: str = "desctom_ro"
     sql_timeout: int = 60
     sql_max_rows: int = 100_000
@@ -303,6 +305,7 @@ def load() -> Config:
     workers_raw = os.environ.get("DESCTOM_WEB_WORKERS", "2").strip() or "2"
     if not workers_raw.isdigit() or int(workers_raw) < 1:
         raise ConfigError(f"DESCTOM_WEB_WORKERS={workers_raw!r} must be a positive integer")
+    metrics_seconds = _positive_int("DESCTOM_METRICS_SECONDS", 600)
     return Config(
         home=home,
         web_port=_port("DESCTOM_WEB_PORT", 8080),
@@ -319,7 +322,8 @@ def load() -> Config:
         broker_config=_existing_file("DESCTOM_BROKER_CONFIG"),
         classification_topic=os.environ.get("DESCTOM_CLASSIFICATION_TOPIC", "").strip() or "classifications",
         source_update_seconds=_positive_int("DESCTOM_SOURCE_UPDATE_SECONDS", 60),
-        metrics_seconds=_positive_int("DESCTOM_METRICS_SECONDS", 600),
+        metrics_seconds=metrics_seconds,
+        metrics_stale_seconds=_positive_int("DESCTOM_METRICS_STALE_SECONDS", max(1800, 3 * metrics_seconds)),
         sql_role=_sql_role(),
         sql_timeout=_positive_int("DESCTOM_SQL_TIMEOUT", 60),
         sql_max_rows=_positive_int("DESCTOM_SQL_MAX_ROWS", 100_000),

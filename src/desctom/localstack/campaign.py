@@ -7,6 +7,7 @@ from __future__ import annotations
 from desctom.core.config import Config
 from desctom.elasticc2.queries import pollerhealth
 from desctom.elasticc2.queries.campaign_status import MESSAGES_CAP, campaign_state
+from desctom.metrics.queries.health import judge_metrics
 
 
 def _at_most(n: int) -> str:
@@ -43,6 +44,17 @@ def stream_health(cfg: Config, timeout_ms: int = 3000) -> list[dict] | None:
     try:
         with psycopg.connect(**args) as conn, conn.cursor() as cur:
             return pollerhealth.judge_streams(cur, stall=cfg.poll_stall_seconds)
+    except Exception:  # noqa: BLE001 - no database or not migrated: nothing to judge
+        return None
+
+
+def metrics_health(cfg: Config, timeout_ms: int = 3000) -> dict | None:
+    """Whether ``update_metrics`` keeps up (:func:`judge_metrics`); None if the database cannot tell."""
+    import psycopg
+
+    try:
+        with psycopg.connect(**_connect_args(cfg, timeout_ms)) as conn, conn.cursor() as cur:
+            return judge_metrics(cur, cfg.metrics_stale_seconds)
     except Exception:  # noqa: BLE001 - no database or not migrated: nothing to judge
         return None
 

@@ -13,7 +13,13 @@ from pathlib import Path
 from desctom.core.config import EMBEDDED_DB_NAME, EMBEDDED_DB_USER, Config, redact_url
 from desctom.core.demo import DemoOptions
 from desctom.elasticc2.queries.pollerhealth import jsonable, kafka_reachable
-from desctom.localstack.campaign import campaign_status, format_campaign, format_streams, stream_health
+from desctom.localstack.campaign import (
+    campaign_status,
+    format_campaign,
+    format_streams,
+    metrics_health,
+    stream_health,
+)
 from desctom.localstack.kafka import LocalKafka, check_storage_setting, configure_storage
 from desctom.localstack.pgsizing import settings_at
 from desctom.localstack.postgres import LocalPostgres
@@ -427,6 +433,11 @@ class SystemStack:
         for name, spid in services.items():
             if name != "web":
                 comps[name] = {"running": pid_alive(spid), "pid": spid, "healthy": pid_alive(spid)}
+        judged = metrics_health(cfg) if "metrics" in comps and comps["postgres"]["healthy"] else None
+        if judged is not None:  # alive is not enough: it must also consume the classification changes
+            comps["metrics"].update(healthy=comps["metrics"]["healthy"] and judged["healthy"],
+                                    oldest_change_age=judged["oldest_change_age"],
+                                    problems=judged["problems"])
         streams = stream_health(cfg) if comps["postgres"]["healthy"] else None
         unhealthy = [name for name, c in comps.items() if not c["healthy"]]
         unhealthy += [f"stream:{s['broker']}" for s in streams or [] if not s["healthy"]]
@@ -465,6 +476,8 @@ def format_status(status: dict) -> str:
     if settings:
         lines.append("  postgres settings  " + ", ".join(f"{k}={v}" for k, v in settings.items()))
     lines += format_streams(status.get("streams"))
+    metrics = status["components"].get("metrics", {})
+    lines += [f"  metrics            {problem}" for problem in metrics.get("problems", [])]
     if status.get("unhealthy"):
         lines.append(f"  UNHEALTHY          {', '.join(status['unhealthy'])}")
     lines += format_campaign(status.get("campaign"))

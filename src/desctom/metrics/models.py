@@ -2,6 +2,7 @@
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models.functions import Now
 
 
 class MetricRun(models.Model):
@@ -140,7 +141,8 @@ class ObjectClassChange(models.Model):
 
     Written by statement triggers (migration 0002) of every insert, update and delete of that table:
     ``delta`` +1 for a row that appeared, -1 for one that went, with the class it predicts (highest
-    probability, ties: first listed; -1 for none). ``update_metrics`` consumes it.
+    probability, ties: first listed; -1 for none). ``update_metrics`` consumes it; ``logged_at`` of
+    the oldest row says how long a change has waited (``/healthz``'s ``metrics`` component).
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -148,6 +150,7 @@ class ObjectClassChange(models.Model):
     diaobject_id = models.BigIntegerField()
     pred_classid = models.IntegerField()
     delta = models.IntegerField()
+    logged_at = models.DateTimeField(db_default=Now())
 
 
 class SourceClassChange(models.Model):
@@ -164,3 +167,4 @@ class SourceClassChange(models.Model):
     midpointtai = models.FloatField()
     brokermessage_id = models.BigIntegerField()
     delta = models.IntegerField()
+    logged_at = models.DateTimeField(db_default=Now())

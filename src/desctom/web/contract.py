@@ -9,7 +9,7 @@ HEALTH = open_obj({"status": {"type": "string", "enum": ["ok", "error"]}, "datab
                    "error": STRING, "version": STRING}, ["status"])
 _SCOPE = Param("scope", {"type": "string", "default": "system"},
                "`system` or `web` (anything else: 400). `system` (default): the database, Kafka "
-               "(TCP connect, 0.5 s) and each broker stream "
+               "(TCP connect, 0.5 s), whether `update_metrics` keeps up (`metrics`) and each broker stream "
                "(`components`; `unhealthy` names the failing ones). `web`: only the web server and its "
                "database (liveness; what `desctom up` waits for).")
 
@@ -21,6 +21,7 @@ HEALTHZ_DOC = ApiDoc(TAG, (
             200: Response("Every component of the scope is healthy.", HEALTH),
             400: Response("Unknown scope.", HEALTH),
             503: Response("A component is unhealthy: `unhealthy` names it (`database`, `kafka`, "
+                          "`metrics` not consuming the classification changes, "
                           "`stream:NAME` stalled or without heartbeat).", HEALTH),
         },
         "No login needed; for `desctom status`, monitoring and load balancers.",

@@ -11,6 +11,7 @@ from desctom.core.counting import database_answers
 from desctom.elasticc.queries import overview as e1_overview
 from desctom.elasticc2.queries import overview as e2_overview
 from desctom.elasticc2.queries import pollerhealth
+from desctom.metrics.queries.health import judge_metrics
 from desctom.web.contract import HEALTHZ_DOC
 
 
@@ -29,6 +30,7 @@ def healthz(request):
     try:
         database_answers()
         streams = None if scope == "web" else _judged_streams()
+        metrics = None if scope == "web" else _judged_metrics()
     except Exception as exc:  # noqa: BLE001 - reported, not raised: this is a health probe
         response = JsonResponse({"status": "error", "error": "database unavailable",
                                  "database": f"unreachable: {exc.__class__.__name__}",
@@ -42,6 +44,8 @@ def healthz(request):
     components = {"database": {"healthy": True},
                   "kafka": {"healthy": kafka_ok, "address": bootstrap,
                             **({} if kafka_ok else {"problem": "no broker accepts a connection"})}}
+    if metrics is not None:
+        components["metrics"] = metrics
     for stream in streams:
         components[f"stream:{stream['broker']}"] = pollerhealth.jsonable(stream)
     unhealthy = [name for name, comp in components.items() if not comp["healthy"]]
@@ -64,6 +68,16 @@ def _judged_streams() -> list[dict]:
         return e2_overview.judged_streams()
     except ProgrammingError:  # not migrated yet: no stream to judge
         return []
+
+
+def _judged_metrics() -> dict | None:
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cur:
+            return judge_metrics(cur, config.load().metrics_stale_seconds)
+    except ProgrammingError:  # not migrated yet: nothing to judge
+        return None
 
 
 def home_counts() -> dict:
