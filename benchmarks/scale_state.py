@@ -27,30 +27,30 @@ _MESSAGE_COLUMNS = ("streammessage_id, topicname, kafkapartition, alert_id, dias
                     "classid, probability")
 
 
-def campaign_state(now: float) -> None:
-    """Write, with set-based SQL, what the alert cycle would have produced by simulated time ``now``."""
+def state_steps() -> dict[str, str]:
+    """Name -> SQL of each set-based step, in an order that works when run one after the other."""
     from desctom.survey.columns import FORCED_COLUMNS, OBJECT_COLUMNS, SOURCE_COLUMNS
 
     def cols(columns, prefix=""):
         return ", ".join(prefix + c for c in columns)
 
-    steps = [
-        ("alerts marked sent", f"UPDATE elasticc2_ppdbalert a SET alertsenttimestamp = {_SENT} "
-         "FROM elasticc2_ppdbdiasource s WHERE s.diasource_id = a.diasource_id AND s.midpointtai <= %(now)s"),
-        ("known objects", f"INSERT INTO elasticc2_diaobject ({cols(OBJECT_COLUMNS)}) "
-         f"SELECT {cols(OBJECT_COLUMNS, 'o.')} FROM elasticc2_ppdbdiaobject o "
-         "WHERE EXISTS (SELECT 1 FROM elasticc2_ppdbdiasource s WHERE s.diaobject_id = o.diaobject_id "
-         "AND s.midpointtai <= %(now)s)"),
-        ("known sources", f"INSERT INTO elasticc2_diasource ({cols(SOURCE_COLUMNS)}) "
-         f"SELECT {cols(SOURCE_COLUMNS)} FROM elasticc2_ppdbdiasource WHERE midpointtai <= %(now)s"),
-        ("known forced sources", f"INSERT INTO elasticc2_diaforcedsource ({cols(FORCED_COLUMNS)}) "
-         f"SELECT {cols(FORCED_COLUMNS, 'f.')} FROM elasticc2_ppdbdiaforcedsource f "
-         "JOIN (SELECT diaobject_id, max(midpointtai) AS m FROM elasticc2_diasource GROUP BY 1) k "
-         "ON k.diaobject_id = f.diaobject_id WHERE f.midpointtai <= k.m"),
-        ("classifiers", "INSERT INTO elasticc2_brokerclassifier (brokername, brokerversion, classifiername, "
-         "classifierparams, modified) VALUES ('FakeBroker', 'v1.0', 'NugentClassifier', '100%%', now()), "
-         "('FakeBroker', 'v1.0', 'RandomSNType', 'Perfect', now()) ON CONFLICT DO NOTHING"),
-        ("NugentClassifier messages", f"""
+    return {
+        "alerts marked sent": f"UPDATE elasticc2_ppdbalert a SET alertsenttimestamp = {_SENT} "
+        "FROM elasticc2_ppdbdiasource s WHERE s.diasource_id = a.diasource_id AND s.midpointtai <= %(now)s",
+        "known objects": f"INSERT INTO elasticc2_diaobject ({cols(OBJECT_COLUMNS)}) "
+        f"SELECT {cols(OBJECT_COLUMNS, 'o.')} FROM elasticc2_ppdbdiaobject o "
+        "WHERE EXISTS (SELECT 1 FROM elasticc2_ppdbdiasource s WHERE s.diaobject_id = o.diaobject_id "
+        "AND s.midpointtai <= %(now)s)",
+        "known sources": f"INSERT INTO elasticc2_diasource ({cols(SOURCE_COLUMNS)}) "
+        f"SELECT {cols(SOURCE_COLUMNS)} FROM elasticc2_ppdbdiasource WHERE midpointtai <= %(now)s",
+        "known forced sources": f"INSERT INTO elasticc2_diaforcedsource ({cols(FORCED_COLUMNS)}) "
+        f"SELECT {cols(FORCED_COLUMNS, 'f.')} FROM elasticc2_ppdbdiaforcedsource f "
+        "JOIN (SELECT diaobject_id, max(midpointtai) AS m FROM elasticc2_diasource GROUP BY 1) k "
+        "ON k.diaobject_id = f.diaobject_id WHERE f.midpointtai <= k.m",
+        "classifiers": "INSERT INTO elasticc2_brokerclassifier (brokername, brokerversion, classifiername, "
+        "classifierparams, modified) VALUES ('FakeBroker', 'v1.0', 'NugentClassifier', '100%%', now()), "
+        "('FakeBroker', 'v1.0', 'RandomSNType', 'Perfect', now()) ON CONFLICT DO NOTHING",
+        "NugentClassifier messages": f"""
          INSERT INTO elasticc2_brokermessage ({_MESSAGE_COLUMNS})
          SELECT row_number() OVER (ORDER BY s.midpointtai, s.diasource_id), 'classifications-bulk', 0,
                 s.diasource_id, s.diasource_id, {_SENT} + interval '20 s', {_SENT} + interval '25 s',
@@ -58,8 +58,8 @@ def campaign_state(now: float) -> None:
                 (SELECT classifier_id FROM elasticc2_brokerclassifier
                  WHERE classifiername = 'NugentClassifier'),
                 '{{2222}}', '{{1}}'
-         FROM elasticc2_diasource s ORDER BY s.midpointtai, s.diasource_id"""),
-        ("RandomSNType messages", f"""
+         FROM elasticc2_diasource s ORDER BY s.midpointtai, s.diasource_id""",
+        "RandomSNType messages": f"""
          INSERT INTO elasticc2_brokermessage ({_MESSAGE_COLUMNS})
          SELECT 1000000000 + row_number() OVER (ORDER BY s.midpointtai, s.diasource_id),
                 'classifications-bulk', 0, s.diasource_id, s.diasource_id,
@@ -71,21 +71,74 @@ def campaign_state(now: float) -> None:
              SELECT array_agg((w / total)::real ORDER BY i) AS probs FROM (
                  SELECT i, w, sum(w) OVER () AS total FROM (
                      SELECT i, random() + 0 * s.diasource_id AS w FROM generate_series(1, 20) i) a) b) p
-         ORDER BY s.midpointtai, s.diasource_id"""),
-    ]
-    for name, sql in steps:
-        with Timer() as t:
-            n = run(sql, {"now": now, "leaves": LEAVES})
-        print(f"  {name}: {n:,} rows, {t.seconds:.0f} s", flush=True)
-    record_sender_run()
-    from desctom.elasticc2.workers.source_updater import rebuild_latest_classifications
+         ORDER BY s.midpointtai, s.diasource_id""",
+    }
 
-    with Timer() as t:  # what update_elasticc2_sources keeps up to date as messages arrive
-        n = rebuild_latest_classifications()
-    print(f"  latest classification per (object, classifier): {n:,} rows, {t.seconds:.0f} s", flush=True)
+
+#: Steps that only need the known sources, run in two lanes side by side (two cores): the forced
+#: photometry in one, the messages and the latest classifications (which read messages and known
+#: sources only) in the other.
+FIRST = ("alerts marked sent", "known objects", "known sources")
+LANES = (("known forced sources",), ("classifiers", "NugentClassifier messages", "RandomSNType messages",
+                                     "latest classifications"))
+
+
+def campaign_state(now: float, done: tuple[str, ...] = ()) -> None:
+    """Write, with set-based SQL, what the alert cycle would have produced by simulated time ``now``
+    (steps named in ``done`` are skipped: already committed by an interrupted build)."""
+    import threading
+
+    from django.db import connection
+
+    steps = state_steps()
+    params = {"now": now, "leaves": LEAVES}
+
+    def do(name: str) -> None:
+        if name in done:
+            return
+        with Timer() as t:
+            if name == "latest classifications":
+                n = latest_classifications()
+            else:
+                n = run(steps[name], params)
+        print(f"  {name}: {n:,} rows, {t.seconds:.0f} s", flush=True)
+
+    def lane(names, errors):
+        try:
+            for name in names:
+                do(name)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    for name in FIRST:
+        do(name)
+    errors: list[BaseException] = []
+    threads = [threading.Thread(target=lane, args=(names, errors)) for names in LANES]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    record_sender_run()
     with Timer() as t:
         run("VACUUM ANALYZE")
     print(f"  VACUUM ANALYZE: {t.seconds:.0f} s", flush=True)
+
+
+def latest_classifications() -> int:
+    """What ``update_elasticc2_sources`` keeps up to date as messages arrive, rebuilt at once. The
+    metrics' change-log triggers are off meanwhile (``session_replication_role``): the first
+    ``update_metrics`` of the campaign counts everything in full anyway and would empty the logs."""
+    from desctom.elasticc2.workers.source_updater import rebuild_latest_classifications
+
+    run("SET session_replication_role = replica")
+    try:
+        return rebuild_latest_classifications()
+    finally:
+        run("RESET session_replication_role")
 
 
 def record_sender_run() -> None:
