@@ -87,22 +87,27 @@ def night(built: dict, keep: Path) -> dict:
     steps = [
         ("send", "send_elasticc2_alerts",
          ["-a", "1", "--do", "-k", servers, "--wfd-topic", wfd, "--ddf-full-topic", full,
-          "--ddf-limited-topic", limited, "-n", "2"]),
+          "--ddf-limited-topic", limited, "-n", "2", "-v", "2"]),
         ("fakebroker", "fakebroker",
          ["--source", servers, "--dest", servers, "--alert-topics", wfd, full, "--dest-topic", classes,
           "--group", f"fakebroker-{tag}", "--seed", "7", "--idle-exit", "3"]),
         ("ingest", "brokerpoll2",
          ["--do-test", "--test-topic", classes, "--test-server", servers, "--idle-exit", "3",
           "--batch-timeout", "0.5", "--batch-size", "20000"]),
-        ("update sources", "update_elasticc2_sources", []),
+        ("update sources", "update_elasticc2_sources", ["-v", "2"]),
         ("update metrics", "update_metrics", []),
     ]
-    seconds = {}
+    seconds, where = {}, {}
     sent_before = scalar("SELECT count(*) FROM elasticc2_ppdbalert WHERE alertsenttimestamp IS NOT NULL")
     try:
         for key, command, argv in steps:
+            out = StringIO()
             with Timer() as t:
-                call_command(command, *argv, stdout=StringIO(), stderr=StringIO())
+                call_command(command, *argv, stdout=out, stderr=StringIO())
+            # where the time went, as the command tells with -v 2
+            for line in out.getvalue().splitlines():
+                if line.startswith("time"):
+                    where[key] = line
             # the idle wait of the Kafka readers is not work: take it off
             seconds[key] = t.seconds - (3.0 if "--idle-exit" in argv else 0.0)
     finally:
@@ -119,7 +124,9 @@ def night(built: dict, keep: Path) -> dict:
     line = ", ".join(f"{k} {v:.2f} s" for k, v in seconds.items())
     print(f"  night to MJD {built['clock']}: {sent:,} alerts; {line}", flush=True)
     print("    metrics: " + ", ".join(f"{k} {v:.2f} s" for k, v in families.items()), flush=True)
-    return {"alerts": sent, "seconds": seconds, "metric_families": families}
+    for key, line in where.items():
+        print(f"    {key}: {line}", flush=True)
+    return {"alerts": sent, "seconds": seconds, "metric_families": families, "where": where}
 
 
 def _client():

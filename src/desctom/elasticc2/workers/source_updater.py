@@ -9,7 +9,10 @@ One update (one transaction, or one chunk of a chunked run; see below):
    ``diasource_id`` of ``elasticc2_brokermessage``); ids absent from the PPDB are counted and dropped;
 3. their objects, then the sources themselves, are copied (``ON CONFLICT DO NOTHING``);
 4. forced photometry of every affected object up to its latest known detection is copied, reading
-   the PPDB forced table through its ``diaobject_id`` index (an object's few hundred rows);
+   the PPDB forced table through its ``diaobject_id`` index (an object's few hundred rows); only the
+   rows from the time of the object's latest known forced source on are inserted (the rest are there:
+   the known forced photometry is always the PPDB's up to a time), except with ``doall``, which
+   offers every row again and so also repairs known forced photometry written by other means;
 5. ``elasticc2_diaobjectinfo`` gets the first and the latest detection per (object, band),
    upserted on ``(diaobject_id, filtername)`` (rows already right are not rewritten);
 6. ``elasticc2_diaobjectlatestclassification`` gets, per (object, classifier), the latest message
@@ -118,8 +121,24 @@ _FORCED_STEP = (
     # the per-object subquery into a hash join over the whole table, "+ 0" from using the
     # midpointtai index instead of (or AND-ed with) the diaobject_id one.
     f"  SELECT {_cols(FORCED_COLUMNS)} FROM elasticc2_ppdbdiaforcedsource p "
-    "  WHERE p.diaobject_id = m.diaobject_id AND p.midpointtai + 0 <= m.maxmjd OFFSET 0) f "
+    "  WHERE p.diaobject_id = m.diaobject_id AND p.midpointtai + 0 <= m.maxmjd "
+    "  AND p.midpointtai + 0 >= m.knownmjd OFFSET 0) f "
     "ON CONFLICT DO NOTHING")
+
+#: Per affected object: the time of its latest known detection (``maxmjd``), and the time from which
+#: its forced photometry is to be copied (``knownmjd``): that of the latest forced source it already
+#: has -- one backward probe of the light-curve index -- or -infinity (``{known}``: the expression).
+#: The known forced photometry of an object is always the PPDB's up to a time (each update copies up
+#: to the latest known detection), so only what follows needs copying; the rows at that very time go
+#: again and meet ON CONFLICT.
+_MAXMJD_STEP = """
+CREATE TEMP TABLE _known_maxmjd ON COMMIT DROP AS
+SELECT m.diaobject_id, m.maxmjd, {known} AS knownmjd
+FROM (SELECT s.diaobject_id, max(s.midpointtai) AS maxmjd FROM _known_obj o
+      JOIN elasticc2_diasource s ON s.diaobject_id = o.diaobject_id GROUP BY s.diaobject_id) m
+"""
+_KNOWN_FROM = ("coalesce((SELECT f.midpointtai FROM elasticc2_diaforcedsource f "
+               "WHERE f.diaobject_id = m.diaobject_id ORDER BY f.midpointtai DESC LIMIT 1), '-infinity')")
 
 _INFO_STEP = """
 WITH ordered AS (
@@ -295,9 +314,7 @@ def _run(cur, doall: bool, explain: bool, ids: str | None = None, params=None) -
         "ON CONFLICT DO NOTHING")
 
     run.step("forced")
-    run.sql("CREATE TEMP TABLE _known_maxmjd ON COMMIT DROP AS "
-            "SELECT s.diaobject_id, max(s.midpointtai) AS maxmjd FROM _known_obj o "
-            "JOIN elasticc2_diasource s ON s.diaobject_id = o.diaobject_id GROUP BY s.diaobject_id")
+    run.sql(_MAXMJD_STEP.format(known="'-infinity'::float8" if doall else _KNOWN_FROM))
     run.sql("ANALYZE _known_maxmjd")
     if explain:
         cur.execute("EXPLAIN " + _FORCED_STEP)

@@ -56,6 +56,8 @@ class Command(BaseCommand):
             sender = AlertSender(options["through_day"], options["added_days"], options["start_day"],
                                  sender_options, out=self._say)
             self._say(sender.run())
+            if options["verbosity"] >= 2:
+                self._say(sender.timings())
         except ClockError as exc:
             raise CommandError(str(exc)) from None
         except SenderError as exc:

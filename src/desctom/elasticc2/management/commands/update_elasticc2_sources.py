@@ -40,6 +40,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         doall, every, self.chunk = options["doall"], options["loop"], options["chunk"]
+        self.verbosity = options["verbosity"]
         if self.chunk < 0:
             raise CommandError("--chunk must be >= 0")
         if every is not None and not every > 0:
@@ -51,7 +52,10 @@ class Command(BaseCommand):
                         for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             if every is None:
-                self._say(self._once(doall).summary())
+                result = self._once(doall)
+                self._say(result.summary())
+                if options["verbosity"] >= 2:
+                    self._say(_time_by_step(result))
             else:
                 self._loop(doall, every)
         finally:
@@ -66,6 +70,8 @@ class Command(BaseCommand):
                 result = self._once(doall)
                 if result.source_ids:
                     self._say(result.summary())
+                    if self.verbosity >= 2:
+                        self._say(_time_by_step(result))
                     last_idle_report = None
                 elif last_idle_report is None or time.monotonic() - last_idle_report >= 3600:
                     self._say(f"{result.summary()} (an empty queue is reported once an hour)")
@@ -103,3 +109,9 @@ class Command(BaseCommand):
     def _say(self, line: str) -> None:
         self.stdout.write(line)
         self.stdout.flush()
+
+
+def _time_by_step(result) -> str:
+    """Where an update's time went (``-v 2``): seconds per step, summed over the chunks."""
+    steps = ", ".join(f"{name} {sec:.2f} s" for name, sec in result.step_seconds.items() if name)
+    return f"time by step: {steps}" if steps else "time by step: nothing done"

@@ -83,6 +83,9 @@ class AlertSender:
         self._lock_conn = None
         self._started = time.monotonic()
         self._logged = 0
+        #: Where the run's time went (seconds): see :meth:`timings`.
+        self.seconds = dict.fromkeys(("selecting", "waiting for builds", "fetching", "encoding", "producing",
+                                      "waiting for Kafka", "marking"), 0.0)
 
     # -- the run ------------------------------------------------------------------------------------
     def run(self) -> str:
@@ -114,20 +117,42 @@ class AlertSender:
 
     def _loop(self) -> None:
         flush_every = self.opts.flush_every
-        chunks = sender_clock.unsent_chunks(self.window, min(CHUNK, flush_every))
+        chunks = self._timed_chunks(sender_clock.unsent_chunks(self.window, min(CHUNK, flush_every)))
         with Builder(self.opts.nprocs) as builder:
-            for built in builder.built(chunks):
+            built_chunks = builder.built(chunks)
+            while True:
+                t0, selecting = time.perf_counter(), self.seconds["selecting"]
+                built = next(built_chunks, None)
+                # the chunk queries run inside the builder's loop: count them as selecting only
+                self.seconds["waiting for builds"] += (time.perf_counter() - t0
+                                                       - (self.seconds["selecting"] - selecting))
+                if built is None:
+                    return
+                self.seconds["fetching"] += built.fetch_seconds
+                self.seconds["encoding"] += built.encode_seconds
                 for alert_id, mjd, full, limited in built:
                     if self._stop is not None:
                         return
                     if self.opts.do:
+                        t0 = time.perf_counter()
                         self._produce(alert_id, mjd, full, limited)
+                        self.seconds["producing"] += time.perf_counter() - t0
                     else:
                         self._acked.append((alert_id, mjd))
                     self.produced += 1
                     self.ddf += limited is not None
                     if self.produced % flush_every == 0:
                         self._checkpoint()
+
+    def _timed_chunks(self, chunks):
+        """The chunks of unsent alerts, adding the time of their queries to ``seconds["selecting"]``."""
+        while True:
+            t0 = time.perf_counter()
+            rows = next(chunks, None)
+            self.seconds["selecting"] += time.perf_counter() - t0
+            if rows is None:
+                return
+            yield rows
 
     # -- Kafka --------------------------------------------------------------------------------------
     def _connect_kafka(self) -> None:
@@ -180,15 +205,19 @@ class AlertSender:
     # -- marking ------------------------------------------------------------------------------------
     def _checkpoint(self, timeout: float | None = None) -> None:
         """Wait for Kafka's acknowledgements, mark the acknowledged alerts sent, report progress."""
+        t0 = time.perf_counter()
         if self.producer is not None:
             if timeout is None:
                 while self.producer.flush(1.0) > 0:
                     pass
             else:
                 self.producer.flush(timeout)
+        t1 = time.perf_counter()
         acked, self._acked = self._acked, []
         if acked:
             self._mark(acked)
+        self.seconds["waiting for Kafka"] += t1 - t0
+        self.seconds["marking"] += time.perf_counter() - t1
         self._progress()
         if self._failed:
             raise SenderError(f"Kafka did not accept {len(self._failed)} messages "
@@ -323,6 +352,16 @@ class AlertSender:
                     "nothing produced or marked (add --do to send)")
         return (f"done: sent {self.sent:,} alerts {split} through MJD {self.window.through_day} in "
                 f"{seconds:.1f} s ({rate:,.0f} alerts/s){last}")
+
+    def timings(self) -> str:
+        """Where the run's time went. Selecting, waiting for builds, producing, waiting for Kafka and
+        marking add up to about the run's time; fetching and encoding happen in the worker processes
+        (while the others go on, with ``-n`` > 0) and add up over them."""
+        where = self.opts.nprocs and f"in {self.opts.nprocs} worker processes" or "in this process"
+        parts = [f"{name} {self.seconds[name]:.2f} s" for name in
+                 ("selecting", "waiting for builds", "producing", "waiting for Kafka", "marking")]
+        return (f"time: {', '.join(parts)}; building {where}: fetching {self.seconds['fetching']:.2f} s, "
+                f"encoding {self.seconds['encoding']:.2f} s")
 
     def _interrupted_message(self) -> str:
         name = signal.Signals(self._stop).name
