@@ -312,6 +312,19 @@ def test_in_process_building_sends_the_same(ppdb, topics, kafka_server):
     assert [ppdb[a][0] for a in ids] == sorted(ppdb[a][0] for a in ids)
 
 
+@needs_db
+def test_verbose_run_says_where_the_time_went(ppdb, topics, kafka_server):
+    """``-v 2`` adds a line of seconds per phase; selecting and building are never zero."""
+    out = send(topics, kafka_server, "-d", "99999", "--do", "-n", "1", "-v", "2")
+    line = next(x for x in out.splitlines() if x.startswith("time: "))
+    seconds = {name: float(sec) for name, sec in re.findall(r"([a-z][a-z ]+?) (\d+\.\d+) s", line)}
+    assert set(seconds) == {"selecting", "waiting for builds", "producing", "waiting for Kafka", "marking",
+                            "fetching", "encoding"}, line
+    assert seconds["fetching"] > 0 and seconds["encoding"] > 0 and seconds["selecting"] > 0
+    assert "building in 1 worker processes" in line
+    assert "time: " not in send(topics, kafka_server, "-d", "99999")  # not without -v 2
+
+
 # -- one sender at a time ------------------------------------------------------------------------------------
 @needs_db
 def test_second_sender_is_refused(ppdb, topics, kafka_server):

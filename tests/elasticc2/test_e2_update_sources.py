@@ -202,6 +202,39 @@ def test_doall_reads_the_broker_messages_and_leaves_the_queue_alone(ppdb):
     assert ids("SELECT diasource_id FROM elasticc2_brokersourceids") == {12345}
 
 
+def test_a_queue_run_copies_only_the_new_forced_photometry_and_doall_repairs_gaps(ppdb):
+    first = early_half(ppdb, every=2)
+    queue(first)
+    run()
+    known = ids("SELECT diaobject_id FROM elasticc2_diaobject")
+    later = {sids[-1] for oid, sids in ppdb.items() if oid in known and sids[-1] not in first}
+    # a gap in one object's known forced photometry, before its latest known forced source
+    oid = min(o for o in known if any(s in later for s in ppdb[o]))
+    gap = ids("SELECT diaforcedsource_id FROM elasticc2_diaforcedsource WHERE diaobject_id = %s "
+              "ORDER BY midpointtai LIMIT 3", [oid])
+    query("DELETE FROM elasticc2_diaforcedsource WHERE diaforcedsource_id = ANY(%s)", [sorted(gap)])
+    queue(later)
+    result = update_known_tables()
+    # only what follows each object's latest known forced source was offered: the gap stays
+    assert not gap & ids("SELECT diaforcedsource_id FROM elasticc2_diaforcedsource")
+    assert result.forced_added > 0
+    query("""INSERT INTO elasticc2_brokermessage (alert_id, diasource_id, descingesttimestamp, classifier_id,
+                                                  classid, probability)
+             SELECT s, s, now(), 1, '{2222}', '{1.0}' FROM unnest(%s::bigint[]) s""", [sorted(first | later)])
+    assert update_known_tables(doall=True).forced_added == len(gap)
+    assert_known_tables_match(first | later)
+
+
+def test_verbose_run_says_where_the_time_went(ppdb):
+    queue(early_half(ppdb, every=5))
+    out = run("-v", "2")
+    line = next(x for x in out.splitlines() if x.startswith("time by step: "))
+    for step in ("ids", "objects", "sources", "forced", "objectinfo", "classifications", "consensus",
+                 "dequeue"):
+        assert f" {step} " in line, line
+    assert "time by step" not in run()
+
+
 def latest_classifications() -> dict[tuple[int, int], tuple]:
     return {(o, c): (s, m, list(k), [round(p, 6) for p in pr]) for o, c, s, m, k, pr in query(
         "SELECT diaobject_id, classifier_id, diasource_id, brokermessage_id, classid, probability "

@@ -71,17 +71,23 @@ def ask_for_spectra(requester: str, ids: list[int], priorities: list[int], user_
 #: The S/N > 3 test, in the form of the partial index ``elasticc2_diaforced_snr3`` (migration 0008).
 SNR3 = "{t}.psflux > 0 AND {t}.psflux > 3 * {t}.psfluxerr"
 
-#: The requests a ``spectrawanted`` question keeps: one per object (its highest priority).
-WANTED_ROWS = """
-    SELECT DISTINCT ON (w.diaobject_id) w.diaobject_id, w.requester, w.priority, w.user_id
-    FROM elasticc2_wantedspectra w
-    WHERE w.wanttime >= %(since)s
+#: The tests of a wanted object (``w.diaobject_id``): not claimed, not observed, detected lately. They
+#: depend on the object alone, so they may come before or after picking each object's request.
+WANTED_OBJECT_TESTS = """
       {claimed}
       {observed}
       AND EXISTS (SELECT 1 FROM elasticc2_diasource s WHERE s.diaobject_id = w.diaobject_id
-                  AND s.midpointtai > %(detected)s {source_until})
+                  AND s.midpointtai > %(detected)s {source_until})"""
+#: Each object's request (its highest priority) since the question's time, before the object tests
+#: (``{tests}``: the tests, or nothing).
+WANTED_REQUESTS = """
+    SELECT DISTINCT ON (w.diaobject_id) w.diaobject_id, w.requester, w.priority, w.user_id
+    FROM elasticc2_wantedspectra w
+    WHERE w.wanttime >= %(since)s {tests}
     ORDER BY w.diaobject_id, w.priority DESC, w.wanttime DESC, w.requester
 """
+#: The requests a ``spectrawanted`` question keeps: one per object (its highest priority).
+WANTED_ROWS = WANTED_REQUESTS.replace("{tests}", WANTED_OBJECT_TESTS)
 #: The JSON list of the requests ``wanted`` (a CTE the caller writes before it), highest priority first.
 WANTED_ANSWER = """, bands AS (SELECT unnest(%(bands)s::text[]) AS filtername
 ), latest AS (  -- per (object, band): the first entry of a backward scan of the S/N > 3 index

@@ -1,11 +1,13 @@
 """``spectrawanted``'s answer streamed: the same bytes as :func:`spectra.wanted_spectra` writes whole.
 
-The requests kept (one per object, highest priority first) are read first (a few bytes per request);
-then, ``WANTED_CHUNK`` objects at a time in that order, PostgreSQL writes each chunk's JSON list
-(latest S/N > 3 magnitude per band, the ``lim_mag`` test) and the chunks are joined as
-``json_agg`` joins items (``", "``). The first piece goes out after the first chunk, whatever the
-number of requests (issue 17: first byte in < 300 ms at every campaign size). All reads see one
-snapshot (:func:`desctom.core.jsonstream.one_snapshot`).
+Each object's request (its highest priority) is read first, in the answer's order (a few bytes per
+request); the tests of the object (not claimed, not observed, detected lately) are left to the chunks,
+since they depend on the object alone: ``WANTED_CHUNK`` objects at a time in that order, PostgreSQL
+keeps those that pass and writes the chunk's JSON list (latest S/N > 3 magnitude per band, the
+``lim_mag`` test); the chunks are joined as ``json_agg`` joins items (``", "``). The first piece goes
+out once the requests are read, after one chunk of tests, whatever the number of requests (issue 17:
+first byte in < 300 ms at every campaign size). All reads see one snapshot
+(:func:`desctom.core.jsonstream.one_snapshot`).
 """
 
 from __future__ import annotations
@@ -14,14 +16,21 @@ from collections.abc import Iterator
 
 from desctom.core.jsonstream import chunks, one_snapshot
 from desctom.elasticc2.queries.followup import fast_plans
-from desctom.elasticc2.queries.spectra import WANTED_ANSWER, WANTED_ROWS, wanted_sql_parts
+from desctom.elasticc2.queries.spectra import (
+    WANTED_ANSWER,
+    WANTED_OBJECT_TESTS,
+    WANTED_REQUESTS,
+    wanted_sql_parts,
+)
 
 #: Objects per statement of the streamed answer.
 WANTED_CHUNK = 1000
 
-_ORDERED = "SELECT * FROM (" + WANTED_ROWS + ") r ORDER BY r.priority DESC, r.diaobject_id"
-_CHUNK = ("WITH wanted AS (SELECT * FROM unnest(%(w_ids)s::bigint[], %(w_req)s::text[], %(w_prio)s::int[], "
-          "%(w_user)s::int[]) AS w(diaobject_id, requester, priority, user_id))" + WANTED_ANSWER)
+_ORDERED = ("SELECT * FROM (" + WANTED_REQUESTS.replace("{tests}", "") + ") r "
+            "ORDER BY r.priority DESC, r.diaobject_id")
+_CHUNK = ("WITH wanted AS MATERIALIZED (SELECT * FROM unnest(%(w_ids)s::bigint[], %(w_req)s::text[], "
+          "%(w_prio)s::int[], %(w_user)s::int[]) AS w(diaobject_id, requester, priority, user_id) "
+          "WHERE true " + WANTED_OBJECT_TESTS + ")" + WANTED_ANSWER)
 
 
 def _items(array: str) -> str:
