@@ -152,11 +152,11 @@ def test_clock_arithmetic():
     assert choose_window(60400.0, None, None, 60350.0, 60000.0) == Window(None, 60400.0)
     assert choose_window(60400.0, None, 60390.0, None, None) == Window(60390.0, 60400.0)
     # -a: from the latest sent alert, or --start-day if later, or the earliest alert - 1.
-    assert choose_window(None, 3, None, 60350.2, 60000.3) == Window(None, 60353.5, 60350.2)
-    assert choose_window(None, 3, 60360.0, 60350.2, 60000.3) == Window(60360.0, 60363.5, 60360.0)
-    assert choose_window(None, 3, 60340.0, 60350.2, 60000.3) == Window(60340.0, 60353.5, 60350.2)
-    assert choose_window(None, 2, None, None, 60000.3) == Window(None, 60001.5, 59999.3)
-    assert choose_window(None, 2, 60100.9, None, 60000.3) == Window(60100.9, 60103.5, 60100.9)
+    assert choose_window(None, 3, None, 60350.2, 60000.3) == Window(None, 60353.5, 60350.2, 60349.2)
+    assert choose_window(None, 3, 60360.0, 60350.2, 60000.3) == Window(60360.0, 60363.5, 60360.0, 60359.0)
+    assert choose_window(None, 3, 60340.0, 60350.2, 60000.3) == Window(60340.0, 60353.5, 60350.2, 60349.2)
+    assert choose_window(None, 2, None, None, 60000.3) == Window(None, 60001.5, 59999.3, 59998.3)
+    assert choose_window(None, 2, 60100.9, None, 60000.3) == Window(60100.9, 60103.5, 60100.9, 60099.9)
     for bad in [(None, None, None), (60400.0, 2, None), (None, -1, None), (60400.0, None, 60401.0),
                 (math.nan, None, None)]:
         with pytest.raises(ClockError):
@@ -255,6 +255,26 @@ def test_added_days_advance_the_clock(ppdb, topics, kafka_server):
     assert marked() == {a for a, (mjd, _) in ppdb.items() if mjd <= through2 or start <= mjd <= through3}
 
 
+@needs_db
+def test_added_days_resend_recent_leftovers_but_read_only_the_night(ppdb, topics, kafka_server):
+    """-a selects from a day before the latest sent alert on: unsent alerts in that day go out again,
+    older ones wait for -d."""
+    send(topics, kafka_server, "-a", "60", "--do")
+    sent = sorted((ppdb[a][0], a) for a in marked())
+    last = sent[-1][0]
+    recent = [a for mjd, a in sent if last - clock.LEFTOVER_DAYS <= mjd < last][:3]
+    old = [a for mjd, a in sent if mjd < last - clock.LEFTOVER_DAYS - 1][:3]
+    assert recent and old
+    query("UPDATE elasticc2_ppdbalert SET alertsenttimestamp = NULL WHERE alert_id = ANY(%s)", [recent + old])
+    window = clock.window_from_db(None, 1, None)
+    assert window.lower == last - clock.LEFTOVER_DAYS
+    assert clock._where(window)[1]["start"] == window.lower  # the selection is bounded below
+    send(topics, kafka_server, "-a", "1", "--do")
+    assert set(recent) <= marked() and not set(old) & marked()
+    send(topics, kafka_server, "-d", str(last), "--do")  # -d has no lower bound: the old ones go out
+    assert set(old) <= marked()
+
+
 def probed() -> float | None:
     with connection.cursor() as cur:
         return clock.last_sent_mjd(cur)
@@ -317,7 +337,7 @@ def test_verbose_run_says_where_the_time_went(ppdb, topics, kafka_server):
     """``-v 2`` adds a line of seconds per phase; selecting and building are never zero."""
     out = send(topics, kafka_server, "-d", "99999", "--do", "-n", "1", "-v", "2")
     line = next(x for x in out.splitlines() if x.startswith("time: "))
-    seconds = {name: float(sec) for name, sec in re.findall(r"([a-z][a-z ]+?) (\d+\.\d+) s", line)}
+    seconds = {name: float(sec) for name, sec in re.findall(r"([A-Za-z][A-Za-z ]+?) (\d+\.\d+) s", line)}
     assert set(seconds) == {"selecting", "waiting for builds", "producing", "waiting for Kafka", "marking",
                             "fetching", "encoding"}, line
     assert seconds["fetching"] > 0 and seconds["encoding"] > 0 and seconds["selecting"] > 0

@@ -32,13 +32,30 @@ class ClockError(ValueError):
     """The options do not define a window of simulated time."""
 
 
+#: With ``-a``, unsent alerts up to this many days before the latest sent one still go out (those a
+#: failed run left between acknowledged ones); older ones need ``-d`` or ``--start-day``.
+LEFTOVER_DAYS = 1.0
+
+
 @dataclass(frozen=True)
 class Window:
-    """Send unsent alerts with ``start_day <= source midpointtai <= through_day`` (``start_day`` optional)."""
+    """Send unsent alerts with ``lower <= source midpointtai <= through_day``.
+
+    ``start_day`` is the ``--start-day`` option; ``since`` the lower bound an ``-a`` clock adds (the
+    latest sent alert's time minus :data:`LEFTOVER_DAYS`), so that a night's selection reads that night
+    through the ``midpointtai`` index, not every alert ever sent.
+    """
 
     start_day: float | None
     through_day: float
     start_t: float | None = None  # where the -a clock started (for the log)
+    since: float | None = None
+
+    @property
+    def lower(self) -> float | None:
+        """The selection's lower bound of source ``midpointtai`` (None: none)."""
+        bounds = [b for b in (self.start_day, self.since) if b is not None]
+        return max(bounds) if bounds else None
 
 
 def through_day_after(start_t: float, added_days: int) -> float:
@@ -73,7 +90,7 @@ def choose_window(through_day: float | None, added_days: int | None, start_day: 
         start_t = first_alert_mjd - 1.0
     else:
         raise ClockError("the PPDB has no alerts: nothing to send (load them with load_snana_fits)")
-    return Window(start_day, through_day_after(start_t, added_days), start_t)
+    return Window(start_day, through_day_after(start_t, added_days), start_t, start_t - LEFTOVER_DAYS)
 
 
 #: The latest recorded run's start (a margin for clocks), and the latest time any run marked.
@@ -139,9 +156,9 @@ def window_from_db(through_day: float | None, added_days: int | None, start_day:
 def _where(window: Window) -> tuple[str, dict]:
     sql = "WHERE a.alertsenttimestamp IS NULL AND s.midpointtai <= %(through)s "
     params = {"through": window.through_day}
-    if window.start_day is not None:
+    if window.lower is not None:
         sql += "AND s.midpointtai >= %(start)s "
-        params["start"] = window.start_day
+        params["start"] = window.lower
     return sql, params
 
 
