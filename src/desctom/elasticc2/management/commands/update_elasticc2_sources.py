@@ -54,7 +54,7 @@ class Command(BaseCommand):
             if every is None:
                 result = self._once(doall)
                 self._say(result.summary())
-                if options["verbosity"] >= 2:
+                if self.verbosity >= 2:
                     self._say(_time_by_step(result))
             else:
                 self._loop(doall, every)
