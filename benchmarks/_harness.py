@@ -35,9 +35,10 @@ def django_on_throwaway_postgres(keep: str | None = None):
         call_command("migrate", verbosity=0)
         yield server
     finally:
-        from django.db import connections
+        if "DJANGO_SETTINGS_MODULE" in os.environ:
+            from django.db import connections
 
-        connections.close_all()
+            connections.close_all()
         if keep is None:
             server.destroy()
         else:

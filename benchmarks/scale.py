@@ -70,6 +70,8 @@ def main(argv=None) -> int:
         sizes = []
     for n in sizes:
         keep = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="desctom-scale-"))
+        if not args.keep:
+            keep.chmod(0o755)  # run as root, the cluster runs as 'postgres', who must enter the folder
         out = keep / f"objects-{n}.result.json"
         cmd = [sys.executable, str(Path(__file__).resolve()), "--one-size", str(n), "--out", str(out),
                "--keep", str(keep), "--nights", str(args.nights), "--requests", str(args.requests)]

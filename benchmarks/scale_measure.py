@@ -33,6 +33,7 @@ def measure_one_size(args) -> int:
             print(json.dumps(describe_state()), flush=True)
             return 0
         result = {"objects": n, "built": built, "load_before": os.getloadavg()}
+        track_io_timing()
         catch_up()
         print("warm-up night (not counted: a restarted cluster reads its tables from disk first):",
               flush=True)
@@ -97,13 +98,15 @@ def night(built: dict, keep: Path) -> dict:
         ("update sources", "update_elasticc2_sources", ["-v", "2"]),
         ("update metrics", "update_metrics", []),
     ]
-    seconds, where = {}, {}
+    seconds, where, io = {}, {}, {}
     sent_before = scalar("SELECT count(*) FROM elasticc2_ppdbalert WHERE alertsenttimestamp IS NOT NULL")
     try:
         for key, command, argv in steps:
             out = StringIO()
+            before = io_counters()
             with Timer() as t:
                 call_command(command, *argv, stdout=out, stderr=StringIO())
+            io[key] = io_delta(before, io_counters())
             # where the time went, as the command tells with -v 2
             for line in out.getvalue().splitlines():
                 if line.startswith("time"):
@@ -126,7 +129,37 @@ def night(built: dict, keep: Path) -> dict:
     print("    metrics: " + ", ".join(f"{k} {v:.2f} s" for k, v in families.items()), flush=True)
     for key, line in where.items():
         print(f"    {key}: {line}", flush=True)
-    return {"alerts": sent, "seconds": seconds, "metric_families": families, "where": where}
+    for key, d in io.items():
+        print(f"    {key}: {d['blocks'] / max(sent, 1):.1f} blocks per alert ({d['read']:,} of "
+              f"{d['blocks']:,} read outside shared buffers), {d['read_seconds']:.2f} s reading", flush=True)
+    return {"alerts": sent, "seconds": seconds, "metric_families": families, "where": where, "io": io}
+
+
+def track_io_timing() -> None:
+    """Have PostgreSQL time its block reads (``blk_read_time``): the benchmark's cluster only."""
+    run("ALTER SYSTEM SET track_io_timing = on")
+    scalar("SELECT pg_reload_conf()")
+
+
+def io_counters() -> tuple[int, int, float]:
+    """(blocks found in shared buffers, blocks read from the OS, ms reading them) of this database so far.
+
+    Django's connection is closed first: a backend hands its counters to the statistics at exit, and
+    the nightly commands' connections (and the sender's builder processes) have ended by then."""
+    from django.db import connections
+
+    connections.close_all()
+    time.sleep(1.2)  # a backend's counters may wait up to a second before they are published
+    row = _rows("SELECT blks_hit, blks_read, blk_read_time FROM pg_stat_database "
+                "WHERE datname = current_database()")[0]
+    connections.close_all()
+    return int(row[0]), int(row[1]), float(row[2])
+
+
+def io_delta(before: tuple[int, int, float], after: tuple[int, int, float]) -> dict:
+    """Blocks touched and read, and seconds reading, between two :func:`io_counters`."""
+    hit, read, ms = (b - a for a, b in zip(before, after, strict=True))
+    return {"blocks": hit + read, "read": read, "read_seconds": ms / 1000}
 
 
 def _client():

@@ -20,6 +20,13 @@ def print_report(results: dict[int, dict]) -> dict:
         print("  " + op.ljust(28) + "".join(f"{nightly[n][op]:>14.2f}" for n in sizes))
     alerts = {n: statistics.median(night["alerts"] for night in results[n]["nights"]) for n in sizes}
     print("  " + "(alerts per night)".ljust(28) + "".join(f"{alerts[n]:>14,.0f}" for n in sizes))
+    blocks = _blocks_per_alert(results)
+    if blocks:
+        print("\nwork of each nightly operation (median of the nights: blocks touched per alert of the "
+              "night; seconds waiting on block reads):")
+        for op in blocks[sizes[0]]:
+            print("  " + op.ljust(28) + "".join(
+                f"{blocks[n][op][0]:>9.1f} {blocks[n][op][1]:>5.1f}s" for n in sizes))
     print("\nreads at the clock (p50; first byte / whole answer ms; returned; ms per object):")
     for read in results[sizes[0]]["reads"]:
         cells = []
@@ -45,6 +52,10 @@ def print_report(results: dict[int, dict]) -> dict:
             growth[op] = nightly[big][op] / max(nightly[small][op], 1e-6)
             growth[f"{op} per alert"] = growth[op] / per_alert
             print(f"  nightly {op}: {growth[op]:.2f}x; per alert of the night {growth[op] / per_alert:.2f}x")
+        for op in (blocks.get(small, {}) if big in blocks else {}):
+            growth[f"{op} blocks per alert"] = blocks[big][op][0] / max(blocks[small][op][0], 1e-9)
+            print(f"  {op}: blocks touched per alert {growth[f'{op} blocks per alert']:.2f}x; "
+                  f"seconds waiting on reads {blocks[small][op][1]:.1f} -> {blocks[big][op][1]:.1f}")
         for read in results[small]["reads"]:
             a, b = results[small]["reads"][read], results[big]["reads"][read]
             growth[f"{read} per object"] = b["per_object_ms"] / max(a["per_object_ms"], 1e-9)
@@ -56,3 +67,17 @@ def print_report(results: dict[int, dict]) -> dict:
     return {"sizes": {str(n): results[n] for n in sizes},
             "nightly_median": {str(n): nightly[n] for n in sizes},
             "growth": growth, "load_average_now": os.getloadavg()}
+
+
+def _blocks_per_alert(results: dict[int, dict]) -> dict[int, dict[str, tuple[float, float]]]:
+    """Per size that recorded them: op -> (median blocks touched per alert, median seconds reading)."""
+    out = {}
+    for n, result in results.items():
+        nights = [night for night in result["nights"] if "io" in night]
+        if not nights:
+            continue
+        out[n] = {op: (statistics.median(night["io"][op]["blocks"] / max(night["alerts"], 1)
+                                         for night in nights),
+                       statistics.median(night["io"][op]["read_seconds"] for night in nights))
+                  for op in nights[0]["io"]}
+    return out
