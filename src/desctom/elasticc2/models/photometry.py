@@ -157,8 +157,17 @@ class DiaObject(BaseDiaObject):
 
 
 class DiaSource(BaseDiaSource):
+    """A known detection. Its time index also holds the object id, so "the objects detected since t"
+    (``gethottransients``, ``spectrawanted``) is an index-only scan whatever order the rows were
+    written in."""
+
+    midpointtai = models.FloatField()
     diaobject = models.ForeignKey(DiaObject, db_column="diaobject_id", null=True, on_delete=models.CASCADE,
                                   related_name="diasources")
+
+    class Meta:
+        indexes = [models.Index(fields=["midpointtai"], include=["diaobject"],
+                                name="elasticc2_diasource_recent")]
 
 
 class DiaForcedSource(BaseDiaForcedSource):
