@@ -5,13 +5,15 @@
 
 For each size (in its own process, one after the other): a synthetic survey (``desctom synth_survey``)
 in a PostgreSQL cluster (kept in ``DIR/objects-N`` with ``--keep``, reused by later runs), brought to
-mid-survey minus ``--nights`` nights by set-based SQL (``scale_state.py``; about 45 GB for 1 M
+mid-survey minus ``--nights`` nights by set-based SQL (``scale_state.py``; about 69 GB for 1 M
 objects), then ``--nights`` nights through the real alert cycle on a throwaway tansu, each timed:
 ``send_elasticc2_alerts -a 1``, ``fakebroker``, ``brokerpoll2``, ``update_elasticc2_sources``,
-``update_metrics``, the classifiers page and the ELAsTiCC2 front page. Then, at the clock, the
-reads through Django's test client (time to the first byte and to the last, p50 of ``--requests``):
-``gethottransients`` (1 and 10 days), ``spectrawanted``, ``ltcv`` of 100 objects, an object page,
-a cone search and a fast-SQL count of one object's forced sources; and the table and index sizes.
+``update_metrics``, the classifiers page and the ELAsTiCC2 front page (and, per operation, the
+database blocks touched per alert of the night and the seconds waiting on block reads). Then, at
+the clock, the reads through Django's test client (time to the first byte and to the last, p50 of
+``--requests``): ``gethottransients`` (1 and 10 days), ``spectrawanted``, ``ltcv`` of 100 objects,
+an object page, a cone search and a fast-SQL count of one object's forced sources; and the table
+and index sizes.
 
 A kept state moves on by ``--nights`` nights per run. ``--discard`` deletes each size's cluster once
 measured (one large size on disk at a time). At the end: the figures of every size, the growth ratio
