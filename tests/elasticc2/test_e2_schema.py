@@ -105,3 +105,14 @@ def test_cone_search_q3c_and_fallback_agree():
     if sky.has_q3c():
         fast = sky.cone_search("ppdbdiaobject", 10.0, -30.0, 40 / 3600, 10, "diaobject_id", use_q3c=True)
         assert [r["diaobject_id"] for r in fast] == [1, 2, 3]
+
+
+def test_known_detections_time_index_covers_the_object_id():
+    """"The objects detected since t" (hot transients, the follow-up board) is an index-only scan: the
+    time index holds diaobject_id, and no second index of midpointtai alone is kept beside it."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'elasticc2_diasource'")
+        defs = [r[0] for r in cur.fetchall()]
+    on_time = [d for d in defs if "(midpointtai" in d]
+    assert len(on_time) == 1, defs
+    assert on_time[0].endswith("(midpointtai) INCLUDE (diaobject_id)"), on_time

@@ -158,7 +158,7 @@ class DiaObject(BaseDiaObject):
 
 class DiaSource(BaseDiaSource):
     """A known detection. Its time index also holds the object id, so "the objects detected since t"
-    (``gethottransients``, ``spectrawanted``) is an index-only scan whatever order the rows were
+    (``gethottransients``, the follow-up board) is an index-only scan whatever order the rows were
     written in."""
 
     midpointtai = models.FloatField()
