@@ -121,7 +121,7 @@ def test_healthz_says_when_metrics_do_not_consume_the_classification_changes(cli
     metrics = body["components"]["metrics"]
     assert not metrics["healthy"] and 3590 < metrics["oldest_change_age"] < 3700
     problem = metrics["problems"][0]
-    assert re.match(r"a classification change has waited 3[56]\d\d s for update_metrics", problem)
+    assert re.match(r"a logged change has waited 3[56]\d\d s for update_metrics", problem)
     assert "(more than 1800 s): no metrics run finished since" in metrics["problems"][0]
     component = {"running": True, "healthy": False, "pid": 7, "problems": metrics["problems"]}
     status = {"running": True, "home": "/x", "components": {"metrics": component}, "unhealthy": ["metrics"]}

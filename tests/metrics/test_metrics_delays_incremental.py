@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+import re
 from collections import defaultdict
 from io import StringIO
 
@@ -117,7 +118,7 @@ def test_daily_runs_equal_full_recompute_and_the_definition():
         BrokerMessage.objects.bulk_create(msgs[half:])
         delays()
         assert stored() == definition(sent, classifiers), f"day {day}"
-    assert MetricRun.objects.get(family="delays").note.startswith("days from ")
+    assert re.fullmatch(r"\d+ new messages, 0 alerts re-dated", MetricRun.objects.get(family="delays").note)
     # the weeks are the sums of the stored days
     for (_broker, cid, week, kind), (n, counts) in stored().items():
         if cid is None or week is None:
@@ -134,14 +135,48 @@ def test_daily_runs_equal_full_recompute_and_the_definition():
     assert stored() == incremental
 
 
-def test_a_campaign_stored_before_the_daily_table_is_recounted_whole():
+def test_alerts_sent_late_resent_or_unsent_move_their_messages_delays():
+    """A message may arrive before the TOM records its alert as sent; the demo re-sends nights (new
+    sent time) and un-sends them (NULL); an alert may be stored already sent. Each run follows."""
+    rng = random.Random(5)
+    sent = make_alerts(rng)
+    c = BrokerClassifier.objects.create(brokername="A", brokerversion="1", classifiername="x",
+                                        classifierparams="p")
+    BrokerMessage.objects.bulk_create(batch(rng, [c.classifier_id], sent, 4))
+    unsent = PPDBAlert.objects.filter(alertsenttimestamp=None).order_by("alert_id")[0].alert_id
+    BrokerMessage.objects.bulk_create([message(c.classifier_id, unsent, START + dt.timedelta(days=3),
+                                               START + dt.timedelta(days=3))])  # before the TOM sent it
+    delays()
+    PPDBAlert.objects.filter(alert_id=unsent).update(alertsenttimestamp=START + dt.timedelta(days=2))
+    first = sorted(sent)[:5]
+    BrokerMessage.objects.bulk_create([message(c.classifier_id, 1001, START + dt.timedelta(days=1), None),
+                                       message(c.classifier_id, 2002, START + dt.timedelta(days=2), None)])
+    PPDBAlert.objects.filter(alert_id__in=first[:3]).update(alertsenttimestamp=START + dt.timedelta(days=9))
+    PPDBAlert.objects.filter(alert_id__in=first[3:]).update(alertsenttimestamp=None)
+    PPDBAlert.objects.filter(alert_id=first[0]).update(alertsenttimestamp=START + dt.timedelta(days=10))
+    PPDBDiaSource.objects.create(diasource_id=77, diaobject_id=1001, midpointtai=60001.0, filtername="g",
+                                 ra=1.0, decl=2.0, psflux=1, psfluxerr=1, snr=1)
+    PPDBAlert.objects.create(alert_id=77, diaobject_id=1001, diasource_id=77, alertsenttimestamp=START)
+    BrokerMessage.objects.bulk_create([message(c.classifier_id, 77, START + dt.timedelta(hours=2), None)])
+    delays()
+    now = dict(PPDBAlert.objects.exclude(alertsenttimestamp=None)
+               .values_list("alert_id", "alertsenttimestamp"))
+    assert MetricRun.objects.get(family="delays").note == "3 new messages, 7 alerts re-dated"
+    assert stored() == definition(now, {c.classifier_id: "A"})
+    incremental = stored()
+    delays("--full")
+    assert stored() == incremental
+
+
+def test_deleting_messages_makes_the_next_run_a_full_one():
     rng = random.Random(3)
     sent = make_alerts(rng)
     c = BrokerClassifier.objects.create(brokername="A", brokerversion="1", classifiername="x",
                                         classifierparams="p")
     BrokerMessage.objects.bulk_create(batch(rng, [c.classifier_id], sent, 2))
     delays()
-    DelayHistogramDay.objects.all().delete()  # as after the migration that added the daily table
-    DelayHistogram.objects.filter(week__isnull=False).update(nmessages=0)  # stale weekly rows
+    BrokerMessage.objects.filter(alert_id__in=sorted(sent)[:4]).delete()  # by hand: no log can follow
+    assert not MetricRun.objects.filter(family="delays").exists()
     delays()
+    assert MetricRun.objects.get(family="delays").note == "all days"
     assert stored() == definition(sent, {c.classifier_id: "A"})

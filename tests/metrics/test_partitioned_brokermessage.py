@@ -92,11 +92,17 @@ def test_conversion_both_ways_keeps_every_answer_and_ingest_works(client):
     new = rows(f"SELECT brokermessage_id, classifier_id FROM {TABLE} WHERE alert_id = %s",
                [metrics_data.sid(1, 3)])
     assert len(new) == 1 and new[0][0] > max(r[0] for r in plain["rows"]) and new[0][1] == ids["C3"]
+    # the metrics' change log follows the partitioned table (its triggers were carried over)
+    logged = "SELECT family FROM metrics_newmessage WHERE brokermessage_id = %s ORDER BY 1"
+    assert rows(logged, [new[0][0]]) == [("completeness",), ("delays",)]
     partitioned = snapshot(client, ids)
 
     call_command("partition_brokermessage", "--plain", stdout=StringIO())
     assert partitions() == 0
     assert snapshot(client, ids) == partitioned
+    triggers = rows("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal "
+                    "ORDER BY 1", [TABLE])
+    assert triggers == [("metrics_log_messages_ins",), ("metrics_recount_messages",)]
     pkey = rows("SELECT pg_get_indexdef(%s::regclass)", [f"{TABLE}_pkey"])[0][0]
     assert pkey.endswith("(brokermessage_id)")
     kafka = rows("SELECT pg_get_indexdef('elasticc2_brokermessage_kafka_unique'::regclass)")[0][0]

@@ -82,6 +82,14 @@ class CompletenessDay(models.Model):
         indexes = [models.Index(fields=["day"])]
 
 
+class CompletenessSentDay(models.Model):
+    """Alerts sent on one UTC day: kept apart from :class:`CompletenessDay` so that a classifier that
+    appears later gets every earlier day with its ``nsent``."""
+
+    day = models.DateField(unique=True)
+    nsent = models.BigIntegerField()
+
+
 class ConfusionCell(models.Model):
     """Objects of true class ``true_classid`` whose latest classification by a classifier is ``pred_classid``.
 
@@ -167,4 +175,32 @@ class SourceClassChange(models.Model):
     midpointtai = models.FloatField()
     brokermessage_id = models.BigIntegerField()
     delta = models.IntegerField()
+    logged_at = models.DateTimeField(db_default=Now())
+
+
+class NewMessage(models.Model):
+    """Log of broker messages stored since the ``delays`` and ``completeness`` families last ran.
+
+    Written by a statement trigger on ``elasticc2_brokermessage`` inserts (migration 0005): one row per
+    message and family. The family's run takes its rows (in the same snapshot as the messages it reads),
+    so each message is counted exactly once whatever the timestamps say.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    family = models.CharField(max_length=32)
+    brokermessage_id = models.BigIntegerField()
+    classifier_id = models.BigIntegerField()
+    alert_id = models.BigIntegerField()
+    logged_at = models.DateTimeField(db_default=Now())
+
+
+class SentChange(models.Model):
+    """Log of ``elasticc2_ppdbalert.alertsenttimestamp`` changes (an alert sent, re-sent or un-sent) for
+    the ``delays`` and ``completeness`` families: ``old_sent`` is the value before the change (NULL:
+    not sent before). Written by triggers on ``elasticc2_ppdbalert`` (migration 0005)."""
+
+    id = models.BigAutoField(primary_key=True)
+    family = models.CharField(max_length=32)
+    alert_id = models.BigIntegerField()
+    old_sent = models.DateTimeField(null=True)
     logged_at = models.DateTimeField(db_default=Now())

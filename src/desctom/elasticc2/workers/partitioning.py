@@ -3,7 +3,7 @@
 The original DESC TOM partitioned its broker-classification table by classifier. Here it is an
 opt-in step (``desctom partition_brokermessage``), taken when a campaign is big enough for the
 figures in docs/scaling.md to favour it. Names, columns, defaults, the identity sequence, indexes
-(same names), grants and every answer stay the same; what changes:
+(same names), grants, triggers and every answer stay the same; what changes:
 
 * the table becomes ``PARTITION BY HASH (classifier_id)`` with partitions
   ``elasticc2_brokermessage_p0`` … ``_p{N-1}`` (PostgreSQL routes rows; users still query the parent);
@@ -79,6 +79,7 @@ def _rebuild(cursor, clause: str, partitions: list[str], *, partitioned: bool,
     cursor.execute(f"LOCK TABLE {TABLE} IN ACCESS EXCLUSIVE MODE")
     indexes = _index_definitions(cursor)
     grants = _grants(cursor)
+    triggers = _trigger_definitions(cursor)
     cursor.execute("SELECT pg_get_serial_sequence(%s, 'brokermessage_id')", [TABLE])
     sequence = cursor.fetchone()[0]
     if sequence is None:
@@ -101,6 +102,8 @@ def _rebuild(cursor, clause: str, partitions: list[str], *, partitioned: bool,
         cursor.execute(_adapt_index(name, definition, partitioned))
     for grantee, privilege in grants:
         cursor.execute(f"GRANT {privilege} ON {TABLE} TO {grantee}")
+    for definition in triggers:  # after the copy: moving rows is not news to the metrics' logs
+        cursor.execute(definition)
     cursor.execute(f"ANALYZE {TABLE}")
     return moved
 
@@ -147,6 +150,15 @@ def _adapt_index(name: str, definition: str, partitioned: bool) -> str:
     columns = [c.strip() for c in match.group(1).split(",")]
     columns = [c for c in columns if c != KEY] + ([KEY] if partitioned else [])
     return definition[:match.start(1)] + ", ".join(columns) + definition[match.end(1):]
+
+
+def _trigger_definitions(cursor) -> list[str]:
+    """``CREATE TRIGGER`` statements of the table's own triggers (the metrics' change logs)."""
+    cursor.execute("SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                   "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' "
+                   "AND c.relname = %s AND NOT t.tgisinternal AND t.tgparentid = 0 ORDER BY t.tgname",
+                   [TABLE])
+    return [row[0] for row in cursor.fetchall()]
 
 
 def _grants(cursor) -> list[tuple[str, str]]:
