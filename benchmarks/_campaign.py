@@ -91,6 +91,7 @@ def prefill(conn: psycopg.Connection, n: int, *, future_classifier_index: bool =
     # Night d starts at T0 + d days; an alert every 50 ms within the night; T0 such that the last
     # prefilled night is yesterday.
     nights = (n // CLASSIFIERS) // ALERTS_PER_NIGHT + 1
+    conn.execute("SET session_replication_role = replica")  # the metrics' change log: not for a prefill
     for lo in range(0, n, chunk):
         hi = min(n, lo + chunk)
         conn.execute(f"""
@@ -109,6 +110,7 @@ def prefill(conn: psycopg.Connection, n: int, *, future_classifier_index: bool =
             {"topic": PREFILL_TOPIC, "cids": cids, "classid": list(RANDOM_CLASSES),
              "lo": lo, "hi": hi, "nights": nights})
         print(f"  prefill {hi:,} / {n:,} rows ({time.perf_counter() - start:.0f} s)", flush=True)
+    conn.execute("RESET session_replication_role")
     conn.execute("SET maintenance_work_mem = '1GB'")
     for name, ddl in indexes:
         t = time.perf_counter()
@@ -122,7 +124,7 @@ def prefill(conn: psycopg.Connection, n: int, *, future_classifier_index: bool =
 
 def remove_after(conn: psycopg.Connection, max_id: int) -> None:
     """Delete the messages stored after the prefill (and the source-id queue), then VACUUM ANALYZE."""
-    conn.execute("TRUNCATE elasticc2_brokersourceids")
+    conn.execute("TRUNCATE elasticc2_brokersourceids, metrics_newmessage")
     if conn.execute(f"DELETE FROM {TABLE} WHERE brokermessage_id > %s", (max_id,)).rowcount:
         conn.execute(f"VACUUM ANALYZE {TABLE}")
 
@@ -130,20 +132,16 @@ def remove_after(conn: psycopg.Connection, max_id: int) -> None:
 def produce(servers: str, topic: str, n: int, first_message: int, partitions: int = 2) -> None:
     """Send campaign messages ``first_message .. first_message+n-1`` (whole alerts) to ``topic``
     (created with ``partitions`` partitions if it does not exist)."""
-    from desctom.elasticc2.workers.fakebroker import (
-        BROKER_NAME,
-        BROKER_VERSION,
-        FakeBroker,
-        _string,
-        zigzag_long,
-    )
+    from desctom.elasticc2.workers.fakebroker import BROKER_NAME, BROKER_VERSION, FakeBroker
+    from desctom.survey.avro_wire import avro_string, zigzag_long
     from desctom.survey.kafka import ensure_topics, make_producer
 
     ensure_topics(servers, [topic], partitions=partitions)
     brokers = []
     for j, (_, _, name, params) in enumerate(classifier_keys()):
         fb = FakeBroker(["unused"], topic, source=servers, dest=servers, seed=1 + j)
-        fb._random_tail = _string(BROKER_NAME) + _string(BROKER_VERSION) + _string(name) + _string(params)
+        fb._random_tail = (avro_string(BROKER_NAME) + avro_string(BROKER_VERSION) + avro_string(name)
+                           + avro_string(params))
         brokers.append(fb)
     producer = make_producer(servers)
     start = time.perf_counter()

@@ -19,6 +19,8 @@ a few seconds on tansu, is printed separately). The messages continue a simulate
 (``_campaign.py``: alert-ordered ids, 4 interleaved classifiers); ``--prefill N`` first stores N
 earlier messages of it, and the rows the poller stored are COPYed again (binary, same table and
 indexes) to measure the limit. ``--keep DIR`` keeps the cluster and its prefill between runs.
+``--without-change-log`` switches the metrics' log of new messages off for the run (to measure
+what it costs: run with and without).
 """
 
 from __future__ import annotations
@@ -194,6 +196,9 @@ def main() -> int:
                         help="campaign messages stored before the timed part (alert-ordered keys)")
     parser.add_argument("--keep", metavar="DIR",
                         help="keep the cluster (and its prefill) in DIR for later runs")
+    parser.add_argument("--without-change-log", action="store_true",
+                        help="switch off the metrics' log of new messages (trigger metrics_log_messages_ins, "
+                             "migration metrics 0005) for the run: what it costs, by comparison")
     parser.add_argument("--current-classifier-index", action="store_true",
                         help="prefill: keep the single-column classifier_id index (default: the "
                              "(classifier_id, descingesttimestamp) index planned to replace it)")
@@ -221,6 +226,9 @@ def main() -> int:
                 print(f"reusing the prefill of {args.prefill:,} messages")
             max_id = prefill_max_id(conn)
             remove_after(conn, max_id)
+            switch = "DISABLE" if args.without_change_log else "ENABLE"
+            conn.execute(f"ALTER TABLE elasticc2_brokermessage {switch} TRIGGER metrics_log_messages_ins")
+            print(f"metrics' change log of new messages: {'off' if args.without_change_log else 'on'}")
             indexes = [r[0] for r in conn.execute("SELECT indexdef FROM pg_indexes WHERE tablename = "
                                                   "'elasticc2_brokermessage'")]
             print("indexes:\n  " + "\n  ".join(indexes))
@@ -233,8 +241,11 @@ def main() -> int:
                                       "'elasticc2_brokermessage')) FROM elasticc2_brokermessage").fetchone()
             print(f"table rows {rows:,} (prefill {args.prefill:,}), table with indexes {size}")
             limit = copy_limit(conn, max_id, args.batch_size)
+            conn.execute("ALTER TABLE elasticc2_brokermessage ENABLE TRIGGER metrics_log_messages_ins")
             print(f"load average at the end: {_loadavg()}")
-            print(f"RESULT ingest: {ours:,.0f} messages/s into a table of {args.prefill:,}; baseline "
+            log = "without" if args.without_change_log else "with"
+            print(f"RESULT ingest ({log} the change log): {ours:,.0f} messages/s into a table of "
+                  f"{args.prefill:,}; baseline "
                   f"{base:,.0f} messages/s; ratio {ours / base:.1f}x; binary COPY limit {limit:,.0f}/s; "
                   f"fraction of the limit {ours / limit:.0%}")
     finally:
