@@ -90,7 +90,7 @@ class _Photometry:
                  start_mjd: float, stop_mjd: float):
         exprs = [(n if n != "band" else "coalesce(array_position(%(bands)s, filtername), 0)::int2", t)
                  for n, t in columns]
-        # "midpointtai + 0": keep the planner on the diaobject_id index (an object's few hundred rows)
+        # "midpointtai + 0": keep the planner on reads by object (an object's few hundred rows)
         # instead of a time-range scan, whatever the statistics say; the original forced the same
         # plan with pg_hint_plan.
         select_from = (f"FROM {table} WHERE diaobject_id = ANY(%(objects)s) "
