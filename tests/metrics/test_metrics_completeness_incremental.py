@@ -147,3 +147,39 @@ def test_in_its_own_transaction_a_run_reads_one_snapshot_and_releases_its_lock()
         assert cur.fetchone()[0] == "read committed"  # the run's level ended with its transaction
         cur.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
         assert cur.fetchone()[0] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_committed_during_a_run_counts_once(monkeypatch):
+    """The run reads its logs and the messages in one snapshot: a message committed meanwhile (about an
+    alert the run re-dates) is not half-seen by this run, and the next run counts it exactly once."""
+    import psycopg
+    from django.db import connection
+
+    from desctom.metrics.queries import completeness as module
+
+    ids = alerts()
+    x, y = classifier("x"), classifier("y")
+    completeness()
+    PPDBAlert.objects.filter(alert_id=ids[0]).update(alertsenttimestamp=START)  # logged: NULL -> START
+    BrokerMessage.objects.bulk_create([message(x, ids[0], START)])
+    taken = module.take_change_logs
+    s = connection.settings_dict
+
+    def take_then_commit_another(cur, family):
+        out = taken(cur, family)
+        with psycopg.connect(host=s["HOST"], port=s["PORT"], user=s["USER"], password=s["PASSWORD"],
+                             dbname=s["NAME"], autocommit=True) as other:
+            other.execute("INSERT INTO elasticc2_brokermessage (streammessage_id, topicname, alert_id, "
+                          "diasource_id, descingesttimestamp, classifier_id, classid, probability) "
+                          "VALUES (-1, 'REST_push', %s, %s, %s, %s, '{2222}', '{1}')",
+                          [ids[0], ids[0], START, y])
+        return out
+
+    monkeypatch.setattr(module, "take_change_logs", take_then_commit_another)
+    completeness()
+    monkeypatch.setattr(module, "take_change_logs", taken)
+    assert stored() == {(x, START.date()): (1, 1), (y, START.date()): (1, 0)}  # y's message: not yet
+    assert NewMessage.objects.filter(family="completeness").count() == 1  # it waits for the next run
+    completeness()
+    assert stored() == definition() == {(x, START.date()): (1, 1), (y, START.date()): (1, 1)}
