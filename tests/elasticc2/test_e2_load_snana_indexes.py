@@ -107,7 +107,7 @@ def watched(*args, dirs, tables=PPDB_TABLES) -> Watch:
 def test_deferred_load_keeps_keys_and_recreates_every_index_identically(elasticc2_test_dirs, expected):
     before, deferrable = index_defs(), secondary()
     assert {"idx_elasticc2_ppdbdiaobject_decl", "idx_elasticc2_ppdbdiasource_decl"} <= deferrable
-    assert "ppdb_forced_object_time" in deferrable and len(deferrable) >= 11
+    assert any("diaobject_id" in n and "forcedsource" in n for n in deferrable) and len(deferrable) >= 11
     assert any(n.endswith("_pkey") for n in before) and not any(n.endswith("_pkey") for n in deferrable)
 
     out = watched("--ppdb", "--do", "-n", "2", dirs=elasticc2_test_dirs)  # empty tables: deferred

@@ -9,8 +9,8 @@ One update (one transaction, or one chunk of a chunked run; see below):
    ``diasource_id`` of ``elasticc2_brokermessage``); ids absent from the PPDB are counted and dropped;
 3. their objects, then the sources themselves, are copied (``ON CONFLICT DO NOTHING``);
 4. forced photometry of every affected object up to its latest known detection is copied, reading
-   the PPDB forced table through its ``(diaobject_id, midpointtai)`` index: only the rows from the
-   time of the object's latest known forced source on are read and inserted (the rest are there:
+   the PPDB forced table through its ``diaobject_id`` index (an object's few hundred rows); only the
+   rows from the time of the object's latest known forced source on are inserted (the rest are there:
    the known forced photometry is always the PPDB's up to a time), except with ``doall``, which
    offers every row again and so also repairs known forced photometry written by other means;
 5. ``elasticc2_diaobjectinfo`` gets the first and the latest detection per (object, band),
@@ -116,12 +116,13 @@ _FORCED_STEP = (
     f"INSERT INTO elasticc2_diaforcedsource ({_cols(FORCED_COLUMNS)}) "
     f"SELECT {_cols(FORCED_COLUMNS, 'f.')} "
     "FROM (SELECT * FROM _known_maxmjd ORDER BY diaobject_id) m CROSS JOIN LATERAL ("
-    # One range of the (diaobject_id, midpointtai) index per object, whatever the statistics say (the
-    # original forced a per-object plan with pg_hint_plan, reference §7.1): "OFFSET 0" keeps the
-    # planner from turning the per-object subquery into a hash join over the whole table.
+    # One lookup per object through the diaobject_id index, whatever the statistics say (the original
+    # forced this plan with pg_hint_plan, reference §7.1): "OFFSET 0" keeps the planner from turning
+    # the per-object subquery into a hash join over the whole table, "+ 0" from using the
+    # midpointtai index instead of (or AND-ed with) the diaobject_id one.
     f"  SELECT {_cols(FORCED_COLUMNS)} FROM elasticc2_ppdbdiaforcedsource p "
-    "  WHERE p.diaobject_id = m.diaobject_id AND p.midpointtai <= m.maxmjd "
-    "  AND p.midpointtai >= m.knownmjd OFFSET 0) f "
+    "  WHERE p.diaobject_id = m.diaobject_id AND p.midpointtai + 0 <= m.maxmjd "
+    "  AND p.midpointtai + 0 >= m.knownmjd OFFSET 0) f "
     "ON CONFLICT DO NOTHING")
 
 #: Per affected object: the time of its latest known detection (``maxmjd``), and the time from which
