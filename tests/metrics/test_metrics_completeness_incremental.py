@@ -74,16 +74,19 @@ def test_runs_follow_sends_resends_and_messages_and_equal_a_full_recount():
         today = START + dt.timedelta(days=day)
         if day == DAYS // 2:
             cids.append(classifier("late"))  # its earlier days appear with nothing classified
-        unsent = list(PPDBAlert.objects.filter(alertsenttimestamp=None).values_list("alert_id", flat=True))
+        unsent = list(PPDBAlert.objects.filter(alertsenttimestamp=None).order_by("alert_id")
+                      .values_list("alert_id", flat=True))
         for aid in rng.sample(unsent, min(len(unsent), 8)):
             # a message may come in before the send is recorded
             when = today + dt.timedelta(hours=rng.uniform(0, 8))  # sends cross UTC midnight
             PPDBAlert.objects.filter(alert_id=aid).update(alertsenttimestamp=when)
-        sent = list(PPDBAlert.objects.exclude(alertsenttimestamp=None).values_list("alert_id", flat=True))
+        sent = list(PPDBAlert.objects.exclude(alertsenttimestamp=None).order_by("alert_id")
+                    .values_list("alert_id", flat=True))
         msgs = [message(rng.choice(cids), aid, today + dt.timedelta(hours=9))
                 for aid in rng.sample(sent, min(len(sent), 10))]
-        msgs += [message(rng.choice(cids), rng.choice(unsent or ids), today)]  # about an alert not sent
-        msgs += [message(cids[0], rng.choice(sent), today)]  # maybe a second message of the same pair
+        # about an alert not sent; maybe a second message of the same (classifier, alert) pair
+        msgs += [message(rng.choice(cids), rng.choice(unsent or ids), today + dt.timedelta(minutes=1))]
+        msgs += [message(cids[0], rng.choice(sent), today + dt.timedelta(minutes=2))]
         BrokerMessage.objects.bulk_create(msgs[:6])
         completeness()
         assert stored() == definition(), f"day {day}, first half"

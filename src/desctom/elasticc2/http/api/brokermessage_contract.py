@@ -138,8 +138,9 @@ _put = Operation(
     body_required=True,
 )
 
+#: ``metrics_newmessage``: the metrics' log of stored messages, written by a trigger (migration metrics 0005).
 LIST_DOC = ApiDoc(TAG, (_list, _put), writes=("elasticc2_brokermessage", "elasticc2_brokerclassifier",
-                                               "elasticc2_brokersourceids"))
+                                               "elasticc2_brokersourceids", "metrics_newmessage"))
 ONE_DOC = ApiDoc(TAG, (_one,), path_params=(INFO,))
 #: By URL name: the view is routed at the list and at ``<info>/`` (an id or a query).
 BROKERMESSAGE_DOCS = {"brokermessage": LIST_DOC, "brokermessage_id": ONE_DOC, "brokermessage_query": ONE_DOC}
